@@ -1,0 +1,95 @@
+/* NATS JetStream over nats.c (Debian's 3.4.1). Events are published to
+ * JetStream with a message id (de-duplication) and consumed through durable
+ * push queue subscriptions with manual acks; the agent steps are core NATS
+ * request/reply. The correlation id travels in the "Dpf-Correlation-Id"
+ * header. natsStatus never leaves this module.
+ *
+ * Streams (created by dpf_bus_ensure_streams):
+ *   DPF_EVENTS   sitecontrol.changed.>, dp.ins.>, dp.dpn.>   (work queue of events)
+ *   DPF_STATMSG  statmsg.>                                   (status messages, kept 7 days)
+ */
+#ifndef DPF_BUS_H
+#define DPF_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+
+#define DPF_CORR_HEADER "Dpf-Correlation-Id"
+
+typedef struct dpf_bus dpf_bus;
+typedef struct dpf_bus_msg dpf_bus_msg;
+typedef struct dpf_bus_sub dpf_bus_sub;
+
+/* url: NATS_URL (borrowed); name: connection name shown by the server.
+ * Reconnects forever in the background once connected. */
+dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out) DPF_MUSTCHECK;
+/* Unsubscribes nothing: destroy subscriptions first. NULL is a no-op. */
+void dpf_bus_destroy(dpf_bus *bus);
+
+/* Creates or updates the streams above. Idempotent. */
+dpf_status dpf_bus_ensure_streams(dpf_bus *bus) DPF_MUSTCHECK;
+
+/* Publishes to JetStream and waits for the stream's ack. msg_id (may be NULL)
+ * de-duplicates within the stream's window; corr may be NULL. All borrowed. */
+dpf_status dpf_bus_publish(dpf_bus *bus, const char *subject, const void *data, size_t len,
+                           const char *msg_id, const char *corr) DPF_MUSTCHECK;
+
+/* Handler for JetStream messages. msg is owned by the handler: it must end
+ * with exactly one of ack/nak/term and then dpf_bus_msg_destroy, possibly
+ * later and from another thread. */
+typedef void (*dpf_bus_handler)(dpf_bus_msg *msg, void *closure);
+
+typedef struct dpf_bus_sub_opts {
+    const char *stream;    /* "DPF_EVENTS" */
+    const char *subject;   /* filter, e.g. "dp.ins.>" */
+    const char *durable;   /* durable consumer name, also the queue group */
+    int max_ack_pending;   /* how many unacked messages at once (>= worker count) */
+    int ack_wait_ms;       /* redelivery after this long without ack/in-progress */
+    int max_deliver;       /* after this many deliveries the message is dropped */
+} dpf_bus_sub_opts;
+
+/* Durable push queue subscription with manual acks. Several processes with
+ * the same durable share the work. handler runs on a nats.c thread.
+ * *out owned by the caller (dpf_bus_sub_destroy). */
+dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
+                             dpf_bus_handler handler, void *closure,
+                             dpf_bus_sub **out) DPF_MUSTCHECK;
+void dpf_bus_sub_destroy(dpf_bus_sub *sub); /* drains nothing; NULL no-op */
+
+/* Borrowed views of a message, valid until dpf_bus_msg_destroy. */
+const char *dpf_bus_msg_subject(const dpf_bus_msg *m);
+const void *dpf_bus_msg_data(const dpf_bus_msg *m);
+size_t dpf_bus_msg_len(const dpf_bus_msg *m);
+const char *dpf_bus_msg_corr(const dpf_bus_msg *m);    /* "" if none */
+uint64_t dpf_bus_msg_deliveries(const dpf_bus_msg *m); /* 1 on first delivery */
+const char *dpf_bus_msg_reply(const dpf_bus_msg *m);   /* core request reply inbox, "" if none */
+
+dpf_status dpf_bus_msg_ack(dpf_bus_msg *m) DPF_MUSTCHECK;          /* waits for the server */
+dpf_status dpf_bus_msg_nak(dpf_bus_msg *m, int delay_ms) DPF_MUSTCHECK;
+dpf_status dpf_bus_msg_term(dpf_bus_msg *m) DPF_MUSTCHECK;         /* never redeliver */
+dpf_status dpf_bus_msg_in_progress(dpf_bus_msg *m) DPF_MUSTCHECK;  /* resets ack wait */
+void dpf_bus_msg_destroy(dpf_bus_msg *m); /* NULL is a no-op */
+
+/* Core request/reply. *reply (malloc'd, owned by the caller) and *reply_len
+ * on success; DPF_ERR_TIMEOUT if nobody answered in time. */
+dpf_status dpf_bus_request(dpf_bus *bus, const char *subject, const void *data, size_t len,
+                           const char *corr, int timeout_ms, void **reply,
+                           size_t *reply_len) DPF_MUSTCHECK;
+
+/* Core subscription (queue group may be NULL) for serving requests; the
+ * handler owns each msg as above but must only dpf_bus_respond (no acks). */
+dpf_status dpf_bus_serve(dpf_bus *bus, const char *subject, const char *queue,
+                         dpf_bus_handler handler, void *closure,
+                         dpf_bus_sub **out) DPF_MUSTCHECK;
+dpf_status dpf_bus_respond(dpf_bus *bus, dpf_bus_msg *req, const void *data,
+                           size_t len) DPF_MUSTCHECK;
+
+/* Core (non-JetStream) subscription used by watchers: every message on
+ * subject, handler owns each msg (destroy it; acks not needed). For a stream
+ * replay use dpf_bus_watch_stream. */
+dpf_status dpf_bus_watch_stream(dpf_bus *bus, const char *stream, const char *subject,
+                                int deliver_new_only, dpf_bus_handler handler,
+                                void *closure, dpf_bus_sub **out) DPF_MUSTCHECK;
+
+#endif

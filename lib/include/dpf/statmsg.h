@@ -1,0 +1,64 @@
+/* Status messages, as the source raises them:
+ *
+ *   STATMSG: ID=2399 SEV=I LEV=M SOURCE="SMS Server" COMP="SMS_DISTRIBUTION_MANAGER"
+ *   SYS=PS1SITE.CONTOSO.COM SITE=PS1 PID=1956 TID=4788 GMTDATE=Wed May 11 18:36:58.062 2016
+ *   ISTR0="..." ... ISTR9="" NUMATTRS=1 AID0=404 AVAL0="..."
+ *
+ * Raising one stores it in status_messages (when a db is given), logs the
+ * STATMSG line and publishes it on statmsg.<site>.<component>.<id>.
+ *
+ * IDs used by dpfleet (2399 and 3306 are the source's; the others are ours):
+ *   2399 I  DP installed or upgraded                ISTR0 NAL path, ISTR1 server
+ *   2398 E  DP install/upgrade step failed          ISTR0 NAL path, ISTR1 server, ISTR2 step, ISTR3 reason
+ *   2390 I  DP removal started                      ISTR0 NAL path, ISTR1 server
+ *   2391 I  DP removal completed                    ISTR0 NAL path, ISTR1 server
+ *   2392 E  DP removal step failed                  ISTR0 NAL path, ISTR1 server, ISTR2 step, ISTR3 reason
+ *   3306 I  HMAN processed site control             ISTR0 change path, ISTR1 site name, ISTR2 site
+ *   3307 E  HMAN failed, whole change rolled back   ISTR0 change path, ISTR1 site, ISTR2 NAL path, ISTR3 reason
+ *   9901 E  a message could not be decoded and was terminated  ISTR0 subject, ISTR1 reason
+ */
+#ifndef DPF_STATMSG_H
+#define DPF_STATMSG_H
+
+#include <stddef.h>
+#include "status.h"
+#include "bus.h"
+#include "db.h"
+#include "dpfleet.pb-c.h"
+
+#define DPF_STATMSG_MAX_ATTRS 4
+
+enum {
+    DPF_MSG_DP_INSTALLED = 2399,
+    DPF_MSG_DP_INSTALL_FAILED = 2398,
+    DPF_MSG_DP_REMOVE_STARTED = 2390,
+    DPF_MSG_DP_REMOVED = 2391,
+    DPF_MSG_DP_REMOVE_FAILED = 2392,
+    DPF_MSG_HMAN_PROCESSED = 3306,
+    DPF_MSG_HMAN_FAILED = 3307,
+    DPF_MSG_BAD_MESSAGE = 9901,
+};
+
+typedef struct dpf_statmsg {
+    unsigned id;
+    char severity;          /* 'I', 'W' or 'E' */
+    char level;             /* 'M' or 'D' */
+    const char *component;  /* "SMS_DISTRIBUTION_MANAGER"; NULL = the log component */
+    const char *site;       /* "PS1" */
+    const char *system;     /* NULL = this host's name (DPFLEET_SYSTEM_NAME or hostname) */
+    const char *istr[10];   /* NULL entries are "" */
+    int nattrs;
+    unsigned attr_id[DPF_STATMSG_MAX_ATTRS];
+    const char *attr_val[DPF_STATMSG_MAX_ATTRS];
+} dpf_statmsg;
+
+/* Stores (db may be NULL), logs and publishes m. All pointers borrowed.
+ * The correlation id is the calling thread's (dpf_log_corr). A failure to
+ * publish is logged and returned; the stored row stays. */
+dpf_status dpf_statmsg_raise(dpf_bus *bus, dpf_db *db, const dpf_statmsg *m) DPF_MUSTCHECK;
+
+/* Writes the "STATMSG: ID=… NUMATTRS=…" line for pb into buf (always
+ * terminated, truncated if short). Returns the length it needed. */
+size_t dpf_statmsg_format(const Dpf__StatusMessage *pb, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,29 @@
+/* Small helpers shared by every service. */
+#ifndef DPF_UTIL_H
+#define DPF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+
+/* Writes a random UUID v4 ("23a72b6c-eace-4218-929c-4c80638c031e") into out. */
+void dpf_uuid(char out[37]);
+
+/* Wall clock and monotonic clock in milliseconds / microseconds. */
+int64_t dpf_now_ms(void);
+int64_t dpf_mono_us(void);
+
+/* This host's name for status messages (DPFLEET_SYSTEM_NAME or gethostname), borrowed. */
+const char *dpf_system_name(void);
+
+/* Reads a whole file: *data malloc'd (NUL-terminated, owned by the caller). */
+dpf_status dpf_read_file(const char *path, char **data, size_t *len) DPF_MUSTCHECK;
+
+/* Installs SIGINT/SIGTERM handlers that set a flag; dpf_stopping() reads it. */
+void dpf_handle_signals(void);
+int dpf_stopping(void);
+
+/* snprintf that always terminates; returns 0 if truncated, 1 otherwise. */
+int dpf_fmt(char *buf, size_t len, const char *fmt, ...) DPF_PRINTF(3, 4);
+
+#endif
