@@ -1,0 +1,1 @@
+/* bus.c: being written; see lib/include/dpf/bus.h. */

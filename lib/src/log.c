@@ -1,0 +1,152 @@
+/* The logging family every service uses. A line is built whole in a buffer
+ * and written with one locked fwrite, so lines from different threads never
+ * interleave; embedded newlines are flattened so one record is one line an
+ * administrator can grep. Times are UTC, so lines from hosts in different
+ * time zones sort together. */
+#include "dpf/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 4096
+#define CORR_MAX 63
+
+static const char *g_component = "DPFLEET";
+static volatile int g_level = DPF_LOG_INFO;
+static pthread_once_t g_env_once = PTHREAD_ONCE_INIT;
+static volatile int g_level_explicit;
+
+static _Thread_local char t_corr[CORR_MAX + 1];
+static _Thread_local uint64_t t_tid;
+
+static void read_env_level(void)
+{
+    const char *v = getenv("DPFLEET_LOG_LEVEL");
+    if (g_level_explicit || v == NULL || *v == '\0')
+        return;
+    if (strcasecmp(v, "debug") == 0)
+        g_level = DPF_LOG_DEBUG;
+    else if (strcasecmp(v, "info") == 0)
+        g_level = DPF_LOG_INFO;
+    else if (strcasecmp(v, "warn") == 0 || strcasecmp(v, "warning") == 0)
+        g_level = DPF_LOG_WARN;
+    else if (strcasecmp(v, "error") == 0)
+        g_level = DPF_LOG_ERROR;
+    else
+        fprintf(stderr, "DPFLEET_LOG_LEVEL=%s is not one of debug|info|warn|error; using info\n", v);
+}
+
+void dpf_log_init(const char *component)
+{
+    if (component != NULL && *component != '\0')
+        g_component = component;
+    pthread_once(&g_env_once, read_env_level);
+}
+
+void dpf_log_set_level(dpf_log_level level)
+{
+    pthread_once(&g_env_once, read_env_level);
+    g_level_explicit = 1;
+    g_level = level;
+}
+
+int dpf_log_enabled(dpf_log_level level)
+{
+    pthread_once(&g_env_once, read_env_level);
+    return (int)level >= g_level;
+}
+
+void dpf_log_set_corr(const char *corr)
+{
+    if (corr == NULL) {
+        t_corr[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(corr, CORR_MAX);
+    memcpy(t_corr, corr, n);
+    t_corr[n] = '\0';
+}
+
+const char *dpf_log_corr(void)
+{
+    return t_corr;
+}
+
+uint64_t dpf_log_tid(void)
+{
+    if (t_tid == 0)
+        t_tid = (uint64_t)syscall(SYS_gettid);
+    return t_tid;
+}
+
+static char level_letter(dpf_log_level level)
+{
+    switch (level) {
+    case DPF_LOG_DEBUG: return 'D';
+    case DPF_LOG_INFO: return 'I';
+    case DPF_LOG_WARN: return 'W';
+    case DPF_LOG_ERROR: return 'E';
+    }
+    return '?';
+}
+
+/* Newlines and other control characters inside a message would split the
+ * record; libpq's messages, for one, end in "\n". */
+static size_t flatten(char *s, size_t len)
+{
+    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+        len--;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+            s[i] = ' ';
+    }
+    return len;
+}
+
+void dpf_log_write(dpf_log_level level, const char *fmt, ...)
+{
+    char line[LOG_LINE_MAX];
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    uint64_t tid = dpf_log_tid();
+    int n = snprintf(line, sizeof line,
+                     "%04d-%02d-%02d %02d:%02d:%02d.%03ld %c %s %llu (0x%llx) [%s] ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000L, level_letter(level), g_component,
+                     (unsigned long long)tid, (unsigned long long)tid,
+                     t_corr[0] ? t_corr : "-");
+    if (n < 0)
+        return;
+    size_t head = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + head, sizeof line - head, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    size_t body = (size_t)m;
+    /* keep room for the newline; a longer message is cut and marked */
+    if (head + body > sizeof line - 2) {
+        body = sizeof line - 2 - head;
+        if (body > 3)
+            memcpy(line + head + body - 3, "...", 3);
+    }
+    size_t len = head + flatten(line + head, body);
+    line[len++] = '\n';
+
+    flockfile(stderr);
+    fwrite(line, 1, len, stderr);
+    fflush(stderr);
+    funlockfile(stderr);
+}

@@ -1,0 +1,1 @@
+/* statmsg.c: being written; see lib/include/dpf/statmsg.h. */
