@@ -1,0 +1,68 @@
+# Assertion helpers and stack handling for the end-to-end tests (sourced).
+# Each test ends with the line "N passed, N failed" and exits non-zero on
+# any failure.
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+E2E_PASS=0
+E2E_FAIL=0
+
+e2e_ok() { E2E_PASS=$((E2E_PASS + 1)); echo "ok   - $*"; }
+e2e_bad() { E2E_FAIL=$((E2E_FAIL + 1)); echo "FAIL - $*"; }
+
+# e2e_check "what" command...: passes when the command succeeds.
+e2e_check() {
+    local what=$1; shift
+    if "$@"; then e2e_ok "$what"; else e2e_bad "$what"; fi
+}
+
+# e2e_eq "what" expected actual
+e2e_eq() {
+    if [ "$2" = "$3" ]; then e2e_ok "$1"; else e2e_bad "$1 (expected '$2', got '$3')"; fi
+}
+
+sql() { psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# e2e_wait_sql "what" SQL expected [seconds]: polls until SQL returns expected.
+e2e_wait_sql() {
+    local what=$1 q=$2 want=$3 secs=${4:-60} got="" i
+    for i in $(seq 1 $((secs * 5))); do
+        got=$(sql "$q" 2>/dev/null || true)
+        [ "$got" = "$want" ] && { e2e_ok "$what"; return 0; }
+        sleep 0.2
+    done
+    e2e_bad "$what (waited ${secs}s: expected '$want', got '$got')"
+    return 1
+}
+
+e2e_stack_up() {
+    export DPFLEET_STACK
+    DPFLEET_STACK=$(mktemp -d /tmp/dpfleet-e2e.XXXXXX)
+    local out
+    out=$("$E2E_ROOT/scripts/stack" up --no-build "$@") || { echo "stack up failed"; exit 1; }
+    eval "$out"
+    trap e2e_stack_down EXIT
+}
+
+e2e_stack_down() {
+    local rc=$?
+    if [ "$E2E_FAIL" -gt 0 ] || [ $rc -ne 0 ]; then
+        echo "---- service logs (last lines) ----"
+        tail -n 40 "$DPFLEET_STACK"/logs/*.log 2>/dev/null || true
+    fi
+    kill $(jobs -p) 2>/dev/null || true
+    "$E2E_ROOT/scripts/stack" down >/dev/null 2>&1 || true
+}
+
+e2e_finish() {
+    echo "$E2E_PASS passed, $E2E_FAIL failed"
+    [ "$E2E_FAIL" -eq 0 ]
+}
+
+api() { # method path [json]
+    if [ $# -ge 3 ]; then
+        curl -sS -o /tmp/e2e_body.$$ -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+            -H 'X-Dpf-User: CONTOSO\Admin' --data-binary "$3" "$DPFLEET_API$2"
+    else
+        curl -sS -o /tmp/e2e_body.$$ -w '%{http_code}' -X "$1" "$DPFLEET_API$2"
+    fi
+}
+api_body() { cat /tmp/e2e_body.$$; }
