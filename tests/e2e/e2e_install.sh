@@ -90,11 +90,14 @@ e2e_check "$DP3 (no PXE) has no RemoteInstall tree" test ! -e "$DPFLEET_VAR/$DP3
 
 # A second, identical site control change: Will not update, no new install.
 ins_before=$(grep -cE "Processing [0-9]+\.INS" "$L/distmgr.log")
+hman_lines=$(wc -l <"$L/hman.log")
 sql "update site_control set serial = serial + 1 where site_code = 'PS1'" >/dev/null
 e2e_wait_sql "the identical change is processed (fourth 3306)" \
     "select count(*) from status_messages where msg_id=3306" 4 30
 e2e_eq "hman logs Will not update for each DP" 3 \
-    "$(grep -c "Will not update DP" "$L/hman.log")"
+    "$(tail -n +$((hman_lines + 1)) "$L/hman.log" | grep -c "Will not update DP")"
+e2e_eq "and no Inserted/Updated DP" 0 \
+    "$(tail -n +$((hman_lines + 1)) "$L/hman.log" | grep -cE "(Inserted|Updated) DP")"
 sleep 3
 e2e_eq "no new install after the identical change" "$ins_before" "$(grep -cE "Processing [0-9]+\.INS" "$L/distmgr.log")"
 e2e_eq "still one 2399 per DP" 3 "$(sql "select count(*) from status_messages where msg_id=2399")"
