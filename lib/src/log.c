@@ -50,6 +50,11 @@ void dpf_log_init(const char *component)
     pthread_once(&g_env_once, read_env_level);
 }
 
+const char *dpf_log_component(void)
+{
+    return g_component;
+}
+
 void dpf_log_set_level(dpf_log_level level)
 {
     pthread_once(&g_env_once, read_env_level);

@@ -22,6 +22,8 @@ typedef enum dpf_log_level {
  * "SMS_HIERARCHY_MANAGER". The level comes from DPFLEET_LOG_LEVEL
  * (debug|info|warn|error) unless set with dpf_log_set_level. */
 void dpf_log_init(const char *component);
+/* The component given to dpf_log_init ("DPFLEET" before it), borrowed. */
+const char *dpf_log_component(void);
 void dpf_log_set_level(dpf_log_level level);
 int dpf_log_enabled(dpf_log_level level);
 
