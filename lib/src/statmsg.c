@@ -129,7 +129,7 @@ static void iso_utc(int64_t time_ms, char *buf, size_t len)
 static dpf_status store(dpf_db *db, const Dpf__StatusMessage *pb, const dpf_statmsg *m,
                         int64_t *record_id)
 {
-    char id[16], pid[16], tid[24], at[40];
+    char id[16], pid[16], tid[24], at[96];
     char attr_id[DPF_STATMSG_MAX_ATTRS][16];
     const char *params[13 + STATMSG_NISTR + 2 * DPF_STATMSG_MAX_ATTRS];
     int np = 0;
