@@ -1,0 +1,102 @@
+/* util: UUID shape, clocks, system name, whole-file reads and dpf_fmt. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <dpf/util.h>
+
+static void test_uuid_v4(void **state)
+{
+    char a[37], b[37];
+    dpf_uuid(a);
+    dpf_uuid(b);
+    assert_int_equal(strlen(a), 36);
+    assert_string_not_equal(a, b);
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            assert_int_equal(a[i], '-');
+        else
+            assert_non_null(strchr("0123456789abcdef", a[i]));
+    }
+    assert_int_equal(a[14], '4');
+    assert_non_null(strchr("89ab", a[19]));
+}
+
+static void test_clocks(void **state)
+{
+    int64_t ms = dpf_now_ms();
+    assert_true(ms > 1700000000000LL);
+    int64_t m1 = dpf_mono_us();
+    usleep(2000);
+    int64_t m2 = dpf_mono_us();
+    assert_true(m2 - m1 >= 2000);
+}
+
+static void test_system_name_from_env(void **state)
+{
+    /* read once per process: set before the first call */
+    setenv("DPFLEET_SYSTEM_NAME", "ps1site.contoso.com", 1);
+    assert_string_equal(dpf_system_name(), "PS1SITE.CONTOSO.COM");
+}
+
+static void test_read_file(void **state)
+{
+    char path[] = "/tmp/test_util_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char body[] = "line one\nline two\n";
+    assert_int_equal(write(fd, body, sizeof body - 1), (ssize_t)(sizeof body - 1));
+    close(fd);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(dpf_read_file(path, &data, &len), DPF_OK);
+    assert_int_equal(len, sizeof body - 1);
+    assert_string_equal(data, body);
+    free(data);
+    unlink(path);
+    assert_int_equal(dpf_read_file(path, &data, &len), DPF_ERR_NOT_FOUND);
+    assert_null(data);
+    /* files that report size 0 are still read to the end */
+    assert_int_equal(dpf_read_file("/proc/self/status", &data, &len), DPF_OK);
+    assert_true(len > 0);
+    assert_non_null(strstr(data, "Name:"));
+    free(data);
+}
+
+static void test_fmt(void **state)
+{
+    char buf[8];
+    assert_int_equal(dpf_fmt(buf, sizeof buf, "%s", "1234567"), 1);
+    assert_string_equal(buf, "1234567");
+    assert_int_equal(dpf_fmt(buf, sizeof buf, "%s-%d", "abcdef", 42), 0);
+    assert_string_equal(buf, "abcdef-");
+    assert_int_equal(dpf_fmt(NULL, 0, "x"), 0);
+}
+
+static void test_signals(void **state)
+{
+    dpf_handle_signals();
+    assert_false(dpf_stopping());
+    raise(SIGTERM);
+    assert_true(dpf_stopping());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uuid_v4),
+        cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_system_name_from_env),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_fmt),
+        cmocka_unit_test(test_signals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
