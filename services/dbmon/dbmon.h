@@ -1,0 +1,74 @@
+/* dbmon's private interface (SMS_DATABASE_NOTIFICATION_MONITOR): the outbox
+ * store, the row -> event encoders and the drain step, split so that tests
+ * can drive each one without the main loop.
+ *
+ * Flow: triggers write outbox rows in the transaction that made the change
+ * and pg_notify('dpf_outbox'); dbmon claims a batch in order, publishes each
+ * row to JetStream with the message id "outbox-<id>", deletes the published
+ * rows and commits. */
+#ifndef DBMON_H
+#define DBMON_H
+
+#include <stddef.h>
+#include <dpf/bus.h>
+#include <dpf/db.h>
+
+#define DBMON_BATCH_MAX 100
+#define DBMON_NOTIFY_CHANNEL "dpf_outbox"
+
+/* One claimed outbox row. Strings borrowed from the claim result (valid
+ * until dpf_db_result_free of that result). */
+typedef struct dbmon_row {
+    long long id;
+    const char *subject;      /* sitecontrol.changed.PS1, dp.ins.32, dp.dpn.34 */
+    const char *operation;    /* INSERT, UPDATE */
+    const char *table_name;   /* SiteControl, DistributionPoints, DPNotification */
+    const char *trigger_name; /* SiteControl_AddUpd_HMAN, DistributionPoints_Ins, ... */
+    const char *object_key;   /* PS1, 32 */
+    const char *reason;       /* insert, update, reset or "" */
+    const char *corr;         /* correlation id or "" */
+} dbmon_row;
+
+/* The event a row becomes. */
+typedef struct dbmon_event {
+    void *data;       /* packed protobuf, malloc'd, owned by the event */
+    size_t len;
+    char inbox[96];   /* the source's inbox file: "hman.box/PS1.SCU", "distmgr.box/32.INS" */
+    char msg_id[32];  /* "outbox-<id>", JetStream de-duplication id */
+} dbmon_event;
+
+/* encode.c: builds the protobuf event for row into ev (cleared first).
+ * DPF_ERR_INVALID with the reason in err when the row names an unknown
+ * subject or a key that does not fit it (such a row can never be published
+ * and is dropped by the caller). row borrowed; ev's data owned by ev. */
+dpf_status dbmon_encode(const dbmon_row *row, dbmon_event *ev, char *err,
+                        size_t errlen) DPF_MUSTCHECK;
+void dbmon_event_clear(dbmon_event *ev); /* frees ev->data; safe twice */
+
+/* store_outbox.c: claims up to limit rows, oldest first, skipping rows another
+ * dbmon holds (FOR UPDATE SKIP LOCKED). Call inside a transaction. *out owned
+ * by the caller (dpf_db_result_free). */
+dpf_status dbmon_store_claim(dpf_db *db, int limit, dpf_db_result **out) DPF_MUSTCHECK;
+/* Fills row i of a claim result; the strings are borrowed from r. */
+void dbmon_store_row(const dpf_db_result *r, int i, dbmon_row *row);
+/* Deletes the outbox rows with the n given ids (ids borrowed). */
+dpf_status dbmon_store_delete(dpf_db *db, const long long *ids, int n) DPF_MUSTCHECK;
+
+/* drain.c */
+typedef struct dbmon_drain_stats {
+    int claimed;    /* rows claimed in this batch */
+    int published;  /* rows published and deleted */
+    int dropped;    /* rows that could not become an event, deleted and reported (9901) */
+} dbmon_drain_stats;
+
+/* One batch: claim, log RCV, publish, log SND, delete, commit. On a publish
+ * failure the rows published so far are still deleted and committed, the
+ * rest stay for the next attempt, and the bus error is returned so the
+ * caller backs off. DPF_ERR_DB when the database failed (nothing committed;
+ * a republish of the same rows is dropped by JetStream's msg id window).
+ * site: the site whose status messages this dbmon raises (9901 for a row
+ * that cannot become an event). db, bus, site borrowed; stats filled. */
+dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,
+                            dbmon_drain_stats *stats) DPF_MUSTCHECK;
+
+#endif

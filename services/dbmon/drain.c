@@ -1,0 +1,137 @@
+/* One drain step: claim a batch of outbox rows, publish each in id order,
+ * delete what was published, commit. The RCV/SND lines are the source's
+ * SMSDBMON lines ("RCV: UPDATE on SiteControl for SiteControl_AddUpd_HMAN
+ * [PS1 ][1027921]"); we publish instead of dropping an inbox file, and keep
+ * the file's name in the SND line so the source's vocabulary still greps.
+ *
+ * Publishing happens inside the claim transaction: if dbmon dies between a
+ * publish and the commit, the rows are still there on restart and are
+ * published again with the same message id, which JetStream drops as a
+ * duplicate. A row that can never become an event is deleted and reported
+ * (9901) rather than left to block every row behind it. */
+#include "dbmon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <dpf/log.h>
+#include <dpf/statmsg.h>
+#include <dpf/util.h>
+
+typedef struct bad_row {
+    int index;        /* into the claim result */
+    char reason[256];
+} bad_row;
+
+static void report_bad(dpf_bus *bus, dpf_db *db, const char *site, const dbmon_row *row,
+                       const char *reason)
+{
+    dpf_log_set_corr(row->corr);
+    dpf_statmsg m = {0};
+    m.id = DPF_MSG_BAD_MESSAGE;
+    m.severity = 'E';
+    m.level = 'M';
+    m.site = site;
+    m.istr[0] = row->subject;
+    m.istr[1] = reason;
+    if (dpf_statmsg_raise(bus, db, &m) != DPF_OK)
+        DPF_WARN("Could not raise status message 9901 for change [%lld]", row->id);
+}
+
+dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,
+                            dbmon_drain_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    if (limit < 1 || limit > DBMON_BATCH_MAX)
+        limit = DBMON_BATCH_MAX;
+
+    int64_t t0 = dpf_mono_us();
+    dpf_db_result *r = NULL;
+    long long *done = NULL;
+    bad_row *bad = NULL;
+    int ndone = 0, nbad = 0;
+    dpf_status pub_st = DPF_OK;
+
+    dpf_status st = dpf_db_begin(db);
+    if (st != DPF_OK) {
+        DPF_ERROR("Cannot start the outbox transaction: %s", dpf_db_error(db));
+        return st;
+    }
+    st = dbmon_store_claim(db, limit, &r);
+    if (st != DPF_OK) {
+        DPF_ERROR("Cannot read the outbox: %s", dpf_db_error(db));
+        goto cleanup;
+    }
+    int n = dpf_db_result_rows(r);
+    stats->claimed = n;
+    if (n == 0)
+        goto cleanup; /* idle: no line at all */
+
+    done = calloc((size_t)n, sizeof *done);
+    bad = calloc((size_t)n, sizeof *bad);
+    if (done == NULL || bad == NULL) {
+        st = DPF_ERR_NOMEM;
+        goto cleanup;
+    }
+
+    for (int i = 0; i < n; i++) {
+        dbmon_row row;
+        dbmon_event ev;
+        char why[256];
+        dbmon_store_row(r, i, &row);
+        dpf_log_set_corr(row.corr);
+        DPF_INFO("RCV: %s on %s for %s [%s ][%lld]", row.operation, row.table_name,
+                 row.trigger_name, row.object_key, row.id);
+
+        if (dbmon_encode(&row, &ev, why, sizeof why) != DPF_OK) {
+            DPF_ERROR("Change [%lld] on %s cannot become an event: %s. Dropped; see status "
+                      "message 9901", row.id, row.subject, why);
+            dbmon_event_clear(&ev);
+            bad[nbad].index = i;
+            dpf_fmt(bad[nbad].reason, sizeof bad[nbad].reason, "%s", why);
+            nbad++;
+            done[ndone++] = row.id;
+            continue;
+        }
+        pub_st = dpf_bus_publish(bus, row.subject, ev.data, ev.len, ev.msg_id,
+                                 row.corr[0] ? row.corr : NULL);
+        dbmon_event_clear(&ev);
+        if (pub_st != DPF_OK) {
+            DPF_WARN("SND: Failed to publish %s [%lld]: %s. It stays in the outbox and will "
+                     "be sent again", row.subject, row.id, dpf_status_text(pub_st));
+            break;
+        }
+        DPF_INFO("SND: Dropped %s (%s) [%lld]", row.subject, ev.inbox, row.id);
+        done[ndone++] = row.id;
+    }
+    dpf_log_set_corr(NULL);
+
+    st = dbmon_store_delete(db, done, ndone);
+    if (st == DPF_OK)
+        st = dpf_db_commit(db);
+    if (st != DPF_OK) {
+        DPF_ERROR("Cannot remove %d sent changes from the outbox: %s. They will be sent again "
+                  "and dropped as duplicates", ndone, dpf_db_error(db));
+        goto cleanup;
+    }
+    stats->published = ndone - nbad;
+    stats->dropped = nbad;
+    for (int b = 0; b < nbad; b++) {
+        dbmon_row row;
+        dbmon_store_row(r, bad[b].index, &row);
+        report_bad(bus, db, site, &row, bad[b].reason);
+    }
+    DPF_DEBUG("Outbox batch: %d claimed, %d published, %d dropped in %.2f ms", n,
+              stats->published, stats->dropped, (double)(dpf_mono_us() - t0) / 1000.0);
+
+cleanup:
+    if (st != DPF_OK || stats->claimed == 0)
+        dpf_db_rollback(db);
+    dpf_log_set_corr(NULL);
+    dpf_db_result_free(r);
+    free(done);
+    free(bad);
+    if (st != DPF_OK)
+        return st;
+    return pub_st;
+}

@@ -1,0 +1,181 @@
+/* dbmon: SMS_DATABASE_NOTIFICATION_MONITOR. Applies the migrations when asked,
+ * then turns committed database changes (outbox rows) into JetStream events
+ * until SIGINT/SIGTERM.
+ *
+ * The loop waits on LISTEN dpf_outbox with a one second timeout and drains
+ * the outbox every time it wakes: a notification is only a wake-up and is
+ * lost while the connection is down, the outbox rows are the truth. When the
+ * database goes away the connection is rebuilt (and LISTEN issued again);
+ * when NATS refuses a publish the loop backs off, and the rows wait. */
+#include "dbmon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <dpf/config.h>
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+
+static char *g_db_url;
+static char *g_nats_url;
+static char *g_migrations_dir;
+static char *g_site;
+static int g_migrate;
+static int g_migrate_only;
+static int g_batch;
+
+static const dpf_option g_opts[] = {
+    DPF_OPT_STRING("DatabaseUrl", "DATABASE_URL", &g_db_url,
+                   "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
+    DPF_OPT_STRING("NatsUrl", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
+    DPF_OPT_BOOL("migrate", "DPFLEET_MIGRATE", &g_migrate, 0,
+                 "apply the db/ migrations at start, then run"),
+    DPF_OPT_BOOL("migrate-only", NULL, &g_migrate_only, 0,
+                 "apply the db/ migrations and exit (0 on success)"),
+    DPF_OPT_STRING("migrations-dir", "DPFLEET_MIGRATIONS", &g_migrations_dir, "db",
+                   "directory of the NNN_*.sql migrations"),
+    DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
+                   "site whose status messages this monitor raises"),
+    DPF_OPT_INT("OutboxBatchSize", "DPFLEET_OUTBOX_BATCH", &g_batch, DBMON_BATCH_MAX, 1,
+                DBMON_BATCH_MAX, "outbox rows claimed and published per transaction"),
+    DPF_OPT_END,
+};
+
+/* Sleeps ms in short slices so a stop request is not kept waiting. */
+static void nap(int ms)
+{
+    for (int slept = 0; slept < ms && !dpf_stopping(); slept += 100)
+        usleep(100 * 1000);
+}
+
+static int next_backoff(int ms)
+{
+    ms *= 2;
+    return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}
+
+/* Connects and LISTENs, retrying until it works or we are told to stop. */
+static dpf_db *connect_db(int listen)
+{
+    int wait = BACKOFF_MIN_MS;
+    while (!dpf_stopping()) {
+        dpf_db *db = NULL;
+        if (dpf_db_connect(g_db_url, &db) == DPF_OK) {
+            if (!listen || dpf_db_listen(db, DBMON_NOTIFY_CHANNEL) == DPF_OK)
+                return db;
+            DPF_WARN("LISTEN %s failed: %s", DBMON_NOTIFY_CHANNEL, dpf_db_error(db));
+            dpf_db_destroy(db);
+        }
+        DPF_WARN("Cannot reach the database yet; retrying in %d ms", wait);
+        nap(wait);
+        wait = next_backoff(wait);
+    }
+    return NULL;
+}
+
+static dpf_bus *connect_bus(void)
+{
+    int wait = BACKOFF_MIN_MS;
+    while (!dpf_stopping()) {
+        dpf_bus *bus = NULL;
+        dpf_status st = dpf_bus_connect(g_nats_url, "dbmon", &bus);
+        if (st == DPF_OK) {
+            st = dpf_bus_ensure_streams(bus);
+            if (st == DPF_OK)
+                return bus;
+            DPF_WARN("Cannot create the JetStream streams: %s", dpf_status_text(st));
+            dpf_bus_destroy(bus);
+        }
+        DPF_WARN("Cannot reach NATS at %s yet; retrying in %d ms", g_nats_url, wait);
+        nap(wait);
+        wait = next_backoff(wait);
+    }
+    return NULL;
+}
+
+static int migrate(void)
+{
+    dpf_db *db = connect_db(0);
+    if (db == NULL)
+        return -1;
+    DPF_INFO("Applying migrations from %s", g_migrations_dir);
+    dpf_status st = dpf_db_migrate(db, g_migrations_dir);
+    if (st != DPF_OK)
+        DPF_ERROR("Migrations from %s failed: %s %s", g_migrations_dir, dpf_status_text(st),
+                  dpf_db_error(db));
+    else
+        DPF_INFO("Migrations from %s applied", g_migrations_dir);
+    dpf_db_destroy(db);
+    return st == DPF_OK ? 0 : -1;
+}
+
+static void run(dpf_bus *bus)
+{
+    dpf_db *db = connect_db(1);
+    int backoff = BACKOFF_MIN_MS;
+    if (db != NULL)
+        DPF_INFO("Monitoring the outbox (LISTEN %s), batches of %d", DBMON_NOTIFY_CHANNEL,
+                 g_batch);
+    while (db != NULL && !dpf_stopping()) {
+        dbmon_drain_stats stats;
+        dpf_status st = dbmon_drain_once(db, bus, g_batch, g_site, &stats);
+        if (st == DPF_OK) {
+            backoff = BACKOFF_MIN_MS;
+            if (stats.claimed == g_batch)
+                continue; /* more waiting: no need to sleep */
+            st = dpf_db_wait_notify(db, 1000);
+            if (st == DPF_OK || st == DPF_ERR_TIMEOUT)
+                continue;
+        }
+        if (st != DPF_ERR_BUS && st != DPF_ERR_TIMEOUT) {
+            /* a fresh connection rather than dpf_db_ensure: a reset one
+             * would have silently lost its LISTEN */
+            DPF_WARN("Lost the database connection (%s); reconnecting", dpf_db_error(db));
+            dpf_db_destroy(db);
+            db = connect_db(1);
+            continue;
+        }
+        DPF_WARN("Publishing paused for %d ms (%s)", backoff, dpf_status_text(st));
+        nap(backoff);
+        backoff = next_backoff(backoff);
+    }
+    dpf_db_destroy(db);
+}
+
+int main(int argc, char **argv)
+{
+    char err[256];
+    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
+    if (st == DPF_ERR_NOT_FOUND)
+        return 0; /* --help */
+    if (st != DPF_OK) {
+        fprintf(stderr, "dbmon: %s\n", err);
+        return 2;
+    }
+    dpf_log_init(DPF_COMP_DBMON);
+    dpf_handle_signals();
+
+    int rc = 0;
+    if (g_migrate || g_migrate_only) {
+        if (migrate() != 0) {
+            rc = 1;
+            goto out;
+        }
+        if (g_migrate_only)
+            goto out;
+    }
+    dpf_bus *bus = connect_bus();
+    if (bus != NULL) {
+        run(bus);
+        dpf_bus_destroy(bus);
+    }
+    DPF_INFO("Stopped");
+out:
+    dpf_config_free(g_opts);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/* hman: SMS_HIERARCHY_MANAGER. Consumes sitecontrol.changed.<site> events
+ * and brings DistributionPoints in line with the site control data (see
+ * process.c) until SIGINT/SIGTERM. */
+#include "service.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <dpf/config.h>
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+static char *g_db_url;
+static char *g_nats_url;
+static char *g_site;
+static int g_retry_delay;
+static int g_ack_wait;
+static int g_max_deliver;
+static int g_max_ack_pending;
+
+static const dpf_option g_opts[] = {
+    DPF_OPT_STRING("DatabaseUrl", "DATABASE_URL", &g_db_url,
+                   "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
+    DPF_OPT_STRING("NatsUrl", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
+    DPF_OPT_INT("HmanRetryDelaySeconds", "DPFLEET_HMAN_RETRY_DELAY", &g_retry_delay, 30, 0, 3600,
+                "after a failed site control change, process it again this much later"),
+    DPF_OPT_INT("HmanAckWaitSeconds", "DPFLEET_HMAN_ACK_WAIT", &g_ack_wait, 60, 1, 3600,
+                "a change not acknowledged this long is delivered again"),
+    DPF_OPT_INT("HmanMaxDeliver", "DPFLEET_HMAN_MAX_DELIVER", &g_max_deliver, 20, 1, 10000,
+                "deliveries of one change before it is given up (and reported)"),
+    DPF_OPT_INT("HmanMaxAckPending", "DPFLEET_HMAN_MAX_ACK_PENDING", &g_max_ack_pending, 4, 1,
+                1000, "changes handed to this consumer group at once"),
+    DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
+                   "site for status messages about messages that name no site"),
+    DPF_OPT_END,
+};
+
+int main(int argc, char **argv)
+{
+    char err[256];
+    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
+    if (st == DPF_ERR_NOT_FOUND)
+        return 0; /* --help */
+    if (st != DPF_OK) {
+        fprintf(stderr, "hman: %s\n", err);
+        return 2;
+    }
+    dpf_log_init(DPF_COMP_HMAN);
+    dpf_handle_signals();
+
+    hman_config cfg = {
+        .db_url = g_db_url,
+        .nats_url = g_nats_url,
+        .subject = DPF_SUBJ_SITECONTROL ".>",
+        .durable = "hman",
+        .site = g_site,
+        .retry_delay_s = g_retry_delay,
+        .ack_wait_s = g_ack_wait,
+        .max_deliver = g_max_deliver,
+        .max_ack_pending = g_max_ack_pending,
+    };
+    hman_service *svc = NULL;
+    st = hman_service_create(&cfg, &svc);
+    int rc = 0;
+    if (st != DPF_OK && !dpf_stopping()) {
+        DPF_ERROR("Cannot start: %s", dpf_status_text(st));
+        rc = 1;
+    }
+    while (svc != NULL && !dpf_stopping())
+        usleep(200 * 1000);
+    hman_service_destroy(svc);
+    DPF_INFO("Stopped");
+    dpf_config_free(g_opts);
+    return rc;
+}

@@ -1,0 +1,317 @@
+/* Processing one site control change, as the source's HMAN does it: lock the
+ * site, read its site control data and DistributionPoints, bring SysResList
+ * in step, then insert new DPs, update changed ones (by CRC), leave the
+ * unchanged ones alone and mark removed ones Action = 3 with a
+ * DPNotification, all in ONE transaction. If any write fails the whole
+ * change is rolled back, so a half-processed site never exists; the caller
+ * reports which DP failed (3307) and retries later.
+ *
+ * The log lines are the source's HMAN lines, so an administrator reading
+ * them can follow the source's troubleshooting guide. */
+#include "hman.h"
+
+#include <string.h>
+
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+/* What one run needs besides the snapshot. */
+typedef struct run {
+    dpf_db *db;
+    hman_site *site;
+    hman_result *res;
+    dpf_db_result *packages; /* loaded on the first new DP */
+} run;
+
+static dpf_status fail(run *r, dpf_status st, const char *nal, const char *what)
+{
+    hman_result *res = r->res;
+    dpf_fmt(res->failed_nal, sizeof res->failed_nal, "%s", nal ? nal : "");
+    const char *why = st == DPF_ERR_DB || st == DPF_ERR_CONFLICT ? dpf_db_error(r->db)
+                                                                 : dpf_status_text(st);
+    dpf_fmt(res->reason, sizeof res->reason, "%s: %s", what, why && *why ? why : "failed");
+    return st;
+}
+
+/* SysResList follows the roles: a role not in it is a new site system, an
+ * entry without a role is a site system no longer in use. */
+static dpf_status sync_sysres(run *r)
+{
+    hman_site *s = r->site;
+    for (int i = 0; i < s->nroles; i++) {
+        hman_role *role = &s->roles[i];
+        if (hman_site_sysres(s, role->role_name, role->nal_path) != NULL)
+            continue;
+        DPF_INFO("New site system: %s %s %s", s->site_code, role->server_name, role->role_name);
+        dpf_status st = hman_store_sysres_add(r->db, s->site_code, role);
+        if (st != DPF_OK)
+            return fail(r, st, role->nal_path, "adding the site system to SysResList failed");
+        r->res->sysres_added++;
+    }
+    for (int i = 0; i < s->nsysres; i++) {
+        hman_sysres *e = &s->sysres[i];
+        if (hman_site_role(s, e->role_name, e->nal_path) != NULL)
+            continue;
+        DPF_INFO("Site system no longer in use: %s %s %s", s->site_code, e->server_name,
+                 e->role_name);
+        DPF_DEBUG("SQL>>> DELETE FROM SysResList WHERE SiteCode=N'%s' AND RoleName=N'%s' AND "
+                  "NALPath=N'%s'", s->site_code, e->role_name, e->nal_path);
+        dpf_status st = hman_store_sysres_del(r->db, s->site_code, e);
+        if (st != DPF_OK)
+            return fail(r, st, e->nal_path, "removing the site system from SysResList failed");
+        r->res->sysres_removed++;
+    }
+    if (r->res->sysres_added || r->res->sysres_removed)
+        DPF_INFO("~Server Info of site %s has changed. Update the DPInfo table in the database.",
+                 s->site_code);
+    else
+        DPF_INFO("~Server Info of site %s has not changed.HMAN will not update the DPInfo "
+                 "table in the database.", s->site_code);
+    return DPF_OK;
+}
+
+static dpf_status update_cert(run *r, const char *server, const char *guid, const char *nal)
+{
+    char thumb[41];
+    dpf_status st = hman_cert_thumbprint(server, guid, thumb);
+    if (st == DPF_OK)
+        st = hman_store_cert(r->db, server, guid, 0, thumb);
+    if (st != DPF_OK)
+        return fail(r, st, nal, "updating the DP certificate failed");
+    DPF_INFO("DP cert query: EXEC spUpdateDPCert N'%s', N'%s', 0, N'%s'", server, guid, thumb);
+    return DPF_OK;
+}
+
+static const char *package_for(const dpf_db_result *pk, const char *setting)
+{
+    for (int i = 0; i < dpf_db_result_rows(pk); i++) {
+        if (strcmp(dpf_db_result_get(pk, i, 1), setting) == 0)
+            return dpf_db_result_get(pk, i, 0);
+    }
+    return "(null)";
+}
+
+static dpf_status add_client_packages(run *r, long long dpid, const char *nal)
+{
+    dpf_status st;
+    if (r->packages == NULL) {
+        st = hman_store_client_packages(r->db, &r->packages);
+        if (st != DPF_OK)
+            return fail(r, st, nal, "loading the client upgrade settings failed");
+        const dpf_db_result *pk = r->packages;
+        DPF_INFO("Loaded client upgrade settings from DB successfully. FullClientPackageID=%s, "
+                 "StagingClientPackageID=%s, ClientUpgradePackageID=%s, "
+                 "PilotingUpgradePackageID=%s", package_for(pk, "FullClientPackageID"),
+                 package_for(pk, "StagingClientPackageID"),
+                 package_for(pk, "ClientUpgradePackageID"),
+                 package_for(pk, "PilotingUpgradePackageID"));
+    }
+    for (int i = 0; i < dpf_db_result_rows(r->packages); i++) {
+        const char *pkg = dpf_db_result_get(r->packages, i, 0);
+        st = hman_store_add_package(r->db, dpid, pkg);
+        if (st != DPF_OK)
+            return fail(r, st, nal, "adding a client package failed");
+        DPF_INFO("INFO: Successfully added client package (ID=%s) to DP %s~", pkg, nal);
+    }
+    return DPF_OK;
+}
+
+static dpf_status insert_dp(run *r, const hman_role *role, const char *crc)
+{
+    char guid[37];
+    long long dpid = 0;
+    dpf_uuid(guid);
+    dpf_status st = hman_store_dp_insert(r->db, r->site->site_code, role, guid, crc, &dpid);
+    if (st != DPF_OK)
+        return fail(r, st, role->nal_path, "inserting the DP failed");
+    DPF_INFO("~Inserted DP %s. CRC:%s,PDP:0,PullDP:%d", role->nal_path, crc, role->is_pull_dp);
+    DPF_DEBUG("SQL>>>insert DistributionPoints (DPID, ServerName, SMSSiteCode, IsPullDP, IsPXE, "
+              "Priority, TransferRate, MinFreeSpace, DPDrive, SslState, Description, "
+              "PullSources, BoundaryGroups, IdentityGUID, DPCRC, Action) values (%lld, N'%s', "
+              "N'%s', %d, %d, %d, %d, %d, N'%s', %d, N'%s', N'%s', N'%s', N'%s', N'%s', 0)",
+              dpid, role->server_name, r->site->site_code, role->is_pull_dp, role->is_pxe,
+              role->priority, role->transfer_rate, role->min_free_space_mb, role->dp_drive,
+              role->ssl_state, role->description, role->pull_sources, role->boundary_groups,
+              guid, crc);
+    st = add_client_packages(r, dpid, role->nal_path);
+    if (st == DPF_OK)
+        st = update_cert(r, role->server_name, guid, role->nal_path);
+    if (st == DPF_OK)
+        r->res->inserted++;
+    return st;
+}
+
+static dpf_status update_dp(run *r, const hman_role *role, const hman_dp_row *row,
+                            const char *crc)
+{
+    dpf_status st = hman_store_dp_update(r->db, row->dpid, role, crc);
+    if (st != DPF_OK)
+        return fail(r, st, role->nal_path, "updating the DP failed");
+    DPF_INFO("~Updated DP %s. DBCRC:%s,NewCRC:%s,Action:0,PDP:0,PullDP:%d", role->nal_path,
+             row->dp_crc, crc, role->is_pull_dp);
+    DPF_DEBUG("SQL>>>update DistributionPoints set IsPullDP = %d, IsPXE = %d, Priority = %d, "
+              "TransferRate = %d, MinFreeSpace = %d, DPDrive = N'%s', SslState = %d, "
+              "Description = N'%s', PullSources = N'%s', BoundaryGroups = N'%s', DPCRC = N'%s', "
+              "Action = 0 where DPID = %lld", role->is_pull_dp, role->is_pxe, role->priority,
+              role->transfer_rate, role->min_free_space_mb, role->dp_drive, role->ssl_state,
+              role->description, role->pull_sources, role->boundary_groups, crc, row->dpid);
+    st = update_cert(r, role->server_name, row->identity_guid, role->nal_path);
+    if (st == DPF_OK)
+        r->res->updated++;
+    return st;
+}
+
+static dpf_status remove_dp(run *r, const hman_dp_row *row)
+{
+    dpf_status st = hman_store_dp_remove(r->db, row->dpid);
+    if (st != DPF_OK)
+        return fail(r, st, row->nal_path, "marking the DP deleted failed");
+    DPF_INFO("SQL>>>update DistributionPoints set Action = 3, State = 0 where DPID = %lld",
+             row->dpid);
+    DPF_INFO("SQL>>>insert DPNotification (DPID, TimeKey) values (%lld, now())", row->dpid);
+    r->res->removed++;
+    return DPF_OK;
+}
+
+/* One DP: decide, then write (or not). row may be NULL, role may be NULL. */
+static dpf_status process_dp(run *r, const hman_role *role, const hman_dp_row *row)
+{
+    char crc[9] = "";
+    if (role != NULL)
+        hman_role_crc(role, r->site->site_code, crc);
+    int pull = role ? role->is_pull_dp : row->is_pull_dp;
+    switch (hman_classify(role, row, crc)) {
+    case HMAN_DP_NEW:
+        return insert_dp(r, role, crc);
+    case HMAN_DP_CHANGED:
+        return update_dp(r, role, row, crc);
+    case HMAN_DP_UNCHANGED:
+        DPF_INFO("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d",
+                 row->nal_path, row->dp_crc, crc, row->action, pull);
+        r->res->unchanged++;
+        return DPF_OK;
+    case HMAN_DP_REMOVING:
+        DPF_WARN("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d. The DP "
+                 "is still being removed; it is added again by the first site control change "
+                 "after its removal completes", row->nal_path, row->dp_crc, crc, row->action,
+                 pull);
+        r->res->waiting++;
+        return DPF_OK;
+    case HMAN_DP_REMOVED:
+        return remove_dp(r, row);
+    case HMAN_DP_GONE:
+        return DPF_OK;
+    }
+    return DPF_OK;
+}
+
+/* Whether anything in DistributionPoints will change (for the source's
+ * "have changed" / "have not changed" line, logged before the DP lines). */
+static int dps_change(const hman_site *s)
+{
+    for (int i = 0; i < s->nroles; i++) {
+        const hman_role *role = &s->roles[i];
+        if (strcmp(role->role_name, DPF_ROLE_DP) != 0)
+            continue;
+        char crc[9];
+        hman_role_crc(role, s->site_code, crc);
+        hman_verdict v = hman_classify(role, hman_site_dp(s, role->nal_path), crc);
+        if (v == HMAN_DP_NEW || v == HMAN_DP_CHANGED)
+            return 1;
+    }
+    for (int i = 0; i < s->ndps; i++) {
+        if (hman_classify(hman_site_role(s, DPF_ROLE_DP, s->dps[i].nal_path), &s->dps[i], "") ==
+            HMAN_DP_REMOVED)
+            return 1;
+    }
+    return 0;
+}
+
+static dpf_status process_dps(run *r)
+{
+    hman_site *s = r->site;
+    if (dps_change(s))
+        DPF_INFO("~Distribution Points of site %s have changed. Update the DistributionPoints "
+                 "table in the database.", s->site_code);
+    else
+        DPF_INFO("~Distribution Points of site %s have not changed. HMAN will not update the "
+                 "DistributionPoints table in the database.", s->site_code);
+    dpf_status st = DPF_OK;
+    for (int i = 0; i < s->nroles && st == DPF_OK; i++) {
+        const hman_role *role = &s->roles[i];
+        if (strcmp(role->role_name, DPF_ROLE_DP) == 0)
+            st = process_dp(r, role, hman_site_dp(s, role->nal_path));
+    }
+    for (int i = 0; i < s->ndps && st == DPF_OK; i++) {
+        if (hman_site_role(s, DPF_ROLE_DP, s->dps[i].nal_path) == NULL)
+            st = process_dp(r, NULL, &s->dps[i]);
+    }
+    return st;
+}
+
+dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr,
+                             hman_result *res)
+{
+    memset(res, 0, sizeof *res);
+    run r = {.db = db, .res = res};
+    if (site_code == NULL || !dpf_site_code_valid(site_code)) {
+        dpf_fmt(res->reason, sizeof res->reason, "'%s' is not a site code",
+                site_code ? site_code : "");
+        return DPF_ERR_INVALID;
+    }
+    dpf_status st = dpf_db_begin(db);
+    if (st != DPF_OK)
+        return fail(&r, st, NULL, "starting the transaction failed");
+    st = dpf_db_set_corr(db, corr ? corr : "");
+    if (st != DPF_OK) {
+        fail(&r, st, NULL, "setting the correlation id failed");
+        goto cleanup;
+    }
+    st = hman_store_lock_site(db, site_code, res->site_name, sizeof res->site_name);
+    if (st == DPF_ERR_NOT_FOUND) {
+        dpf_fmt(res->reason, sizeof res->reason, "site %s is not in the sites table", site_code);
+        goto cleanup;
+    }
+    if (st != DPF_OK) {
+        fail(&r, st, NULL, "locking the site control row failed");
+        goto cleanup;
+    }
+    DPF_INFO("~Processing site control file: Site %s", site_code);
+    st = hman_site_create(site_code, &r.site);
+    if (st == DPF_OK)
+        st = hman_store_load(db, r.site);
+    if (st != DPF_OK) {
+        fail(&r, st, NULL, "reading the site control data failed");
+        goto cleanup;
+    }
+    dpf_fmt(r.site->site_name, sizeof r.site->site_name, "%s", res->site_name);
+    st = sync_sysres(&r);
+    if (st == DPF_OK)
+        st = process_dps(&r);
+    if (st == DPF_OK) {
+        st = dpf_db_commit(db);
+        if (st != DPF_OK)
+            fail(&r, st, NULL, "committing the site control change failed");
+    }
+    if (st == DPF_OK)
+        DPF_INFO("~Processed site control file of site %s: %d inserted, %d updated, %d "
+                 "unchanged, %d removed", site_code, res->inserted, res->updated,
+                 res->unchanged, res->removed);
+
+cleanup:
+    if (st != DPF_OK) {
+        dpf_db_rollback(db);
+        if (st != DPF_ERR_NOT_FOUND)
+            DPF_ERROR("~Failed to process site control file of site %s%s%s: %s. The whole "
+                      "change was rolled back; none of the site's DPs was processed",
+                      site_code, res->failed_nal[0] ? " at DP " : "", res->failed_nal,
+                      res->reason);
+        /* counts of a rolled-back run would mislead the caller */
+        res->inserted = res->updated = res->removed = res->unchanged = res->waiting = 0;
+        res->sysres_added = res->sysres_removed = 0;
+    }
+    dpf_db_result_free(r.packages);
+    hman_site_destroy(r.site);
+    return st;
+}

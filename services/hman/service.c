@@ -1,0 +1,82 @@
+/* Starting and stopping hman: connections with retry (services may start
+ * before PostgreSQL and NATS), the streams, and the durable queue consumer
+ * "hman" that every replica shares. Replicas never process one site at the
+ * same time: the processing transaction locks the site's site_control row. */
+#include "service.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+#define RETRY_MAX_MS 30000
+
+static void nap(int ms)
+{
+    for (int slept = 0; slept < ms && !dpf_stopping(); slept += 100)
+        usleep(100 * 1000);
+}
+
+static dpf_status connect_all(hman_service *svc)
+{
+    int wait = 500;
+    while (!dpf_stopping()) {
+        if (svc->db == NULL && dpf_db_connect(svc->cfg.db_url, &svc->db) != DPF_OK)
+            DPF_WARN("Cannot reach the database yet; retrying in %d ms", wait);
+        if (svc->db != NULL && svc->bus == NULL &&
+            dpf_bus_connect(svc->cfg.nats_url, "hman", &svc->bus) != DPF_OK)
+            DPF_WARN("Cannot reach NATS at %s yet; retrying in %d ms", svc->cfg.nats_url, wait);
+        if (svc->db != NULL && svc->bus != NULL) {
+            if (dpf_bus_ensure_streams(svc->bus) == DPF_OK)
+                return DPF_OK;
+            DPF_WARN("Cannot create the JetStream streams yet; retrying in %d ms", wait);
+        }
+        nap(wait);
+        wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
+    }
+    return DPF_ERR_TIMEOUT;
+}
+
+dpf_status hman_service_create(const hman_config *cfg, hman_service **out)
+{
+    *out = NULL;
+    hman_service *svc = calloc(1, sizeof *svc);
+    if (svc == NULL)
+        return DPF_ERR_NOMEM;
+    svc->cfg = *cfg;
+    pthread_mutex_init(&svc->mu, NULL);
+
+    dpf_status st = connect_all(svc);
+    if (st == DPF_OK) {
+        dpf_bus_sub_opts so = {
+            .stream = DPF_STREAM_EVENTS,
+            .subject = cfg->subject,
+            .durable = cfg->durable,
+            .max_ack_pending = cfg->max_ack_pending,
+            .ack_wait_ms = cfg->ack_wait_s * 1000,
+            .max_deliver = cfg->max_deliver,
+        };
+        st = dpf_bus_subscribe(svc->bus, &so, hman_handle_sitecontrol, svc, &svc->sub);
+    }
+    if (st != DPF_OK) {
+        hman_service_destroy(svc);
+        return st;
+    }
+    DPF_INFO("Hierarchy Manager is waiting for site control changes on %s", cfg->subject);
+    *out = svc;
+    return DPF_OK;
+}
+
+void hman_service_destroy(hman_service *svc)
+{
+    if (svc == NULL)
+        return;
+    /* the subscription first: its handler uses the bus and the database */
+    dpf_bus_sub_destroy(svc->sub);
+    dpf_bus_destroy(svc->bus);
+    dpf_db_destroy(svc->db);
+    pthread_mutex_destroy(&svc->mu);
+    free(svc);
+}

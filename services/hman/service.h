@@ -1,0 +1,43 @@
+/* The running hman service: its connections and its subscription to
+ * sitecontrol.changed.>. Shared by service.c (start/stop) and
+ * handle_sitecontrol.c (the handler), and used by the tests to run the real
+ * service in-process. */
+#ifndef HMAN_SERVICE_H
+#define HMAN_SERVICE_H
+
+#include <pthread.h>
+#include <dpf/bus.h>
+#include <dpf/db.h>
+
+typedef struct hman_config {
+    const char *db_url;      /* DATABASE_URL */
+    const char *nats_url;    /* NATS_URL */
+    const char *subject;     /* "sitecontrol.changed.>" (tests narrow it to one site) */
+    const char *durable;     /* "hman": the consumer all replicas share */
+    const char *site;        /* site for 9901 when the message names none */
+    int retry_delay_s;       /* HmanRetryDelaySeconds: nak delay after a failure */
+    int ack_wait_s;
+    int max_deliver;
+    int max_ack_pending;
+} hman_config;
+
+typedef struct hman_service {
+    hman_config cfg;         /* strings borrowed from the caller's config */
+    dpf_bus *bus;
+    dpf_db *db;              /* used by the handler only, under mu */
+    pthread_mutex_t mu;
+    dpf_bus_sub *sub;
+} hman_service;
+
+/* Connects to PostgreSQL and NATS (retrying until they answer or a stop is
+ * requested), ensures the streams and subscribes. cfg borrowed and must
+ * outlive the service; *out owned by the caller. */
+dpf_status hman_service_create(const hman_config *cfg, hman_service **out) DPF_MUSTCHECK;
+/* Unsubscribes (waiting for a running handler), then closes. NULL no-op. */
+void hman_service_destroy(hman_service *svc);
+
+/* handle_sitecontrol.c: the handler for sitecontrol.changed.<site>. msg
+ * owned (acked/naked/termed and destroyed here); closure is the service. */
+void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure);
+
+#endif
