@@ -1,0 +1,109 @@
+/* provider: the admin REST API (the source's SMS Provider). Reads its options
+ * from the table below, serves HTTP at once (requests get 503 while the
+ * database is unreachable), waits for PostgreSQL with a log line per attempt,
+ * and stops cleanly on SIGINT/SIGTERM: no new connections, running requests
+ * finish, then the pool closes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <dpf/config.h>
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+#include "http_conn.h"
+#include "provider.h"
+
+static char *opt_listen;
+static char *opt_db_url;
+static char *opt_nats_url;
+static int opt_max_body;
+static int opt_threads;
+static int opt_conn_timeout;
+
+static const dpf_option OPTIONS[] = {
+    DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
+                   "address the API listens on: host:port, :port or [v6]:port"),
+    DPF_OPT_STRING("database-url", "DATABASE_URL", &opt_db_url, NULL,
+                   "PostgreSQL connection string (required)"),
+    DPF_OPT_STRING("nats-url", "NATS_URL", &opt_nats_url, NULL,
+                   "NATS server (not used by the provider yet; accepted so one environment "
+                   "serves every service)"),
+    DPF_OPT_INT("max-body", "DPFLEET_MAX_BODY", &opt_max_body, 1048576, 1024, 67108864,
+                "largest request body in bytes; larger ones get 413"),
+    DPF_OPT_INT("threads", "DPFLEET_PROVIDER_THREADS", &opt_threads, 4, 1, 64,
+                "HTTP worker threads, each with its own database connection"),
+    DPF_OPT_INT("conn-timeout", "DPFLEET_CONN_TIMEOUT", &opt_conn_timeout, 30, 1, 3600,
+                "seconds an idle or slow client connection is kept"),
+    DPF_OPT_END,
+};
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+}
+
+/* Waits until one connection works, so the log says when the API is usable. */
+static void wait_for_database(prov_dbpool *pool)
+{
+    long delay = 500;
+    for (int attempt = 1; !dpf_stopping(); attempt++) {
+        dpf_db *db = NULL;
+        if (prov_dbpool_acquire(pool, 1000, &db) == DPF_OK) {
+            prov_dbpool_release(pool, db);
+            DPF_INFO("connected to PostgreSQL");
+            return;
+        }
+        DPF_WARN("PostgreSQL is not reachable (attempt %d); retrying in %ld ms", attempt, delay);
+        nap_ms(delay);
+        if (delay < 5000)
+            delay *= 2;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    char err[256];
+    dpf_log_init(DPF_COMP_PROVIDER);
+    dpf_status st = dpf_config_parse(OPTIONS, argc, argv, err, sizeof err);
+    if (st == DPF_ERR_NOT_FOUND)
+        return 0; /* --help */
+    if (st != DPF_OK) {
+        fprintf(stderr, "provider: %s\n", err);
+        return 2;
+    }
+    if (opt_db_url == NULL || *opt_db_url == '\0') {
+        fprintf(stderr, "provider: DATABASE_URL (or --database-url) is required\n");
+        dpf_config_free(OPTIONS);
+        return 2;
+    }
+    dpf_handle_signals();
+
+    int rc = 1;
+    prov_dbpool *pool = NULL;
+    prov_http *http = NULL;
+    if (prov_dbpool_create(opt_db_url, opt_threads, &pool) != DPF_OK) {
+        DPF_ERROR("cannot create the database pool");
+        goto cleanup;
+    }
+    prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body};
+    if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, &http) != DPF_OK)
+        goto cleanup;
+    DPF_INFO("SMS Provider listening on http://%s (threads %d, max body %d bytes)", opt_listen,
+             opt_threads, opt_max_body);
+    wait_for_database(pool);
+    while (!dpf_stopping())
+        nap_ms(500);
+    DPF_INFO("stopping: finishing running requests");
+    rc = 0;
+
+cleanup:
+    prov_http_stop(http);
+    prov_dbpool_destroy(pool);
+    dpf_config_free(OPTIONS);
+    if (rc == 0)
+        DPF_INFO("stopped");
+    return rc;
+}

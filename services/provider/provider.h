@@ -1,0 +1,84 @@
+/* Private header of the provider (the source's "SMS Provider"): the types the
+ * HTTP layer, the router and the endpoint handlers share, and the handlers
+ * themselves (one file each, handle_*.c). */
+#ifndef PROVIDER_H
+#define PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <dpf/status.h>
+#include "dbpool.h"
+
+#define PROV_CORR_MAX 63   /* what dpf_log_set_corr keeps */
+#define PROV_CTX_MAX 256   /* X-Dpf-User / X-Dpf-Application / X-Dpf-Machine */
+#define PROV_PARAM_MAX 512 /* one {param} path segment */
+#define PROV_DB_WAIT_MS 5000
+
+/* Process-wide settings, read-only once the server runs. */
+typedef struct prov_server {
+    prov_dbpool *pool; /* borrowed from main */
+    size_t max_body;
+} prov_server;
+
+/* Who is asking, as the source's "Context:" lines show it. */
+typedef struct prov_user {
+    char user[PROV_CTX_MAX + 1];
+    char app[PROV_CTX_MAX + 1];
+    char machine[PROV_CTX_MAX + 1];
+} prov_user;
+
+/* One HTTP request, owned by the HTTP layer (http_conn.c) for the life of
+ * the connection's request; handlers borrow it. */
+typedef struct prov_request {
+    const prov_server *server;
+    void *conn;                  /* struct MHD_Connection *, for prov_request_query */
+    char method[16];
+    char *path;                  /* owned, trailing '/' removed */
+    char param[PROV_PARAM_MAX + 1]; /* the {param} segment of the route, "" if none */
+    char *body;                  /* owned, NUL-terminated, NULL if none */
+    size_t body_len;
+    size_t body_cap;
+    int body_too_large;
+    char corr[PROV_CORR_MAX + 1];
+    prov_user user;
+    int64_t start_us;
+    int status;                  /* the status sent, for the access log */
+    int replied;
+} prov_request;
+
+/* What a handler answers; the HTTP layer turns it into the response. */
+typedef struct prov_reply {
+    int status;
+    json_t *body; /* owned by the reply */
+    char allow[64]; /* Allow header for 405, "" otherwise */
+} prov_reply;
+
+typedef void (*prov_handler)(prov_request *req, prov_reply *reply);
+
+/* A query-string argument (borrowed, NULL if absent). */
+const char *prov_request_query(const prov_request *req, const char *name);
+
+/* Sets status and body (consumed; NULL means {}). */
+void prov_reply_json(prov_reply *r, int status, json_t *body);
+/* {"error": message, "field": field} ("field" left out when field is NULL or ""). */
+void prov_reply_error(prov_reply *r, int status, const char *field, const char *fmt, ...)
+    DPF_PRINTF(4, 5);
+/* Frees the body; safe to call twice. */
+void prov_reply_clear(prov_reply *r);
+
+/* Borrows a connection for the request, answering 503 itself when there is
+ * none; returns NULL then. Release with prov_dbpool_release. */
+struct dpf_db *prov_request_db(prov_request *req, prov_reply *reply);
+
+/* Endpoints (routes.c maps method + path to these). */
+void prov_handle_dp_create(prov_request *req, prov_reply *reply);
+void prov_handle_dp_list(prov_request *req, prov_reply *reply);
+void prov_handle_dp_show(prov_request *req, prov_reply *reply);
+void prov_handle_statmsgs(prov_request *req, prov_reply *reply);
+void prov_handle_healthz(prov_request *req, prov_reply *reply);
+
+/* Routes the request: 404/405 replies for no match, otherwise the handler. */
+void prov_dispatch(prov_request *req, prov_reply *reply);
+
+#endif

@@ -1,0 +1,48 @@
+/* The provider's one dispatch point: every endpoint is one line in ROUTES and
+ * one handle_*.c file. Issue 3 adds PATCH/DELETE on a DP and a site reset
+ * here. */
+#include <dpf/db.h>
+#include <dpf/log.h>
+
+#include "provider.h"
+#include "router.h"
+
+static const prov_route ROUTES[] = {
+    {"POST", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_create},
+    {"GET", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_list},
+    {"GET", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_show},
+    {"GET", "/v1/statmsgs", (void (*)(void))prov_handle_statmsgs},
+    {"GET", "/healthz", (void (*)(void))prov_handle_healthz},
+};
+
+void prov_dispatch(prov_request *req, prov_reply *reply)
+{
+    const prov_route *route = NULL;
+    switch (prov_route_match(ROUTES, sizeof ROUTES / sizeof ROUTES[0], req->method, req->path,
+                             &route, req->param, sizeof req->param, reply->allow,
+                             sizeof reply->allow)) {
+    case PROV_ROUTE_FOUND:
+        ((prov_handler)route->handler)(req, reply);
+        return;
+    case PROV_ROUTE_BAD_METHOD:
+        prov_reply_error(reply, 405, NULL, "method %s is not allowed here; use %s", req->method,
+                         reply->allow);
+        return;
+    case PROV_ROUTE_NOT_FOUND:
+        break;
+    }
+    prov_reply_error(reply, 404, NULL, "no such endpoint: %.200s", req->path);
+}
+
+struct dpf_db *prov_request_db(prov_request *req, prov_reply *reply)
+{
+    dpf_db *db = NULL;
+    dpf_status st = prov_dbpool_acquire(req->server->pool, PROV_DB_WAIT_MS, &db);
+    if (st == DPF_OK)
+        return db;
+    DPF_ERROR("no database connection for %s %.200s: %s", req->method, req->path,
+              dpf_status_text(st));
+    prov_reply_error(reply, 503, NULL, "the database is not available (%s); try again later",
+                     dpf_status_text(st));
+    return NULL;
+}
