@@ -1,0 +1,39 @@
+/* distmgr's side of the agent protocol (dpf/agent.h): one step on one DP's
+ * agent by request/reply, with the source's DistMgr.log line for it. */
+#ifndef DM_AGENT_CLIENT_H
+#define DM_AGENT_CLIENT_H
+
+#include <stddef.h>
+#include <dpf/bus.h>
+#include <dpf/status.h>
+
+#include "components.h"
+#include "store_dp.h"
+
+typedef struct dm_agent_kv {
+    const char *key;
+    const char *value;
+} dm_agent_kv;
+
+typedef struct dm_agent_result {
+    int changed;             /* the agent changed something on the host */
+    long long agent_us;      /* how long the step took on the host */
+    long long round_trip_us; /* request to reply, as distmgr saw it */
+} dm_agent_result;
+
+/* Runs step on the agent of dp (subject agent.<SERVER>.step), waiting up to
+ * timeout_s, and logs what happened. params (nparams pairs) are sent as the
+ * request's params; comps (install_files only, else NULL) supplies the files,
+ * manifest and signature. All borrowed.
+ * DPF_OK: res filled. Otherwise reason says why, in words an administrator
+ * can act on: DPF_ERR_TIMEOUT (no reply), DPF_ERR_STEP (the agent's error),
+ * DPF_ERR_DECODE (unreadable reply), DPF_ERR_BUS, DPF_ERR_NOMEM. */
+dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
+                        const dm_agent_kv *params, size_t nparams,
+                        const dm_components *comps, int timeout_s,
+                        dm_agent_result *res, char *reason, size_t reasonlen) DPF_MUSTCHECK;
+
+/* The value of key in params, or NULL. */
+const char *dm_agent_param(const dm_agent_kv *params, size_t nparams, const char *key);
+
+#endif

@@ -1,0 +1,45 @@
+/* distmgr's private header: the settings every module of the service reads
+ * and the unit of work the DP upgrade processing thread hands to a worker.
+ * Both are plain structs because every module embeds or fills them; nothing
+ * outside services/distmgr sees them. */
+#ifndef DM_DISTMGR_H
+#define DM_DISTMGR_H
+
+#include <dpf/bus.h>
+#include <dpf/status.h>
+
+#include "components.h"
+
+/* Read-only after startup; shared by every thread. Strings borrowed from the
+ * option table, which outlives the workers. */
+typedef struct dm_ctx {
+    dpf_bus *bus;
+    const char *db_url;
+    const char *owner;            /* replica name, written as lease_owner */
+    const char *site_code;        /* site for messages not tied to a DP (9901) */
+    const dm_components *components;
+    int thread_limit;             /* DPUpgradeThreadLimit */
+    int step_timeout_s;           /* AgentStepTimeoutSeconds */
+    int retry_delay_s;            /* InstallRetryDelaySeconds */
+    int max_deliveries;           /* MaxDeliveries */
+    int lease_s;                  /* how long a lease holds without renewal */
+    int ack_wait_ms;              /* JetStream ack wait of the dp.ins consumer */
+    int reconcile_s;              /* ReconcileIntervalSeconds */
+} dm_ctx;
+
+#define DM_REASON_MAX 16
+#define DM_ERR_MAX 256
+
+/* One DP to install or upgrade: a dp.ins message, or a reconcile finding
+ * (msg == NULL, nothing to ack). */
+typedef struct dm_ins_item {
+    dpf_bus_msg *msg;             /* owned; NULL for a reconcile item */
+    long long dpid;               /* 0 when the message could not be decoded */
+    long long change_id;
+    char reason[DM_REASON_MAX];   /* insert, update, reset, reconcile */
+    char corr[64];
+    char subject[128];
+    char bad[DM_ERR_MAX];         /* why decoding failed; "" if it did not */
+} dm_ins_item;
+
+#endif

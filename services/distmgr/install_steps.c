@@ -1,0 +1,160 @@
+/* Drives one DP's agent through the install steps. Between steps it tells
+ * JetStream the message is still being worked on and renews the lease, so a
+ * slow install is neither redelivered nor taken over; it stops between steps
+ * when the service is asked to stop. The step order is agent.h's, which is
+ * the source's step 8 order. */
+#include "install_steps.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <dpf/agent.h>
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+#include "agent_client.h"
+
+typedef struct run {
+    const dm_ctx *ctx;
+    dm_ins_item *it;
+    dpf_db *db;
+    const dm_dp_row *dp;
+    dm_install_result *res;
+} run;
+
+/* Between two steps: stop, keep alive, renew. 0 when the install must end. */
+static int between_steps(run *r, const char *next)
+{
+    if (dpf_stopping()) {
+        r->res->outcome = DM_INSTALL_STOPPING;
+        snprintf(r->res->step, sizeof r->res->step, "%s", next);
+        return 0;
+    }
+    if (r->it->msg != NULL && dpf_bus_msg_in_progress(r->it->msg) != DPF_OK)
+        DPF_DEBUG("DPID %lld: could not tell JetStream the install is in progress",
+                  r->dp->dpid);
+    dpf_status st = dm_store_dp_renew(r->db, r->dp->dpid, r->ctx->owner, r->ctx->lease_s);
+    if (st == DPF_ERR_NOT_FOUND) {
+        r->res->outcome = DM_INSTALL_LOST_LEASE;
+        snprintf(r->res->step, sizeof r->res->step, "%s", next);
+        return 0;
+    }
+    if (st != DPF_OK) {
+        /* the lease still runs for lease_s; going on is safe, and the final
+         * update fails cleanly if the database stays away */
+        DPF_WARN("DPID %lld: could not renew the lease before %s: %s", r->dp->dpid, next,
+                 dpf_db_error(r->db));
+    }
+    return 1;
+}
+
+static int step(run *r, const char *name, const dm_agent_kv *params, size_t n,
+                const dm_components *comps)
+{
+    if (!between_steps(r, name))
+        return 0;
+    dm_agent_result ar;
+    dpf_status st = dm_agent_run(r->ctx->bus, r->dp, name, params, n, comps,
+                                 r->ctx->step_timeout_s, &ar, r->res->reason,
+                                 sizeof r->res->reason);
+    if (st == DPF_OK)
+        return 1;
+    r->res->outcome = DM_INSTALL_FAILED;
+    snprintf(r->res->step, sizeof r->res->step, "%s", name);
+    return 0;
+}
+
+static int write_settings(run *r)
+{
+    const dm_dp_row *dp = r->dp;
+    char dpid[24], prio[16], minfree[16], rate[16], ssl[16];
+    snprintf(dpid, sizeof dpid, "%lld", dp->dpid);
+    snprintf(prio, sizeof prio, "%d", dp->priority);
+    snprintf(minfree, sizeof minfree, "%d", dp->min_free_space);
+    snprintf(rate, sizeof rate, "%d", dp->transfer_rate);
+    snprintf(ssl, sizeof ssl, "%d", dp->ssl_state);
+    const dm_agent_kv kv[] = {
+        {"DPID", dpid},
+        {"NALPath", dp->nal_path},
+        {"ServerName", dp->server_name},
+        {"SiteCode", dp->site_code},
+        {"IdentityGUID", dp->identity_guid},
+        {"Description", dp->description},
+        {"Priority", prio},
+        {"MinFreeSpace", minfree},
+        {"DPDrive", dp->dp_drive},
+        {"IsPXE", dp->is_pxe ? "1" : "0"},
+        {"IsPullDP", dp->is_pull_dp ? "1" : "0"},
+        {"IsMulticast", dp->is_multicast ? "1" : "0"},
+        {"PullSources", dp->pull_sources},
+        {"BoundaryGroups", dp->boundary_groups},
+        {"TransferRate", rate},
+        {"SslState", ssl},
+        {"DPCRC", dp->dp_crc},
+        {"ComponentVersion", DPF_COMPONENT_VERSION},
+    };
+    DPF_INFO("ConfigureDP");
+    return step(r, DPF_STEP_WRITE_SETTINGS, kv, sizeof kv / sizeof kv[0], NULL);
+}
+
+static int configure_pxe(run *r)
+{
+    const dm_agent_kv kv[] = {{"pxe", r->dp->is_pxe ? "1" : "0"}};
+    DPF_INFO("ConfigurePXE");
+    return step(r, DPF_STEP_CONFIGURE_PXE, kv, 1, NULL);
+}
+
+/* Source step 11 / upgrade steps 5 and 7. A standard DP that was a pull DP
+ * before has its pull-DP component removed; one that never was is left alone
+ * (configure_pulldp belongs to issue 3 on the agent side). */
+static int configure_pulldp(run *r)
+{
+    const dm_dp_row *dp = r->dp;
+    int was_pull = strcmp(dp->pull_dp_state, "Installed") == 0;
+    if (!dp->is_pull_dp) {
+        DPF_INFO("~%s is NOT a Pull DP", dp->nal_path);
+        if (!was_pull)
+            return 1;
+        const dm_agent_kv kv[] = {{"pulldp", "0"}};
+        DPF_INFO("ConfigurePullDP");
+        if (!step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 1, NULL))
+            return 0;
+        DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
+        return 1;
+    }
+    DPF_INFO("~%s is a Pull DP", dp->nal_path);
+    if (was_pull) {
+        /* upgrade: reset the pull DP's state so it is brought up to date */
+        if (dm_store_dp_set_pull_state(r->db, dp->dpid, r->ctx->owner, "Uninstalled") != DPF_OK)
+            DPF_WARN("DPID %lld: could not record pull_dp_state Uninstalled: %s", dp->dpid,
+                     dpf_db_error(r->db));
+        DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
+    }
+    const dm_agent_kv kv[] = {{"pulldp", "1"}, {"sources", dp->pull_sources}};
+    DPF_INFO("ConfigurePullDP");
+    DPF_INFO("~NAL Path %s is a Pull DP", dp->nal_path);
+    if (!step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 2, NULL))
+        return 0;
+    snprintf(r->res->pull_dp_state, sizeof r->res->pull_dp_state, "Installed");
+    DPF_INFO("PullDP %s is marked Installed", dp->nal_path);
+    return 1;
+}
+
+void dm_install_run(const dm_ctx *ctx, dm_ins_item *it, dpf_db *db, const dm_dp_row *dp,
+                    dm_install_result *res)
+{
+    run r = {ctx, it, db, dp, res};
+    memset(res, 0, sizeof *res);
+    res->outcome = DM_INSTALL_OK;
+
+    int ok = step(&r, DPF_STEP_INSTALL_FILES, NULL, 0, ctx->components) &&
+             step(&r, DPF_STEP_CREATE_SHARES, NULL, 0, NULL) &&
+             step(&r, DPF_STEP_ENABLE_HTTP, NULL, 0, NULL) &&
+             step(&r, DPF_STEP_REGISTER_PROVIDER, NULL, 0, NULL) &&
+             step(&r, DPF_STEP_CONFIGURE_VDIRS, NULL, 0, NULL) &&
+             write_settings(&r) &&
+             configure_pxe(&r) &&
+             configure_pulldp(&r);
+    if (ok)
+        res->outcome = DM_INSTALL_OK;
+}

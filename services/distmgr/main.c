@@ -1,0 +1,268 @@
+/* distmgr, the Distribution Manager: options, startup, the dispatch table,
+ * the reconcile timer and a clean stop. Startup waits for PostgreSQL and
+ * NATS rather than dying, because in a fleet the services start in any
+ * order. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dpf/agent.h>
+#include <dpf/bus.h>
+#include <dpf/config.h>
+#include <dpf/db.h>
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+
+#include "components.h"
+#include "distmgr.h"
+#include "reconcile.h"
+#include "upgrade_thread.h"
+#include "worker_pool.h"
+
+#ifndef DM_DEFAULT_COMPONENTS_DIR
+#define DM_DEFAULT_COMPONENTS_DIR "share/dp-components"
+#endif
+
+/* An idle worker leaves after this long, closing its database connection. */
+#define WORKER_IDLE_MS 60000
+
+static int g_thread_limit, g_removal_limit, g_step_timeout, g_retry_delay, g_max_deliveries;
+static int g_reconcile_s;
+static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
+
+static const dpf_option g_opts[] = {
+    DPF_OPT_INT("DPUpgradeThreadLimit", "DPFLEET_DP_UPGRADE_THREAD_LIMIT", &g_thread_limit, 50,
+                1, 1000, "workers that install or upgrade DPs at once (per replica)"),
+    DPF_OPT_INT("DPRemovalThreadLimit", "DPFLEET_DP_REMOVAL_THREAD_LIMIT", &g_removal_limit, 1,
+                1, 100, "DPs the DP manager removes at once (removal is not handled yet)"),
+    DPF_OPT_INT("AgentStepTimeoutSeconds", "DPFLEET_AGENT_STEP_TIMEOUT_SECONDS", &g_step_timeout,
+                60, 1, 3600, "how long to wait for a DP's agent to answer one step"),
+    DPF_OPT_INT("InstallRetryDelaySeconds", "DPFLEET_INSTALL_RETRY_DELAY_SECONDS",
+                &g_retry_delay, 60, 1, 86400, "after a failed install, try again this much later"),
+    DPF_OPT_INT("MaxDeliveries", "DPFLEET_MAX_DELIVERIES", &g_max_deliveries, 20, 1, 10000,
+                "deliveries of one dp.ins event before JetStream gives it up (the reconcile "
+                "still retries the DP)"),
+    DPF_OPT_INT("ReconcileIntervalSeconds", "DPFLEET_RECONCILE_INTERVAL_SECONDS",
+                &g_reconcile_s, 60, 1, 3600,
+                "how often to look for DPs that need work without an event"),
+    DPF_OPT_STRING("DatabaseUrl", "DATABASE_URL", &g_db_url,
+                   "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
+    DPF_OPT_STRING("NatsUrl", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222",
+                   "NATS server URL"),
+    DPF_OPT_STRING("components-dir", "DPFLEET_COMPONENTS_DIR", &g_components_dir,
+                   DM_DEFAULT_COMPONENTS_DIR,
+                   "DP component files with MANIFEST and MANIFEST.sig (sent in install_files)"),
+    DPF_OPT_STRING("ReplicaName", "DPFLEET_REPLICA_NAME", &g_replica, "",
+                   "this replica's name, written as the lease owner (default hostname-pid)"),
+    DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
+                   "site for status messages about messages that name no DP"),
+    DPF_OPT_END,
+};
+
+/* The one dispatch point: each subject distmgr consumes and the queue that
+ * feeds its handler. The DP manager (dp.dpn, "distmgr-dpn") joins this
+ * table when removal is implemented; until then nobody acks those events
+ * away. */
+typedef struct route {
+    const char *subject;
+    const char *durable;
+    dpf_bus_handler handler;
+} route;
+
+static const route g_routes[] = {
+    {DPF_SUBJ_DP_INS ".>", "distmgr-ins", dm_upgrade_on_msg},
+};
+#define NROUTES (sizeof g_routes / sizeof g_routes[0])
+
+/* Sleeps ms in short slices; 0 when asked to stop meanwhile. */
+static int nap(int ms)
+{
+    for (int left = ms; left > 0; left -= 100) {
+        if (dpf_stopping())
+            return 0;
+        struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !dpf_stopping();
+}
+
+static int backoff(int attempt)
+{
+    int ms = 500 << (attempt < 4 ? attempt : 4);
+    return ms > 5000 ? 5000 : ms;
+}
+
+static dpf_db *connect_db(void)
+{
+    for (int i = 0; !dpf_stopping(); i++) {
+        dpf_db *db = NULL;
+        if (dpf_db_connect(g_db_url, &db) == DPF_OK)
+            return db;
+        DPF_WARN("PostgreSQL is not reachable yet, retrying in %d ms", backoff(i));
+        nap(backoff(i));
+    }
+    return NULL;
+}
+
+static dpf_bus *connect_bus(const char *name)
+{
+    for (int i = 0; !dpf_stopping(); i++) {
+        dpf_bus *bus = NULL;
+        dpf_status st = dpf_bus_connect(g_nats_url, name, &bus);
+        if (st == DPF_OK && (st = dpf_bus_ensure_streams(bus)) == DPF_OK)
+            return bus;
+        dpf_bus_destroy(bus);
+        DPF_WARN("NATS JetStream at %s is not ready (%s), retrying in %d ms", g_nats_url,
+                 dpf_status_text(st), backoff(i));
+        nap(backoff(i));
+    }
+    return NULL;
+}
+
+static int subscribe_all(const dm_ctx *ctx, dm_upgrade *up, dpf_bus_sub **subs)
+{
+    for (size_t r = 0; r < NROUTES; r++) {
+        dpf_bus_sub_opts o = {
+            .stream = DPF_STREAM_EVENTS,
+            .subject = g_routes[r].subject,
+            .durable = g_routes[r].durable,
+            .max_ack_pending = 2 * ctx->thread_limit,
+            .ack_wait_ms = ctx->ack_wait_ms,
+            .max_deliver = ctx->max_deliveries,
+        };
+        for (int i = 0;; i++) {
+            if (dpf_stopping())
+                return 0;
+            if (dpf_bus_subscribe(ctx->bus, &o, g_routes[r].handler, up, &subs[r]) == DPF_OK)
+                break;
+            DPF_WARN("Cannot subscribe to %s yet, retrying in %d ms", o.subject, backoff(i));
+            nap(backoff(i));
+        }
+    }
+    return 1;
+}
+
+/* A worker's state is its database connection. */
+static void free_worker_db(void *state)
+{
+    dpf_db_destroy(state);
+}
+
+static int run(dm_ctx *ctx, dpf_db *db)
+{
+    dm_pool *pool = NULL;
+    dm_upgrade *up = NULL;
+    dpf_bus_sub *subs[NROUTES] = {0};
+    int rc = 1;
+
+    if (dm_pool_create(ctx->thread_limit, WORKER_IDLE_MS, free_worker_db,
+                       &pool) != DPF_OK ||
+        dm_upgrade_create(ctx, pool, &up) != DPF_OK) {
+        DPF_ERROR("Cannot start the DP upgrade processing thread");
+        goto cleanup;
+    }
+    /* pending work first (the source: "will perform any pending work") */
+    dm_reconcile_run(ctx, db, up);
+    if (!subscribe_all(ctx, up, subs)) {
+        rc = 0;
+        goto cleanup;
+    }
+    int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
+    while (nap(200)) {
+        if (dpf_mono_us() >= next) {
+            dm_reconcile_run(ctx, db, up);
+            next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
+        }
+    }
+    rc = 0;
+cleanup:
+    DPF_INFO("Stopping: no new work is taken; running installs stop after their current step");
+    for (size_t r = 0; r < NROUTES; r++)
+        dpf_bus_sub_destroy(subs[r]);
+    dm_upgrade_destroy(up);
+    if (pool != NULL) {
+        dm_pool_stats s;
+        dm_pool_get_stats(pool, &s);
+        dm_pool_destroy(pool);
+        DPF_INFO("DP upgrade processing thread: stopped after %lld DPs; peak %d threads in use "
+                 "out of %d", s.jobs, s.peak, s.limit);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    char replica[300];
+    dpf_log_init(DPF_COMP_DISTMGR);
+    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
+    if (st == DPF_ERR_NOT_FOUND) {
+        dpf_config_free(g_opts);
+        return 0;
+    }
+    if (st != DPF_OK) {
+        fprintf(stderr, "distmgr: %s\n", err);
+        dpf_config_free(g_opts);
+        return 2;
+    }
+    dpf_handle_signals();
+    signal(SIGPIPE, SIG_IGN);
+
+    if (g_replica != NULL && *g_replica != '\0') {
+        snprintf(replica, sizeof replica, "%s", g_replica);
+    } else {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        snprintf(replica, sizeof replica, "%s-%d", host, (int)getpid());
+    }
+    DPF_INFO("~Started SMS_DISTRIBUTION_MANAGER as replica %s, thread ID %llu (0x%llx). "
+             "DPUpgradeThreadLimit = %d, AgentStepTimeoutSeconds = %d, "
+             "InstallRetryDelaySeconds = %d", replica, (unsigned long long)dpf_log_tid(),
+             (unsigned long long)dpf_log_tid(), g_thread_limit, g_step_timeout, g_retry_delay);
+
+    dm_components *comps = NULL;
+    if (dm_components_load(g_components_dir, &comps, err, sizeof err) != DPF_OK) {
+        DPF_ERROR("Cannot load the DP component files: %s (set DPFLEET_COMPONENTS_DIR or "
+                  "--components-dir)", err);
+        dpf_config_free(g_opts);
+        return 1;
+    }
+    DPF_INFO("Loaded %zu DP component files from %s (%zu bytes with MANIFEST and "
+             "MANIFEST.sig), version %s", dm_components_count(comps),
+             dm_components_dir(comps), dm_components_total_bytes(comps),
+             DPF_COMPONENT_VERSION);
+
+    int rc = 0;
+    char conn_name[340];
+    snprintf(conn_name, sizeof conn_name, "distmgr-%s", replica);
+    dpf_db *db = connect_db();
+    dpf_bus *bus = db != NULL ? connect_bus(conn_name) : NULL;
+    if (bus != NULL) {
+        dm_ctx ctx = {
+            .bus = bus,
+            .db_url = g_db_url,
+            .owner = replica,
+            .site_code = g_site,
+            .components = comps,
+            .thread_limit = g_thread_limit,
+            .step_timeout_s = g_step_timeout,
+            .retry_delay_s = g_retry_delay,
+            .max_deliveries = g_max_deliveries,
+            .lease_s = 2 * g_step_timeout + 30,
+            .ack_wait_ms = (g_step_timeout + 30) * 1000,
+            .reconcile_s = g_reconcile_s,
+        };
+        rc = run(&ctx, db);
+    }
+    dpf_bus_destroy(bus);
+    dpf_db_destroy(db);
+    dm_components_destroy(comps);
+    DPF_INFO("~SMS_DISTRIBUTION_MANAGER stopped");
+    dpf_config_free(g_opts);
+    return rc;
+}

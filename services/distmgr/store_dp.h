@@ -1,0 +1,93 @@
+/* distmgr's SQL on distribution_points: reading a DP, the lease that keeps
+ * two replicas off one DP, recording the install state, and the reconcile
+ * query. Every statement takes parameters. */
+#ifndef DM_STORE_DP_H
+#define DM_STORE_DP_H
+
+#include <dpf/db.h>
+#include <dpf/status.h>
+
+#include "dp_state.h"
+
+/* A DP as distmgr needs it. Strings owned by the row (dm_dp_row_clear). */
+typedef struct dm_dp_row {
+    long long dpid;
+    char *server_name;
+    char *nal_path;
+    char *site_code;
+    char *description;
+    char *dp_drive;
+    char *identity_guid;
+    char *dp_crc;
+    char *pull_sources;      /* "FQDN:prio,FQDN:prio" */
+    char *boundary_groups;
+    char *installed_crc;
+    char *installed_version;
+    char *pull_dp_state;
+    char *last_step;
+    char *last_error;
+    char *lease_owner;       /* "" when free */
+    char *lease_until;       /* "" when free */
+    int is_pull_dp;
+    int is_pxe;
+    int is_multicast;
+    int priority;
+    int min_free_space;
+    int transfer_rate;
+    int ssl_state;
+    int action;
+    int attempts;
+    dm_state state;
+} dm_dp_row;
+
+void dm_dp_row_clear(dm_dp_row *row); /* frees the strings; safe on a zeroed row */
+
+/* Reads DP dpid into *row (cleared first). DPF_ERR_NOT_FOUND if it is gone. */
+dpf_status dm_store_dp_get(dpf_db *db, long long dpid, dm_dp_row *row) DPF_MUSTCHECK;
+
+/* Takes or renews the lease on dpid for owner for lease_s seconds and reads
+ * the row as it is now. DPF_ERR_BUSY when another owner holds an unexpired
+ * lease (row then holds that DP with the holder in lease_owner/lease_until),
+ * DPF_ERR_NOT_FOUND when the row is gone. */
+dpf_status dm_store_dp_lease(dpf_db *db, long long dpid, const char *owner, int lease_s,
+                             dm_dp_row *row) DPF_MUSTCHECK;
+
+/* Extends the lease owner holds. DPF_ERR_NOT_FOUND if owner lost it. */
+dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner,
+                             int lease_s) DPF_MUSTCHECK;
+
+/* Writes install_state = 'Installing' (last_step and last_error kept, so an
+ * administrator still sees why the previous attempt failed). Only while owner
+ * holds the lease; else DPF_ERR_NOT_FOUND. */
+dpf_status dm_store_dp_set_installing(dpf_db *db, long long dpid,
+                                      const char *owner) DPF_MUSTCHECK;
+
+/* Within the caller's transaction: Installed at crc/version, pull_dp_state,
+ * attempts 0, lease released. DPF_ERR_NOT_FOUND if owner lost the lease. */
+dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
+                                      const char *crc, const char *version,
+                                      const char *pull_dp_state) DPF_MUSTCHECK;
+
+/* Within the caller's transaction: Failed at step with reason, attempts+1
+ * (new count in *attempts), lease released. DPF_ERR_NOT_FOUND if owner lost
+ * the lease. */
+dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner,
+                                   const char *step, const char *reason,
+                                   int *attempts) DPF_MUSTCHECK;
+
+/* Releases owner's lease without changing the state (interrupted, or
+ * nothing to do after all). */
+dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
+
+/* Writes pull_dp_state (the source's "PullDP ... is marked Uninstalled"). */
+dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
+                                      const char *pull_state) DPF_MUSTCHECK;
+
+/* DPIDs that need work although no event may come: action 0 and Pending or
+ * Failed for longer than grace_s, Installing with an expired lease, or
+ * Installed at another CRC or component version. At most max ids into ids
+ * (caller's array), count in *n. */
+dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version,
+                                    long long *ids, int max, int *n) DPF_MUSTCHECK;
+
+#endif

@@ -1,0 +1,348 @@
+/* The DP upgrade processing thread and its queue. The nats.c callback and
+ * the reconcile only append to the queue; this one thread decides what runs
+ * next, waits for a free worker when all DPUpgradeThreadLimit are busy, and
+ * keeps the waiting messages alive (JetStream "in progress") so a long queue
+ * does not turn into redeliveries. */
+#include "upgrade_thread.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+#include "handle_dp_ins.h"
+
+/* How long the thread waits for a worker before it re-checks its stop flag
+ * and keeps queued messages alive. */
+#define WAIT_SLICE_MS 500
+
+typedef struct node {
+    struct node *next;
+    dm_ins_item item;
+} node;
+
+struct dm_upgrade {
+    const dm_ctx *ctx;
+    dm_pool *pool;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    node *head, *tail;
+    int queued;
+    long long *inflight;     /* DPIDs handed over (or about to be); 0 = free slot */
+    int inflight_cap;
+    uint64_t tid;
+    int stop;
+    int64_t last_keepalive_us;
+};
+
+typedef struct job {
+    dm_upgrade *u;
+    node *n;
+} job;
+
+static int inflight_has(const dm_upgrade *u, long long dpid)
+{
+    for (int i = 0; i < u->inflight_cap; i++) {
+        if (u->inflight[i] == dpid)
+            return 1;
+    }
+    return 0;
+}
+
+static void inflight_set(dm_upgrade *u, long long from, long long to)
+{
+    for (int i = 0; i < u->inflight_cap; i++) {
+        if (u->inflight[i] == from) {
+            u->inflight[i] = to;
+            return;
+        }
+    }
+}
+
+static void append(dm_upgrade *u, node *n)
+{
+    n->next = NULL;
+    if (u->tail != NULL)
+        u->tail->next = n;
+    else
+        u->head = n;
+    u->tail = n;
+    u->queued++;
+    pthread_cond_signal(&u->cv);
+}
+
+/* The first item that may run now: undecodable ones always may; others only
+ * when their DP is not in flight. Lock held. */
+static node *take_runnable(dm_upgrade *u)
+{
+    node *prev = NULL;
+    for (node *n = u->head; n != NULL; prev = n, n = n->next) {
+        if (n->item.dpid != 0 && inflight_has(u, n->item.dpid))
+            continue;
+        if (prev != NULL)
+            prev->next = n->next;
+        else
+            u->head = n->next;
+        if (u->tail == n)
+            u->tail = prev;
+        u->queued--;
+        return n;
+    }
+    return NULL;
+}
+
+/* Messages waiting in the queue (and held) would pass the consumer's ack
+ * wait while all workers are busy; tell JetStream they are in progress.
+ * Lock held. */
+static void keepalive(dm_upgrade *u, node *held)
+{
+    int64_t now = dpf_mono_us();
+    int64_t every = (int64_t)u->ctx->ack_wait_ms * 1000 / 3;
+    if (now - u->last_keepalive_us < every)
+        return;
+    u->last_keepalive_us = now;
+    for (node *n = u->head; n != NULL; n = n->next) {
+        if (n->item.msg != NULL && dpf_bus_msg_in_progress(n->item.msg) != DPF_OK)
+            DPF_DEBUG("DP upgrade processing thread: in-progress for DPID %lld failed",
+                      n->item.dpid);
+    }
+    if (held != NULL && held->item.msg != NULL && dpf_bus_msg_in_progress(held->item.msg) != DPF_OK)
+        DPF_DEBUG("DP upgrade processing thread: in-progress for DPID %lld failed",
+                  held->item.dpid);
+}
+
+static void give_back(node *n)
+{
+    if (n->item.msg != NULL) {
+        if (dpf_bus_msg_nak(n->item.msg, 0) != DPF_OK)
+            DPF_DEBUG("nak of DPID %lld at shutdown failed; JetStream redelivers it after "
+                      "the ack wait", n->item.dpid);
+        dpf_bus_msg_destroy(n->item.msg);
+    }
+    free(n);
+}
+
+static void run_job(void *arg, void **wstate)
+{
+    job *j = arg;
+    dm_upgrade *u = j->u;
+    node *n = j->n;
+    free(j);
+    dm_handle_dp_ins(u->ctx, &n->item, (dpf_db **)wstate);
+    pthread_mutex_lock(&u->mu);
+    if (n->item.dpid != 0)
+        inflight_set(u, n->item.dpid, 0);
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    free(n);
+}
+
+/* Hands n to a worker, waiting for one if needed. Lock not held. 0 when the
+ * service is stopping and n was not handed over. */
+static int dispatch(dm_upgrade *u, node *n)
+{
+    const char *what = n->item.dpid != 0 ? "DP with ID" : "an undecodable message on";
+    char id[160];
+    if (n->item.dpid != 0)
+        snprintf(id, sizeof id, "%lld", n->item.dpid);
+    else
+        snprintf(id, sizeof id, "%s", n->item.subject);
+    job *j = malloc(sizeof *j);
+    if (j == NULL)
+        return 0;
+    j->u = u;
+    j->n = n;
+    int waited = 0;
+    for (;;) {
+        uint64_t tid = 0;
+        int used = 0, new_peak = 0;
+        dpf_status st = dm_pool_submit(u->pool, run_job, j, WAIT_SLICE_MS, &tid, &used,
+                                       &new_peak);
+        if (st == DPF_OK) {
+            DPF_INFO("DP upgrade processing thread: Upgrading %s %s. Thread 0x%llx. Used %d "
+                     "threads out of %d.", what, id, (unsigned long long)tid, used,
+                     u->ctx->thread_limit);
+            if (new_peak)
+                DPF_INFO("DP upgrade processing thread: peak %d threads in use out of %d",
+                         used, u->ctx->thread_limit);
+            return 1;
+        }
+        if (st != DPF_ERR_BUSY) {
+            DPF_ERROR("DP upgrade processing thread: cannot start a worker thread (%s), "
+                      "retrying", dpf_status_text(st));
+        } else if (!waited) {
+            DPF_INFO("DP upgrade processing thread: All %d threads are busy, %s %s waits for "
+                     "a free thread.", u->ctx->thread_limit, what, id);
+            waited = 1;
+        }
+        pthread_mutex_lock(&u->mu);
+        int stop = u->stop;
+        keepalive(u, n);
+        pthread_mutex_unlock(&u->mu);
+        if (stop) {
+            free(j);
+            return 0;
+        }
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    dm_upgrade *u = arg;
+    pthread_mutex_lock(&u->mu);
+    u->tid = dpf_log_tid();
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    DPF_INFO("DP upgrade processing thread: Started, will perform any pending work then will "
+             "wait for additional work.");
+
+    pthread_mutex_lock(&u->mu);
+    while (!u->stop) {
+        node *n = take_runnable(u);
+        if (n == NULL) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+            keepalive(u, NULL);
+            continue;
+        }
+        if (n->item.dpid != 0)
+            inflight_set(u, 0, n->item.dpid);
+        pthread_mutex_unlock(&u->mu);
+        int handed = dispatch(u, n);
+        pthread_mutex_lock(&u->mu);
+        if (!handed) {
+            if (n->item.dpid != 0)
+                inflight_set(u, n->item.dpid, 0);
+            give_back(n);
+        }
+    }
+    while (u->head != NULL) {
+        node *n = u->head;
+        u->head = n->next;
+        u->queued--;
+        give_back(n);
+    }
+    u->tail = NULL;
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+dpf_status dm_upgrade_create(const dm_ctx *ctx, dm_pool *pool, dm_upgrade **out)
+{
+    dm_upgrade *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return DPF_ERR_NOMEM;
+    /* one slot per worker, plus the item waiting for a worker */
+    u->inflight_cap = ctx->thread_limit + 1;
+    u->inflight = calloc((size_t)u->inflight_cap, sizeof *u->inflight);
+    if (u->inflight == NULL) {
+        free(u);
+        return DPF_ERR_NOMEM;
+    }
+    u->ctx = ctx;
+    u->pool = pool;
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->cv, NULL);
+    u->last_keepalive_us = dpf_mono_us();
+    pthread_mutex_lock(&u->mu);
+    if (pthread_create(&u->thread, NULL, thread_main, u) != 0) {
+        pthread_mutex_unlock(&u->mu);
+        pthread_cond_destroy(&u->cv);
+        pthread_mutex_destroy(&u->mu);
+        free(u->inflight);
+        free(u);
+        return DPF_ERR_IO;
+    }
+    while (u->tid == 0)
+        pthread_cond_wait(&u->cv, &u->mu);
+    DPF_INFO("~Starting the DP upgrade processing thread, thread ID = 0x%llX (%llu)",
+             (unsigned long long)u->tid, (unsigned long long)u->tid);
+    pthread_mutex_unlock(&u->mu);
+    *out = u;
+    return DPF_OK;
+}
+
+void dm_upgrade_destroy(dm_upgrade *u)
+{
+    if (u == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    u->stop = 1;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    dm_pool_kick(u->pool);
+    pthread_join(u->thread, NULL);
+    pthread_cond_destroy(&u->cv);
+    pthread_mutex_destroy(&u->mu);
+    free(u->inflight);
+    free(u);
+}
+
+void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure)
+{
+    dm_upgrade *u = closure;
+    node *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        /* redelivered after the ack wait; nothing better to do without memory */
+        DPF_ERROR("DP upgrade processing thread: out of memory queueing a message on %s",
+                  dpf_bus_msg_subject(msg));
+        dpf_bus_msg_destroy(msg);
+        return;
+    }
+    n->item.msg = msg;
+    snprintf(n->item.subject, sizeof n->item.subject, "%s", dpf_bus_msg_subject(msg));
+    snprintf(n->item.corr, sizeof n->item.corr, "%s", dpf_bus_msg_corr(msg));
+    dm_dp_ins_decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
+    pthread_mutex_lock(&u->mu);
+    if (u->stop) {
+        pthread_mutex_unlock(&u->mu);
+        give_back(n);
+        return;
+    }
+    append(u, n);
+    pthread_mutex_unlock(&u->mu);
+}
+
+int dm_upgrade_push_dpid(dm_upgrade *u, long long dpid, const char *reason, const char *corr)
+{
+    if (dpid <= 0)
+        return 0;
+    pthread_mutex_lock(&u->mu);
+    int known = u->stop || inflight_has(u, dpid);
+    for (node *q = u->head; q != NULL && !known; q = q->next)
+        known = q->item.dpid == dpid;
+    if (known) {
+        pthread_mutex_unlock(&u->mu);
+        return 0;
+    }
+    node *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        pthread_mutex_unlock(&u->mu);
+        return 0;
+    }
+    n->item.dpid = dpid;
+    snprintf(n->item.reason, sizeof n->item.reason, "%s", reason);
+    snprintf(n->item.subject, sizeof n->item.subject, "reconcile");
+    if (corr != NULL && *corr != '\0')
+        snprintf(n->item.corr, sizeof n->item.corr, "%s", corr);
+    else
+        dpf_uuid(n->item.corr);
+    append(u, n);
+    pthread_mutex_unlock(&u->mu);
+    return 1;
+}
+
+int dm_upgrade_queued(dm_upgrade *u)
+{
+    pthread_mutex_lock(&u->mu);
+    int n = u->queued;
+    pthread_mutex_unlock(&u->mu);
+    return n;
+}
