@@ -199,6 +199,12 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
     int64_t t0 = dpf_mono_us();
     st = request(bus, &req, subject, timeout_s, &reply, &reply_len);
     res->round_trip_us = dpf_mono_us() - t0;
+    if (st == DPF_ERR_TIMEOUT && res->round_trip_us < (long long)timeout_s * 1000000 / 2) {
+        /* NATS answered "no responders" at once: nobody serves the subject */
+        snprintf(reason, reasonlen, "no agent answers on %s \xe2\x80\x94 is dpagent running "
+                 "for %s?", subject, fqdn);
+        goto cleanup;
+    }
     if (st == DPF_ERR_TIMEOUT) {
         snprintf(reason, reasonlen, "no reply from the agent in %d s \xe2\x80\x94 is dpagent "
                  "running for %s?", timeout_s, fqdn);
