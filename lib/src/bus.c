@@ -31,6 +31,7 @@ struct dpf_bus {
     natsConnection *nc;
     jsCtx *js;
     char name[128];
+    volatile int closing; /* set by destroy: the disconnect is ours */
 };
 
 struct dpf_bus_msg {
@@ -81,6 +82,8 @@ static dpf_status from_nats(natsStatus s, jsErrCode jerr, const char *what)
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     dpf_bus *bus = closure;
+    if (bus->closing)
+        return;
     DPF_WARN("Disconnected from NATS (%s); reconnecting in the background", bus->name);
 }
 
@@ -95,7 +98,7 @@ static void on_reconnected(natsConnection *nc, void *closure)
 static void on_closed(natsConnection *nc, void *closure)
 {
     dpf_bus *bus = closure;
-    DPF_INFO("NATS connection closed (%s)", bus->name);
+    DPF_DEBUG("NATS connection closed (%s)", bus->name);
 }
 
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
@@ -197,6 +200,7 @@ void dpf_bus_destroy(dpf_bus *bus)
 {
     if (bus == NULL)
         return;
+    bus->closing = 1;
     jsCtx_Destroy(bus->js);
     if (bus->nc != NULL) {
         /* flush what was published without waiting for an ack */
@@ -297,6 +301,13 @@ dpf_status dpf_bus_publish(dpf_bus *bus, const char *subject, const void *data, 
                   msg_id ? msg_id : "");
     jsPubAck_Destroy(pa);
     natsMsg_Destroy(msg);
+    if (s == NATS_NO_RESPONDERS) {
+        /* JetStream answers every subject a stream holds: nobody answering
+         * means no stream does (or JetStream is off) */
+        DPF_ERROR("publish to %s: no stream holds this subject (is JetStream enabled and "
+                  "dpf_bus_ensure_streams called?)", subject);
+        return DPF_ERR_NOT_FOUND;
+    }
     char what[300];
     snprintf(what, sizeof what, "publish to %s", subject);
     return from_nats(s, jerr, what);

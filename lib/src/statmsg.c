@@ -261,7 +261,10 @@ dpf_status dpf_statmsg_raise(dpf_bus *bus, dpf_db *db, const dpf_statmsg *m)
     subject_token(pb.component, comp_tok, sizeof comp_tok);
     snprintf(subject, sizeof subject, "statmsg.%s.%s.%u", site_tok, comp_tok, (unsigned)pb.id);
     if (pb.record_id > 0) {
-        snprintf(msg_id, sizeof msg_id, "statmsg-%lld", (long long)pb.record_id);
+        /* the time keeps ids unique when a database is recreated and its ids
+         * start again at 1 within the stream's duplicate window */
+        snprintf(msg_id, sizeof msg_id, "statmsg-%lld-%lld", (long long)pb.record_id,
+                 (long long)pb.time_ms);
     } else {
         char uuid[37];
         dpf_uuid(uuid);

@@ -1,0 +1,412 @@
+/* bus against a real nats-server with JetStream: streams, de-duplication,
+ * durable queue subscriptions, nak/term, request/reply and the correlation
+ * header. Each test uses subjects of its own (the events stream is a work
+ * queue, where consumer filters must not overlap). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <dpf/bus.h>
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+#include "dpf_test.h"
+
+static dpf_bus *bus;
+static char tag[32]; /* unique per run: subjects and durables */
+
+/* What handlers saw, shared with the test thread. */
+typedef struct seen {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int count;
+    int per_sub[2];
+    int acked;
+    uint64_t max_deliveries;
+    char last_corr[64];
+    char last_subject[128];
+    char last_data[128];
+    int mode; /* what the handler does, see handle() */
+} seen;
+
+enum { ACK = 0, NAK_FIRST = 1, TERM = 2, IGNORE_FIRST = 3 };
+
+typedef struct who {
+    seen *s;
+    int index;
+} who;
+
+static void seen_init(seen *s, int mode)
+{
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->mode = mode;
+}
+
+static void seen_free(seen *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+}
+
+/* Waits until s->count >= n or timeout; returns the count. */
+static int wait_count(seen *s, int n, int timeout_ms)
+{
+    int64_t deadline = dpf_mono_us() + (int64_t)timeout_ms * 1000;
+    pthread_mutex_lock(&s->mu);
+    while (s->count < n && dpf_mono_us() < deadline) {
+        pthread_mutex_unlock(&s->mu);
+        usleep(10000);
+        pthread_mutex_lock(&s->mu);
+    }
+    int c = s->count;
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+static void handle(dpf_bus_msg *m, void *closure)
+{
+    who *w = closure;
+    seen *s = w->s;
+    uint64_t d = dpf_bus_msg_deliveries(m);
+    dpf_status st;
+    if (s->mode == NAK_FIRST && d == 1)
+        st = dpf_bus_msg_nak(m, 100);
+    else if (s->mode == TERM)
+        st = dpf_bus_msg_term(m);
+    else if (s->mode == IGNORE_FIRST && d == 1)
+        st = DPF_ERR_TIMEOUT; /* as if the worker died: no answer at all */
+    else
+        st = dpf_bus_msg_ack(m);
+
+    pthread_mutex_lock(&s->mu);
+    s->count++;
+    s->per_sub[w->index]++;
+    if (st == DPF_OK && (s->mode == ACK || (s->mode != TERM && d > 1)))
+        s->acked++;
+    if (d > s->max_deliveries)
+        s->max_deliveries = d;
+    snprintf(s->last_corr, sizeof s->last_corr, "%s", dpf_bus_msg_corr(m));
+    snprintf(s->last_subject, sizeof s->last_subject, "%s", dpf_bus_msg_subject(m));
+    snprintf(s->last_data, sizeof s->last_data, "%.*s", (int)dpf_bus_msg_len(m),
+             (const char *)dpf_bus_msg_data(m));
+    pthread_mutex_unlock(&s->mu);
+    dpf_bus_msg_destroy(m);
+}
+
+static int group_setup(void **state)
+{
+    dpf_log_init("TEST_BUS");
+    const char *url = dpf_test_env("NATS_URL");
+    if (url == NULL)
+        return -1;
+    snprintf(tag, sizeof tag, "t%ld", (long)getpid());
+    if (dpf_bus_connect(url, "test_bus", &bus) != DPF_OK)
+        return -1;
+    return dpf_bus_ensure_streams(bus) == DPF_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    dpf_bus_destroy(bus);
+    return 0;
+}
+
+static dpf_bus_sub_opts sub_opts(const char *subject, const char *durable)
+{
+    dpf_bus_sub_opts o = {
+        .stream = "DPF_EVENTS",
+        .subject = subject,
+        .durable = durable,
+        .max_ack_pending = 16,
+        .ack_wait_ms = 2000,
+        .max_deliver = 5,
+    };
+    return o;
+}
+
+static void test_ensure_streams_twice(void **state)
+{
+    assert_int_equal(dpf_bus_ensure_streams(bus), DPF_OK);
+    assert_int_equal(dpf_bus_ensure_streams(bus), DPF_OK);
+}
+
+static void test_dedup_by_msg_id(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.ins.%s.dedup", tag);
+    snprintf(durable, sizeof durable, "%s-dedup", tag);
+    /* message ids are unique per run: the duplicate window outlives a run */
+    char id1[64], id2[64];
+    snprintf(id1, sizeof id1, "%s-dp.ins-32-1", tag);
+    snprintf(id2, sizeof id2, "%s-dp.ins-33-1", tag);
+    assert_int_equal(dpf_bus_publish(bus, subject, "32", 2, id1, "c1"), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "32", 2, id1, "c1"), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "33", 2, id2, "c2"), DPF_OK);
+
+    seen s;
+    seen_init(&s, ACK);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(wait_count(&s, 2, 5000), 2);
+    /* nothing more arrives: the duplicate was not stored */
+    usleep(500000);
+    assert_int_equal(wait_count(&s, 3, 10), 2);
+    assert_int_equal(s.acked, 2);
+    dpf_bus_sub_destroy(sub);
+    seen_free(&s);
+}
+
+static void test_queue_shares_work(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.ins.%s.share", tag);
+    snprintf(durable, sizeof durable, "%s-share", tag);
+    dpf_bus *bus2 = NULL;
+    assert_int_equal(dpf_bus_connect(dpf_test_env("NATS_URL"), "test_bus_2", &bus2), DPF_OK);
+
+    seen s;
+    seen_init(&s, ACK);
+    who w0 = {&s, 0}, w1 = {&s, 1};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_sub *a = NULL, *b = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w0, &a), DPF_OK);
+    assert_int_equal(dpf_bus_subscribe(bus2, &o, handle, &w1, &b), DPF_OK);
+
+    const int n = 40;
+    for (int i = 0; i < n; i++) {
+        char id[64], data[16];
+        snprintf(id, sizeof id, "%s-share-%d", tag, i);
+        snprintf(data, sizeof data, "%d", i);
+        assert_int_equal(dpf_bus_publish(bus, subject, data, strlen(data), id, NULL), DPF_OK);
+    }
+    assert_int_equal(wait_count(&s, n, 10000), n);
+    usleep(300000);
+    assert_int_equal(wait_count(&s, n + 1, 10), n); /* each exactly once */
+    assert_int_equal(s.acked, n);
+    assert_true(s.per_sub[0] > 0);
+    assert_true(s.per_sub[1] > 0);
+    dpf_bus_sub_destroy(a);
+    dpf_bus_sub_destroy(b);
+    dpf_bus_destroy(bus2);
+    seen_free(&s);
+}
+
+static void test_nak_redelivers(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.dpn.%s.nak", tag);
+    snprintf(durable, sizeof durable, "%s-nak", tag);
+    seen s;
+    seen_init(&s, NAK_FIRST);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "34", 2, NULL, NULL), DPF_OK);
+    assert_int_equal(wait_count(&s, 2, 5000), 2);
+    assert_int_equal(s.max_deliveries, 2);
+    assert_int_equal(s.acked, 1);
+    usleep(500000);
+    assert_int_equal(wait_count(&s, 3, 10), 2);
+    dpf_bus_sub_destroy(sub);
+    seen_free(&s);
+}
+
+static void test_term_stops_redelivery(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.dpn.%s.term", tag);
+    snprintf(durable, sizeof durable, "%s-term", tag);
+    seen s;
+    seen_init(&s, TERM);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    o.ack_wait_ms = 300; /* would redeliver quickly if term did not stop it */
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "bad", 3, NULL, NULL), DPF_OK);
+    assert_int_equal(wait_count(&s, 1, 5000), 1);
+    usleep(1200000);
+    assert_int_equal(wait_count(&s, 2, 10), 1);
+    dpf_bus_sub_destroy(sub);
+    seen_free(&s);
+}
+
+static void test_no_ack_redelivers_after_ack_wait(void **state)
+{
+    /* a handler that dies without answering: the message comes back */
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.ins.%s.lost", tag);
+    snprintf(durable, sizeof durable, "%s-lost", tag);
+    seen s;
+    seen_init(&s, IGNORE_FIRST);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    o.ack_wait_ms = 400;
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    dpf_bus_sub_destroy(sub);
+    /* same durable, new settings: the consumer is brought up to date */
+    o.max_ack_pending = 4;
+    o.max_deliver = 3;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "x", 1, NULL, "corr-lost"), DPF_OK);
+    int64_t t0 = dpf_mono_us();
+    assert_int_equal(wait_count(&s, 2, 5000), 2);
+    assert_true(dpf_mono_us() - t0 >= 350000); /* only after the ack wait */
+    assert_int_equal(s.max_deliveries, 2);
+    assert_int_equal(s.acked, 1);
+    assert_string_equal(s.last_corr, "corr-lost");
+    dpf_bus_sub_destroy(sub);
+    seen_free(&s);
+}
+
+static void test_correlation_header(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "sitecontrol.changed.%s", tag);
+    snprintf(durable, sizeof durable, "%s-corr", tag);
+    seen s;
+    seen_init(&s, ACK);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "PS1", 3, NULL, "23a72b6c-corr"), DPF_OK);
+    assert_int_equal(wait_count(&s, 1, 5000), 1);
+    assert_string_equal(s.last_corr, "23a72b6c-corr");
+    assert_string_equal(s.last_subject, subject);
+    assert_string_equal(s.last_data, "PS1");
+    assert_int_equal(dpf_bus_publish(bus, subject, "PS2", 3, NULL, NULL), DPF_OK);
+    assert_int_equal(wait_count(&s, 2, 5000), 2);
+    assert_string_equal(s.last_corr, "");
+    dpf_bus_sub_destroy(sub);
+    seen_free(&s);
+}
+
+/* An agent: echoes "re:<request>" and records the request's correlation id;
+ * a request "silence" gets no answer. */
+static void agent(dpf_bus_msg *m, void *closure)
+{
+    seen *s = closure;
+    char body[128];
+    snprintf(body, sizeof body, "re:%.*s", (int)dpf_bus_msg_len(m),
+             (const char *)dpf_bus_msg_data(m));
+    pthread_mutex_lock(&s->mu);
+    s->count++;
+    snprintf(s->last_corr, sizeof s->last_corr, "%s", dpf_bus_msg_corr(m));
+    pthread_mutex_unlock(&s->mu);
+    /* no cmocka asserts here: this runs on a nats.c thread */
+    if (strcmp(body, "re:silence") != 0 && dpf_bus_respond(bus, m, body, strlen(body)) == DPF_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->acked++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    dpf_bus_msg_destroy(m);
+}
+
+static void test_request_reply(void **state)
+{
+    char subject[128];
+    snprintf(subject, sizeof subject, "agent.%s.CONTOSO.COM.step", tag);
+    seen s;
+    seen_init(&s, ACK);
+    dpf_bus_sub *srv = NULL;
+    assert_int_equal(dpf_bus_serve(bus, subject, "agents", agent, &s, &srv), DPF_OK);
+
+    void *reply = NULL;
+    size_t len = 0;
+    assert_int_equal(dpf_bus_request(bus, subject, "status", 6, "corr-rr", 5000, &reply, &len),
+                     DPF_OK);
+    assert_int_equal(len, 9);
+    assert_string_equal((char *)reply, "re:status");
+    free(reply);
+    assert_string_equal(s.last_corr, "corr-rr");
+    assert_int_equal(s.acked, 1);
+
+    /* nobody answers in time */
+    int64_t t0 = dpf_mono_us();
+    assert_int_equal(dpf_bus_request(bus, subject, "silence", 7, NULL, 300, &reply, &len),
+                     DPF_ERR_TIMEOUT);
+    assert_null(reply);
+    assert_true(dpf_mono_us() - t0 >= 250000);
+
+    /* nobody listens at all */
+    char none[160];
+    snprintf(none, sizeof none, "agent.%s.NOBODY.step", tag);
+    assert_int_equal(dpf_bus_request(bus, none, "status", 6, NULL, 2000, &reply, &len),
+                     DPF_ERR_TIMEOUT);
+    dpf_bus_sub_destroy(srv);
+    seen_free(&s);
+}
+
+static void test_watch_stream(void **state)
+{
+    char subject[128], pattern[128];
+    snprintf(subject, sizeof subject, "statmsg.%s.TEST.1", tag);
+    snprintf(pattern, sizeof pattern, "statmsg.%s.>", tag);
+    assert_int_equal(dpf_bus_publish(bus, subject, "old", 3, NULL, NULL), DPF_OK);
+
+    seen all, fresh;
+    seen_init(&all, ACK);
+    seen_init(&fresh, ACK);
+    who wa = {&all, 0}, wf = {&fresh, 0};
+    dpf_bus_sub *sa = NULL, *sf = NULL;
+    assert_int_equal(dpf_bus_watch_stream(bus, "DPF_STATMSG", pattern, 0, handle, &wa, &sa),
+                     DPF_OK);
+    assert_int_equal(dpf_bus_watch_stream(bus, "DPF_STATMSG", pattern, 1, handle, &wf, &sf),
+                     DPF_OK);
+    assert_int_equal(wait_count(&all, 1, 5000), 1);
+    assert_string_equal(all.last_data, "old");
+    assert_int_equal(dpf_bus_publish(bus, subject, "new", 3, NULL, "w"), DPF_OK);
+    assert_int_equal(wait_count(&all, 2, 5000), 2);
+    assert_int_equal(wait_count(&fresh, 1, 5000), 1);
+    assert_string_equal(fresh.last_data, "new");
+    assert_string_equal(fresh.last_corr, "w");
+    dpf_bus_sub_destroy(sa);
+    dpf_bus_sub_destroy(sf);
+    seen_free(&all);
+    seen_free(&fresh);
+}
+
+static void test_bad_arguments(void **state)
+{
+    dpf_bus_sub *sub = NULL;
+    dpf_bus_sub_opts o = sub_opts("dp.ins.x", "has.dot");
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, NULL, &sub), DPF_ERR_INVALID);
+    assert_null(sub);
+    assert_int_equal(dpf_bus_publish(NULL, "x", "", 0, NULL, NULL), DPF_ERR_INVALID);
+    /* a subject no stream holds: JetStream has no responder for it */
+    assert_int_equal(dpf_bus_publish(bus, "nostream.x", "1", 1, NULL, NULL), DPF_ERR_NOT_FOUND);
+    dpf_bus_destroy(NULL);
+    dpf_bus_sub_destroy(NULL);
+    dpf_bus_msg_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ensure_streams_twice),
+        cmocka_unit_test(test_dedup_by_msg_id),
+        cmocka_unit_test(test_queue_shares_work),
+        cmocka_unit_test(test_nak_redelivers),
+        cmocka_unit_test(test_term_stops_redelivery),
+        cmocka_unit_test(test_no_ack_redelivers_after_ack_wait),
+        cmocka_unit_test(test_correlation_header),
+        cmocka_unit_test(test_request_reply),
+        cmocka_unit_test(test_watch_stream),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,155 @@
+/* Integration-test support: a fresh, migrated database per test program on
+ * the PostgreSQL that scripts/test started. The admin URL may be a URI or a
+ * key=value string; libpq parses it and we rebuild it with our dbname. */
+#include "dpf_test.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#ifndef DPF_SOURCE_DIR
+#error "DPF_SOURCE_DIR must be defined (dpf_add_integration_test does it)"
+#endif
+
+const char *dpf_test_env(const char *var)
+{
+    const char *v = getenv(var);
+    if (v == NULL || *v == '\0') {
+        fprintf(stderr,
+                "FAIL: environment variable %s is not set. Integration tests run against the "
+                "real PostgreSQL and nats-server that scripts/test starts; run them through "
+                "it, or export DPF_TEST_PG_URL and NATS_URL yourself.\n",
+                var);
+        return NULL;
+    }
+    return v;
+}
+
+static void db_name(const char *name, char *out, size_t len)
+{
+    size_t n = (size_t)snprintf(out, len, "t_");
+    for (const char *p = name; *p && n + 1 < len; p++)
+        out[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+    snprintf(out + n, len - n, "_%ld", (long)getpid());
+}
+
+/* Appends " key='value'" with libpq's quoting rules. 0 if it does not fit. */
+static int add_kv(char *buf, size_t len, const char *key, const char *val)
+{
+    size_t n = strlen(buf);
+    int w = snprintf(buf + n, len - n, "%s%s='", n ? " " : "", key);
+    if (w < 0 || (size_t)w >= len - n)
+        return 0;
+    n += (size_t)w;
+    for (const char *p = val; *p; p++) {
+        if (n + 3 >= len)
+            return 0;
+        if (*p == '\'' || *p == '\\')
+            buf[n++] = '\\';
+        buf[n++] = *p;
+    }
+    if (n + 2 >= len)
+        return 0;
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return 1;
+}
+
+/* The admin connection string with dbname replaced. */
+static int url_with_db(const char *admin, const char *db, char *out, size_t len)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(admin, &err);
+    if (opts == NULL) {
+        fprintf(stderr, "FAIL: cannot parse DPF_TEST_PG_URL: %s\n", err ? err : "?");
+        PQfreemem(err);
+        return -1;
+    }
+    out[0] = '\0';
+    int ok = 1;
+    for (PQconninfoOption *o = opts; o->keyword != NULL && ok; o++) {
+        if (strcmp(o->keyword, "dbname") == 0 || o->val == NULL || *o->val == '\0')
+            continue;
+        ok = add_kv(out, len, o->keyword, o->val);
+    }
+    if (ok)
+        ok = add_kv(out, len, "dbname", db);
+    PQconninfoFree(opts);
+    if (!ok) {
+        fprintf(stderr, "FAIL: connection string too long\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void quiet_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg; /* "database ... does not exist, skipping" is expected */
+}
+
+/* Runs CREATE/DROP DATABASE (no parameters possible) with a quoted name. */
+static int admin_exec(const char *verb, const char *db, const char *suffix)
+{
+    const char *admin = dpf_test_env("DPF_TEST_PG_URL");
+    if (admin == NULL)
+        return -1;
+    PGconn *c = PQconnectdb(admin);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "FAIL: cannot connect to DPF_TEST_PG_URL (%s): %s", admin,
+                PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, quiet_notice, NULL);
+    char *ident = PQescapeIdentifier(c, db, strlen(db));
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s %s%s", verb, ident ? ident : "\"?\"", suffix);
+    PQfreemem(ident);
+    PGresult *r = PQexec(c, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0)
+        fprintf(stderr, "FAIL: %s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+int dpf_test_db_create(const char *name, char *url, size_t len)
+{
+    const char *admin = dpf_test_env("DPF_TEST_PG_URL");
+    if (admin == NULL || name == NULL || url == NULL)
+        return -1;
+    char db[64];
+    db_name(name, db, sizeof db);
+    if (admin_exec("DROP DATABASE IF EXISTS", db, " WITH (FORCE)") != 0 ||
+        admin_exec("CREATE DATABASE", db, "") != 0)
+        return -1;
+    if (url_with_db(admin, db, url, len) != 0)
+        return -1;
+
+    dpf_db *conn = NULL;
+    if (dpf_db_connect(url, &conn) != DPF_OK) {
+        fprintf(stderr, "FAIL: cannot connect to the new database %s\n", db);
+        return -1;
+    }
+    dpf_status st = dpf_db_migrate(conn, DPF_SOURCE_DIR "/db");
+    if (st != DPF_OK)
+        fprintf(stderr, "FAIL: migrating %s: %s (%s)\n", db, dpf_status_text(st),
+                dpf_db_error(conn));
+    dpf_db_destroy(conn);
+    return st == DPF_OK ? 0 : -1;
+}
+
+void dpf_test_db_drop(const char *name)
+{
+    if (name == NULL || getenv("DPF_TEST_PG_URL") == NULL)
+        return;
+    char db[64];
+    db_name(name, db, sizeof db);
+    admin_exec("DROP DATABASE IF EXISTS", db, " WITH (FORCE)");
+}
