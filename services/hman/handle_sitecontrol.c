@@ -79,8 +79,12 @@ static void failed(hman_service *svc, dpf_bus_msg *msg, const char *site, const 
     uint64_t n = dpf_bus_msg_deliveries(msg);
     int last = svc->cfg.max_deliver > 0 && n >= (uint64_t)svc->cfg.max_deliver;
     if (st == DPF_ERR_NOT_FOUND || last) {
-        DPF_ERROR("Giving up on %s after %llu deliveries: %s", path, (unsigned long long)n,
-                  res->reason);
+        if (st == DPF_ERR_NOT_FOUND)
+            DPF_ERROR("Site control change %s cannot be processed: %s. The message is "
+                      "terminated", path, res->reason);
+        else
+            DPF_ERROR("Giving up on site control change %s after %llu deliveries: %s", path,
+                      (unsigned long long)n, res->reason);
         finish(msg, dpf_bus_msg_term(msg), "terminate");
         return;
     }
@@ -108,10 +112,10 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         dpf_log_set_corr(NULL);
         return;
     }
-    char site[8], path[96];
+    char site[8], path[160];
     dpf_fmt(site, sizeof site, "%s", ev->site_code);
-    /* ISTR0 of 3306: the change as dbmon's RCV/SND lines name it */
-    dpf_fmt(path, sizeof path, "sitecontrol.changed.%s [%lld]", site, (long long)ev->change_id);
+    /* ISTR0 of 3306: the change as dbmon's SND line names it */
+    dpf_fmt(path, sizeof path, "%s [%lld]", dpf_bus_msg_subject(msg), (long long)ev->change_id);
     dpf__site_control_changed__free_unpacked(ev, NULL);
     DPF_INFO("Received site control change %s (delivery %llu)", path,
              (unsigned long long)dpf_bus_msg_deliveries(msg));

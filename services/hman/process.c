@@ -30,7 +30,17 @@ static dpf_status fail(run *r, dpf_status st, const char *nal, const char *what)
     dpf_fmt(res->failed_nal, sizeof res->failed_nal, "%s", nal ? nal : "");
     const char *why = st == DPF_ERR_DB || st == DPF_ERR_CONFLICT ? dpf_db_error(r->db)
                                                                  : dpf_status_text(st);
-    dpf_fmt(res->reason, sizeof res->reason, "%s: %s", what, why && *why ? why : "failed");
+    if (why == NULL || *why == '\0')
+        why = "failed";
+    /* the server's text without its "ERROR:" label; a check violation's
+     * dump of the whole row says nothing an administrator needs */
+    if (strncmp(why, "ERROR:", 6) == 0)
+        why += 6 + strspn(why + 6, " ");
+    const char *dump = strstr(why, "DETAIL:  Failing row contains");
+    int n = dump ? (int)(dump - why) : (int)strlen(why);
+    while (n > 0 && (why[n - 1] == ' ' || why[n - 1] == '\n' || why[n - 1] == '.'))
+        n--;
+    dpf_fmt(res->reason, sizeof res->reason, "%s: %.*s", what, n, why);
     return st;
 }
 

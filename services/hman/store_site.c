@@ -20,7 +20,7 @@ static const char SQL_LOCK[] =
 /* DP role first for one server, as the source logs "New site system" lines */
 static const char SQL_ROLES[] =
     "SELECT id, role_name, nal_path, server_name FROM site_system_roles "
-    "WHERE site_code = $1 ORDER BY server_name, nal_path, role_name DESC";
+    "WHERE site_code = $1 ORDER BY server_name, nal_path, role_name";
 
 static const char SQL_PROPS[] =
     "SELECT p.role_id, p.name, p.value1, p.value3 FROM site_system_role_props p "
@@ -43,7 +43,7 @@ static const char SQL_DPS[] =
 
 static const char SQL_SYSRES[] =
     "SELECT role_name, nal_path, server_name FROM sys_res_list WHERE site_code = $1 "
-    "ORDER BY server_name, nal_path, role_name DESC";
+    "ORDER BY server_name, nal_path, role_name";
 
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
                                 size_t namelen)

@@ -1,1 +1,482 @@
-int main(void) { return 0; }
+/* dbmon against real PostgreSQL and nats-server: outbox rows written by the
+ * real triggers are published once, in order, with the message id
+ * "outbox-<id>" and the correlation header, and deleted; a crash between
+ * publish and commit, a restart mid-way and a row that can never become an
+ * event lose nothing and duplicate nothing; the real binary wakes on NOTIFY,
+ * drains what piled up while it was down and stops cleanly on SIGTERM. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <nats/nats.h>
+
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/util.h>
+#include "dbmon.h"
+#include "dpf_test.h"
+#include "dpfleet.pb-c.h"
+
+extern char **environ;
+
+#define MAXROWS 16
+
+static char g_url[1024];
+static char g_dbname[64];
+static char g_site[8];
+static int g_seq;
+static dpf_db *g_db;
+static dpf_bus *g_bus;
+static natsConnection *g_nc;
+static jsCtx *g_js;
+
+/* An outbox row as the triggers wrote it. */
+typedef struct expect {
+    long long id;
+    char subject[64];
+    char corr[64];
+    char reason[16];
+} expect;
+
+static void sql(const char *q, int n, const char *const *p)
+{
+    if (dpf_db_exec(g_db, q, n, p, NULL) != DPF_OK)
+        fail_msg("%s: %s", q, dpf_db_error(g_db));
+}
+
+static long long num(const char *q, int n, const char *const *p)
+{
+    dpf_db_result *r = NULL;
+    if (dpf_db_exec(g_db, q, n, p, &r) != DPF_OK)
+        fail_msg("%s: %s", q, dpf_db_error(g_db));
+    long long v = dpf_db_result_rows(r) ? dpf_db_result_int(r, 0, 0) : -1;
+    dpf_db_result_free(r);
+    return v;
+}
+
+static int setup(void **state)
+{
+    dpf_log_init(DPF_COMP_DBMON);
+    snprintf(g_dbname, sizeof g_dbname, "dbmon_outbox_%d", ++g_seq);
+    const char *nats_url = dpf_test_env("NATS_URL");
+    if (nats_url == NULL || dpf_test_db_create(g_dbname, g_url, sizeof g_url) != 0 ||
+        dpf_db_connect(g_url, &g_db) != DPF_OK)
+        return -1;
+    /* message ids and subjects unique to this run: a fresh database starts
+     * its sequences at 1, and the stream's duplicate window would drop a
+     * second "outbox-1" published within two minutes */
+    char start[32];
+    unsigned r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (unsigned)getpid();
+    snprintf(start, sizeof start, "%llu", 1000000000ULL + (unsigned long long)(r % 1000000) * 1000);
+    const char *p[] = {start};
+    sql("SELECT setval('outbox_id_seq', $1::bigint)", 1, p);
+    sql("SELECT setval('distribution_points_dpid_seq', $1::bigint)", 1, p);
+    snprintf(g_site, sizeof g_site, "Q%02u", r % 100);
+    const char *ps[] = {g_site};
+    sql("INSERT INTO sites (site_code, site_name, server_name) VALUES ($1, 'Q', 'Q.CONTOSO.COM')",
+        1, ps);
+    sql("INSERT INTO site_control (site_code) VALUES ($1)", 1, ps);
+    if (dpf_bus_connect(nats_url, "test_dbmon_outbox", &g_bus) != DPF_OK ||
+        dpf_bus_ensure_streams(g_bus) != DPF_OK)
+        return -1;
+    if (natsConnection_ConnectTo(&g_nc, nats_url) != NATS_OK ||
+        natsConnection_JetStream(&g_js, g_nc, NULL) != NATS_OK)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    jsCtx_Destroy(g_js);
+    natsConnection_Destroy(g_nc);
+    g_js = NULL;
+    g_nc = NULL;
+    dpf_bus_destroy(g_bus);
+    dpf_db_destroy(g_db);
+    dpf_test_db_drop(g_dbname);
+    return 0;
+}
+
+/* One committed admin change with a correlation id, through the triggers. */
+static void change(const char *corr, const char *q, int n, const char *const *p)
+{
+    assert_int_equal(dpf_db_begin(g_db), DPF_OK);
+    assert_int_equal(dpf_db_set_corr(g_db, corr), DPF_OK);
+    sql(q, n, p);
+    assert_int_equal(dpf_db_commit(g_db), DPF_OK);
+}
+
+static void bump_site(const char *corr)
+{
+    const char *p[] = {g_site};
+    change(corr, "UPDATE site_control SET serial = serial + 1 WHERE site_code = $1", 1, p);
+}
+
+static long long insert_dp(const char *server, const char *corr)
+{
+    const char *p[] = {server, g_site};
+    change(corr,
+           "INSERT INTO distribution_points (server_name, nal_path, site_code, identity_guid, "
+           "dp_crc) VALUES ($1, 'nal-' || $1, $2, 'g', 'ABC')", 2, p);
+    const char *q[] = {server};
+    return num("SELECT dpid FROM distribution_points WHERE server_name = $1", 1, q);
+}
+
+/* The outbox as it stands, oldest first. */
+static int outbox(expect *e, int max)
+{
+    dpf_db_result *r = NULL;
+    assert_int_equal(dpf_db_exec(g_db, "SELECT id, subject, correlation_id, reason FROM outbox "
+                                       "ORDER BY id", 0, NULL, &r), DPF_OK);
+    int n = dpf_db_result_rows(r);
+    assert_true(n <= max);
+    for (int i = 0; i < n; i++) {
+        e[i].id = dpf_db_result_int(r, i, 0);
+        snprintf(e[i].subject, sizeof e[i].subject, "%s", dpf_db_result_get(r, i, 1));
+        snprintf(e[i].corr, sizeof e[i].corr, "%s", dpf_db_result_get(r, i, 2));
+        snprintf(e[i].reason, sizeof e[i].reason, "%s", dpf_db_result_get(r, i, 3));
+    }
+    dpf_db_result_free(r);
+    return n;
+}
+
+/* Checks the stream holds each expected row exactly once, in id order, with
+ * its subject, message id, correlation header and a payload naming the
+ * change id. */
+static void assert_published_once(const expect *e, int n)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetStreamInfo(&si, g_js, DPF_STREAM_EVENTS, NULL, &jerr), NATS_OK);
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+
+    int count[MAXROWS] = {0};
+    uint64_t seq_of[MAXROWS] = {0};
+    for (uint64_t seq = first; seq <= last && seq != 0; seq++) {
+        natsMsg *m = NULL;
+        jerr = 0;
+        if (js_GetMsg(&m, g_js, DPF_STREAM_EVENTS, seq, NULL, &jerr) != NATS_OK)
+            continue; /* deleted (acked by some consumer) */
+        const char *id = NULL, *corr = NULL;
+        natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+        for (int i = 0; id != NULL && i < n; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "outbox-%lld", e[i].id);
+            if (strcmp(id, want) != 0)
+                continue;
+            count[i]++;
+            seq_of[i] = seq;
+            assert_string_equal(natsMsg_GetSubject(m), e[i].subject);
+            assert_int_equal(natsMsgHeader_Get(m, DPF_CORR_HEADER, &corr), NATS_OK);
+            assert_string_equal(corr, e[i].corr);
+            const uint8_t *data = (const uint8_t *)natsMsg_GetData(m);
+            size_t len = (size_t)natsMsg_GetDataLength(m);
+            if (strncmp(e[i].subject, "sitecontrol.changed.", 20) == 0) {
+                Dpf__SiteControlChanged *ev = dpf__site_control_changed__unpack(NULL, len, data);
+                assert_non_null(ev);
+                assert_int_equal(ev->change_id, e[i].id);
+                assert_string_equal(ev->site_code, g_site);
+                dpf__site_control_changed__free_unpacked(ev, NULL);
+            } else if (strncmp(e[i].subject, "dp.ins.", 7) == 0) {
+                Dpf__DpInstall *ev = dpf__dp_install__unpack(NULL, len, data);
+                assert_non_null(ev);
+                assert_int_equal(ev->change_id, e[i].id);
+                assert_int_equal(ev->dpid, atoll(e[i].subject + 7));
+                assert_string_equal(ev->reason, e[i].reason);
+                dpf__dp_install__free_unpacked(ev, NULL);
+            } else {
+                Dpf__DpNotification *ev = dpf__dp_notification__unpack(NULL, len, data);
+                assert_non_null(ev);
+                assert_int_equal(ev->change_id, e[i].id);
+                dpf__dp_notification__free_unpacked(ev, NULL);
+            }
+        }
+        natsMsg_Destroy(m);
+    }
+    for (int i = 0; i < n; i++) {
+        if (count[i] != 1)
+            fail_msg("outbox-%lld (%s) is in the stream %d times", e[i].id, e[i].subject,
+                     count[i]);
+        if (i > 0 && seq_of[i] <= seq_of[i - 1])
+            fail_msg("outbox-%lld was published before outbox-%lld", e[i].id, e[i - 1].id);
+    }
+}
+
+/* Five changes of every kind the triggers know. */
+static int five_changes(expect *e)
+{
+    bump_site("corr-1");
+    long long dpid = insert_dp("A.CONTOSO.COM", "corr-2");
+    char id[32];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id};
+    change("corr-3", "UPDATE distribution_points SET dp_crc = 'DEF' WHERE dpid = $1::bigint", 1, p);
+    change("corr-4", "INSERT INTO dp_notification (dpid) VALUES ($1::bigint)", 1, p);
+    bump_site("corr-5");
+    int n = outbox(e, MAXROWS);
+    assert_int_equal(n, 5);
+    return n;
+}
+
+static void test_published_once_in_order(void **state)
+{
+    expect e[MAXROWS];
+    int n = five_changes(e);
+    assert_string_equal(e[1].reason, "insert");
+    assert_string_equal(e[2].reason, "update");
+    assert_non_null(strstr(e[3].subject, "dp.dpn."));
+
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.claimed, 5);
+    assert_int_equal(stats.published, 5);
+    assert_int_equal(stats.dropped, 0);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_published_once(e, n);
+
+    /* nothing left: an idle drain claims nothing */
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.claimed, 0);
+}
+
+static void test_crash_between_publish_and_commit(void **state)
+{
+    /* the DELETE fails as a crash before COMMIT would leave it */
+    sql("CREATE TABLE crash (active boolean NOT NULL)", 0, NULL);
+    sql("INSERT INTO crash VALUES (true)", 0, NULL);
+    sql("CREATE FUNCTION crash_before_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF (SELECT active FROM crash) THEN RAISE EXCEPTION 'simulated crash'; END IF; "
+        "RETURN NULL; END $$", 0, NULL);
+    sql("CREATE TRIGGER crash BEFORE DELETE ON outbox FOR EACH STATEMENT "
+        "EXECUTE FUNCTION crash_before_commit()", 0, NULL);
+    expect e[MAXROWS];
+    bump_site("corr-a");
+    insert_dp("B.CONTOSO.COM", "corr-b");
+    bump_site("corr-c");
+    int n = outbox(e, MAXROWS);
+    assert_int_equal(n, 3);
+
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_ERR_DB);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 3); /* nothing lost */
+    assert_published_once(e, n);
+
+    /* after the "restart" the same rows are sent again: JetStream drops
+     * them as duplicates, and they leave the outbox */
+    sql("UPDATE crash SET active = false", 0, NULL);
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 3);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_published_once(e, n);
+}
+
+static void test_batches_and_restart(void **state)
+{
+    expect e[MAXROWS];
+    int n = five_changes(e);
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, 2, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 2);
+    /* the oldest two went first */
+    const char *p[] = {"x"};
+    char lo[32];
+    snprintf(lo, sizeof lo, "%lld", e[2].id);
+    p[0] = lo;
+    assert_int_equal(num("SELECT count(*) FROM outbox WHERE id >= $1::bigint", 1, p), 3);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 3);
+
+    /* dbmon stops and starts again: new connections, the rest goes out */
+    dpf_bus_destroy(g_bus);
+    dpf_db_destroy(g_db);
+    g_bus = NULL;
+    assert_int_equal(dpf_db_connect(g_url, &g_db), DPF_OK);
+    assert_int_equal(dpf_bus_connect(dpf_test_env("NATS_URL"), "test_dbmon_outbox", &g_bus),
+                     DPF_OK);
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 3);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_published_once(e, n);
+}
+
+static void test_bad_row_dropped_and_reported(void **state)
+{
+    change("corr-bad", "INSERT INTO outbox (subject, operation, table_name, trigger_name, "
+                       "object_key, correlation_id) VALUES ('bogus.thing', 'INSERT', 'Bogus', "
+                       "'Bogus_Ins', 'x', 'corr-bad')", 0, NULL);
+    bump_site("corr-after");
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 2);
+
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.claimed, 2);
+    assert_int_equal(stats.published, 1);
+    assert_int_equal(stats.dropped, 1);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    /* reported, with the row's correlation id */
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 9901 AND "
+                         "istr[1] = 'bogus.thing' AND istr[2] LIKE '%no event is defined%' AND "
+                         "correlation_id = 'corr-bad' AND component = 'SMS_DATABASE_NOTIFICATION_MONITOR'",
+                         0, NULL), 1);
+    /* the good row behind it was not held up */
+    assert_published_once(&e[1], 1);
+}
+
+/* ---- the real binary ---- */
+
+static pid_t start_dbmon(const char *log)
+{
+    char db_env[1100], nats_env[512], site_env[64], mig_env[600];
+    snprintf(db_env, sizeof db_env, "DATABASE_URL=%s", g_url);
+    snprintf(nats_env, sizeof nats_env, "NATS_URL=%s", dpf_test_env("NATS_URL"));
+    snprintf(site_env, sizeof site_env, "DPFLEET_SITE_CODE=%s", g_site);
+    snprintf(mig_env, sizeof mig_env, "DPFLEET_MIGRATIONS=%s/db", DPF_SOURCE_DIR);
+    char *envp[] = {db_env, nats_env, site_env, mig_env, "DPFLEET_LOG_LEVEL=debug", NULL};
+    char *argv[] = {DBMON_BIN, "--migrate", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid = 0;
+    assert_int_equal(posix_spawn(&pid, DBMON_BIN, &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+}
+
+static int stop_dbmon(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static long long wait_outbox_empty(int timeout_ms)
+{
+    long long n = -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        n = num("SELECT count(*) FROM outbox", 0, NULL);
+        if (n == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    return n;
+}
+
+static int file_has(const char *path, const char *needle)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (dpf_read_file(path, &data, &len) != DPF_OK)
+        return 0;
+    int found = strstr(data, needle) != NULL;
+    free(data);
+    return found;
+}
+
+static void test_binary_wakes_restarts_and_stops(void **state)
+{
+    char log[128];
+    snprintf(log, sizeof log, "/tmp/test_dbmon_outbox_%d.log", (int)getpid());
+    unlink(log);
+    pid_t pid = start_dbmon(log);
+    usleep(500 * 1000); /* connected and listening */
+
+    bump_site("corr-live");
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_int_equal(wait_outbox_empty(3000), 0);
+    assert_published_once(e, 1);
+    assert_int_equal(stop_dbmon(pid), 0); /* SIGTERM: clean exit */
+
+    /* changes made while dbmon is down wait in the outbox */
+    expect d[MAXROWS];
+    bump_site("corr-down-1");
+    insert_dp("C.CONTOSO.COM", "corr-down-2");
+    assert_int_equal(outbox(d, MAXROWS), 2);
+    usleep(300 * 1000);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 2);
+
+    pid = start_dbmon(log);
+    assert_int_equal(wait_outbox_empty(5000), 0);
+    assert_published_once(d, 2);
+    assert_published_once(e, 1); /* and the first one still only once */
+    assert_int_equal(stop_dbmon(pid), 0);
+
+    /* the source's lines, with the change ids */
+    char line[256];
+    snprintf(line, sizeof line, "RCV: UPDATE on SiteControl for SiteControl_AddUpd_HMAN [%s ][%lld]",
+             g_site, e[0].id);
+    assert_true(file_has(log, line));
+    snprintf(line, sizeof line, "SND: Dropped sitecontrol.changed.%s (hman.box/%s.SCU) [%lld]",
+             g_site, g_site, e[0].id);
+    assert_true(file_has(log, line));
+    snprintf(line, sizeof line, "RCV: INSERT on DistributionPoints for DistributionPoints_Ins "
+             "[%s ][%lld]", d[1].subject + 7, d[1].id);
+    assert_true(file_has(log, line));
+    snprintf(line, sizeof line, "SND: Dropped %s (distmgr.box/%s.INS) [%lld]", d[1].subject,
+             d[1].subject + 7, d[1].id);
+    assert_true(file_has(log, line));
+    assert_true(file_has(log, "[corr-down-2] RCV: INSERT"));
+    assert_true(file_has(log, "Outbox batch: "));
+    unlink(log);
+}
+
+static void test_binary_migrate_only(void **state)
+{
+    char log[128];
+    snprintf(log, sizeof log, "/tmp/test_dbmon_migrate_%d.log", (int)getpid());
+    long long before = num("SELECT count(*) FROM schema_migrations", 0, NULL);
+    char db_env[1100], mig_env[600];
+    snprintf(db_env, sizeof db_env, "DATABASE_URL=%s", g_url);
+    snprintf(mig_env, sizeof mig_env, "DPFLEET_MIGRATIONS=%s/db", DPF_SOURCE_DIR);
+    char *envp[] = {db_env, mig_env, "NATS_URL=nats://127.0.0.1:1", NULL};
+    char *argv[] = {DBMON_BIN, "--migrate-only", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    assert_int_equal(posix_spawn(&pid, DBMON_BIN, &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    /* exits 0 without touching NATS, and applies nothing twice */
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(num("SELECT count(*) FROM schema_migrations", 0, NULL), before);
+    assert_true(file_has(log, "Migrations from "));
+    unlink(log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_published_once_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_between_publish_and_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_and_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_row_dropped_and_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_wakes_restarts_and_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_migrate_only, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
