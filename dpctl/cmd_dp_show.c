@@ -1,0 +1,83 @@
+/* dpctl dp show SERVER: every field of one DP, one per line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dpctl.h"
+
+static void line(const char *label, const char *value)
+{
+    printf("%-18s %s\n", label, value && *value ? value : "-");
+}
+
+static void num_line(const char *label, json_t *v)
+{
+    char buf[32] = "-";
+    if (json_is_integer(v))
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    line(label, buf);
+}
+
+static void show(json_t *dp)
+{
+    line("Server name:", json_string_value(json_object_get(dp, "serverName")));
+    line("Site:", json_string_value(json_object_get(dp, "siteCode")));
+    line("NAL path:", json_string_value(json_object_get(dp, "nalPath")));
+    num_line("DPID:", json_object_get(dp, "dpid"));
+    line("Description:", json_string_value(json_object_get(dp, "description")));
+    num_line("Priority:", json_object_get(dp, "priority"));
+    line("PXE:", json_is_true(json_object_get(dp, "enablePXE")) ? "yes" : "no");
+    json_t *pull = json_object_get(dp, "pullDP");
+    if (json_is_object(pull)) {
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(pull, "sources"), i, s) {
+            char buf[320];
+            snprintf(buf, sizeof buf, "%s (priority %lld)",
+                     json_string_value(json_object_get(s, "serverName")),
+                     (long long)json_integer_value(json_object_get(s, "priority")));
+            line(i == 0 ? "Pull DP sources:" : "", buf);
+        }
+    } else {
+        line("Pull DP:", "no");
+    }
+    num_line("Min free space MB:", json_object_get(dp, "minFreeSpaceMB"));
+    line("Drive:", json_string_value(json_object_get(dp, "drive")));
+    json_t *groups = json_object_get(dp, "boundaryGroups");
+    if (json_array_size(groups) == 0)
+        line("Boundary groups:", "-");
+    for (size_t i = 0; i < json_array_size(groups); i++)
+        line(i == 0 ? "Boundary groups:" : "", json_string_value(json_array_get(groups, i)));
+    line("Identity GUID:", json_string_value(json_object_get(dp, "identityGuid")));
+    line("CRC:", json_string_value(json_object_get(dp, "crc")));
+    line("Install state:", json_string_value(json_object_get(dp, "installState")));
+    line("Last step:", json_string_value(json_object_get(dp, "lastStep")));
+    line("Last error:", json_string_value(json_object_get(dp, "lastError")));
+    line("Installed version:", json_string_value(json_object_get(dp, "installedVersion")));
+    num_line("Action:", json_object_get(dp, "action"));
+}
+
+int dpctl_cmd_dp_show(dpctl_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "dpctl: dp show takes exactly one SERVER\n");
+        return DPCTL_USAGE;
+    }
+    char esc[800], path[900];
+    if (!dpctl_escape(argv[1], esc, sizeof esc)) {
+        fprintf(stderr, "dpctl: the server name is too long\n");
+        return DPCTL_USAGE;
+    }
+    snprintf(path, sizeof path, "/v1/distributionpoints/%s", esc);
+    dpctl_resp r;
+    int rc = dpctl_http(ctx, "GET", path, NULL, &r);
+    if (rc != DPCTL_OK)
+        return rc;
+    if (r.status >= 400 || !json_is_object(r.json))
+        rc = dpctl_refused(&r);
+    else if (ctx->json)
+        dpctl_print_raw(&r);
+    else
+        show(r.json);
+    dpctl_resp_free(&r);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* dpctl, the administrator's console: private header shared by main.c (the
+ * command table), the HTTP client (http.c) and the commands (cmd_*.c). */
+#ifndef DPCTL_H
+#define DPCTL_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* Exit codes. */
+enum {
+    DPCTL_OK = 0,
+    DPCTL_REFUSED = 1,  /* the API answered with an error (4xx/5xx) */
+    DPCTL_USAGE = 2,    /* bad command line */
+    DPCTL_UNREACHABLE = 3, /* no answer from the API or NATS */
+};
+
+typedef struct dpctl_ctx {
+    const char *api;   /* base URL, no trailing '/' (borrowed) */
+    int json;          /* --json: print the API's JSON as is */
+    char user[256];    /* X-Dpf-User */
+    char machine[256]; /* X-Dpf-Machine */
+} dpctl_ctx;
+
+/* One command: argv[0] is the last command word ("add"); options follow.
+ * Returns an exit code. */
+typedef int (*dpctl_cmd_fn)(dpctl_ctx *ctx, int argc, char **argv);
+
+/* An API answer. json is NULL if the body was not JSON. */
+typedef struct dpctl_resp {
+    long status;
+    char *body;        /* owned, NUL-terminated */
+    size_t len;
+    char corr[128];    /* X-Correlation-Id */
+    json_t *json;      /* owned */
+} dpctl_resp;
+
+/* Sends method path (with query) and body (borrowed; NULL for none).
+ * DPCTL_OK when an answer came (whatever its status), else
+ * DPCTL_UNREACHABLE with the reason printed. */
+int dpctl_http(const dpctl_ctx *ctx, const char *method, const char *path, json_t *body,
+               dpctl_resp *out);
+void dpctl_resp_free(dpctl_resp *r);
+
+/* For a 4xx/5xx answer: prints "dpctl: <error> (field ..., HTTP n,
+ * correlation id ...)" to stderr and returns DPCTL_REFUSED. */
+int dpctl_refused(const dpctl_resp *r);
+
+/* Prints the body as the API sent it (for --json). */
+void dpctl_print_raw(const dpctl_resp *r);
+
+/* Percent-encodes s for a URL path segment or query value into buf. 0 if short. */
+int dpctl_escape(const char *s, char *buf, size_t len);
+
+/* Commands (one file each). */
+int dpctl_cmd_dp_add(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_dp_show(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_statmsg_list(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv);
+
+#endif

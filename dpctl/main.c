@@ -1,0 +1,128 @@
+/* dpctl: the administrator's console on the provider's REST API (and, for
+ * "statmsg watch", on the status message stream). Global options may appear
+ * anywhere before "--"; the command words select one entry of COMMANDS, so a
+ * new command (dp set, dp remove, site reset) is one line here and one file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include <dpf/log.h>
+
+#include "dpctl.h"
+
+static const struct command {
+    const char *group; /* "dp" */
+    const char *verb;  /* "add" */
+    dpctl_cmd_fn run;
+    const char *usage;
+} COMMANDS[] = {
+    {"dp", "add", dpctl_cmd_dp_add,
+     "dp add SERVER --site SITE [--description TEXT] [--boundary-group NAME]... [--pxe]\n"
+     "          [--pull-source FQDN[:PRIORITY]]... [--min-free-mb N] [--drive X] [--priority N]"},
+    {"dp", "list", dpctl_cmd_dp_list, "dp list [--site SITE]"},
+    {"dp", "show", dpctl_cmd_dp_show, "dp show SERVER"},
+    {"statmsg", "list", dpctl_cmd_statmsg_list,
+     "statmsg list [--id N] [--site SITE] [--after RECORD] [--limit N] [--correlation-id ID]"},
+    {"statmsg", "watch", dpctl_cmd_statmsg_watch,
+     "statmsg watch [--site SITE] [--id N] [--all] [--nats URL]   (NATS_URL)"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *to)
+{
+    fprintf(to, "Usage: dpctl [--api URL] [--json] COMMAND ...\n\nCommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(to, "  dpctl %s\n", COMMANDS[i].usage);
+    fprintf(to, "\n  --api URL   the provider's API (DPFLEET_API, default http://127.0.0.1:8080)\n"
+                "  --json      print the API's JSON instead of text\n"
+                "Exit status: 0 done, 1 refused by the API, 2 bad command line, 3 API or NATS "
+                "not reachable.\n");
+}
+
+/* Takes --api/--json/--help out of argv (they may appear anywhere before
+ * "--"), leaving the command words and the command's own options. */
+static int take_globals(int *argc, char **argv, const char **api, int *json, int *help)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            *json = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *help = 1;
+        } else if (strncmp(a, "--api=", 6) == 0) {
+            *api = a + 6;
+        } else if (strcmp(a, "--api") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "dpctl: --api needs a URL\n");
+                return 0;
+            }
+            *api = argv[++i];
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 1;
+}
+
+static void fill_identity(dpctl_ctx *ctx)
+{
+    const char *user = getenv("USER");
+    snprintf(ctx->user, sizeof ctx->user, "%s", user && *user ? user : "root");
+    if (gethostname(ctx->machine, sizeof ctx->machine - 1) != 0)
+        snprintf(ctx->machine, sizeof ctx->machine, "unknown");
+    ctx->machine[sizeof ctx->machine - 1] = '\0';
+}
+
+int main(int argc, char **argv)
+{
+    const char *api = getenv("DPFLEET_API");
+    int json = 0, help = 0;
+    dpf_log_init("DPCTL");
+    dpf_log_set_level(DPF_LOG_WARN);
+    if (!take_globals(&argc, argv, &api, &json, &help))
+        return DPCTL_USAGE;
+    if (argc < 3) {
+        usage(help ? stdout : stderr);
+        return help ? DPCTL_OK : DPCTL_USAGE;
+    }
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < NCOMMANDS && cmd == NULL; i++) {
+        if (strcmp(COMMANDS[i].group, argv[1]) == 0 && strcmp(COMMANDS[i].verb, argv[2]) == 0)
+            cmd = &COMMANDS[i];
+    }
+    if (cmd == NULL) {
+        fprintf(stderr, "dpctl: unknown command '%s %s'\n\n", argv[1], argv[2]);
+        usage(stderr);
+        return DPCTL_USAGE;
+    }
+    if (help) {
+        printf("Usage: dpctl %s\n", cmd->usage);
+        return DPCTL_OK;
+    }
+
+    char base[1024];
+    snprintf(base, sizeof base, "%s", api && *api ? api : "http://127.0.0.1:8080");
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/')
+        base[--n] = '\0';
+    dpctl_ctx ctx = {.api = base, .json = json};
+    fill_identity(&ctx);
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmd->run(&ctx, argc - 2, argv + 2);
+    curl_global_cleanup();
+    if (rc == DPCTL_USAGE)
+        fprintf(stderr, "usage: dpctl %s\n", cmd->usage);
+    return rc;
+}
