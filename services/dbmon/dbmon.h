@@ -59,13 +59,15 @@ typedef struct dbmon_drain_stats {
     int claimed;    /* rows claimed in this batch */
     int published;  /* rows published and deleted */
     int dropped;    /* rows that could not become an event, deleted and reported (9901) */
+    int bus_failed; /* the returned error came from publishing, not from the database */
 } dbmon_drain_stats;
 
 /* One batch: claim, log RCV, publish, log SND, delete, commit. On a publish
  * failure the rows published so far are still deleted and committed, the
- * rest stay for the next attempt, and the bus error is returned so the
- * caller backs off. DPF_ERR_DB when the database failed (nothing committed;
- * a republish of the same rows is dropped by JetStream's msg id window).
+ * rest stay for the next attempt, and the bus error is returned (with
+ * stats->bus_failed set) so the caller backs off. Any other error is the
+ * database's: nothing was committed, and a republish of the same rows is
+ * dropped by JetStream's msg id window.
  * site: the site whose status messages this dbmon raises (9901 for a row
  * that cannot become an event). db, bus, site borrowed; stats filled. */
 dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,

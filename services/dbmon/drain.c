@@ -133,5 +133,6 @@ cleanup:
     free(bad);
     if (st != DPF_OK)
         return st;
+    stats->bus_failed = pub_st != DPF_OK;
     return pub_st;
 }

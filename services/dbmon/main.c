@@ -132,7 +132,7 @@ static void run(dpf_bus *bus)
             if (st == DPF_OK || st == DPF_ERR_TIMEOUT)
                 continue;
         }
-        if (st != DPF_ERR_BUS && st != DPF_ERR_TIMEOUT) {
+        if (!stats.bus_failed) {
             /* a fresh connection rather than dpf_db_ensure: a reset one
              * would have silently lost its LISTEN */
             DPF_WARN("Lost the database connection (%s); reconnecting", dpf_db_error(db));
@@ -140,9 +140,14 @@ static void run(dpf_bus *bus)
             db = connect_db(1);
             continue;
         }
-        DPF_WARN("Publishing paused for %d ms (%s)", backoff, dpf_status_text(st));
+        DPF_WARN("Publishing paused for %d ms (%s); the changes wait in the outbox", backoff,
+                 dpf_status_text(st));
         nap(backoff);
         backoff = next_backoff(backoff);
+        /* a stream deleted under us (or a JetStream restarted empty) is
+         * created again rather than waited for */
+        if (st == DPF_ERR_NOT_FOUND && dpf_bus_ensure_streams(bus) == DPF_OK)
+            DPF_INFO("Created the JetStream streams again");
     }
     dpf_db_destroy(db);
 }

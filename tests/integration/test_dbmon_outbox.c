@@ -98,8 +98,32 @@ static int setup(void **state)
     return 0;
 }
 
+static void purge(const char *subject)
+{
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Purge.Subject = subject;
+    jsErrCode jerr = 0;
+    js_PurgeStream(g_js, DPF_STREAM_EVENTS, &o, &jerr);
+}
+
 static int teardown(void **state)
 {
+    /* leave no events behind for the consumers of other suites sharing
+     * this nats-server (distmgr would try to install our test DPs) */
+    char subject[96];
+    snprintf(subject, sizeof subject, "sitecontrol.changed.%s", g_site);
+    purge(subject);
+    dpf_db_result *r = NULL;
+    if (dpf_db_exec(g_db, "SELECT dpid FROM distribution_points", 0, NULL, &r) == DPF_OK) {
+        for (int i = 0; i < dpf_db_result_rows(r); i++) {
+            snprintf(subject, sizeof subject, "dp.ins.%s", dpf_db_result_get(r, i, 0));
+            purge(subject);
+            snprintf(subject, sizeof subject, "dp.dpn.%s", dpf_db_result_get(r, i, 0));
+            purge(subject);
+        }
+    }
+    dpf_db_result_free(r);
     jsCtx_Destroy(g_js);
     natsConnection_Destroy(g_nc);
     g_js = NULL;
@@ -442,6 +466,29 @@ static void test_binary_wakes_restarts_and_stops(void **state)
     unlink(log);
 }
 
+static void test_binary_survives_lost_stream(void **state)
+{
+    char log[128];
+    snprintf(log, sizeof log, "/tmp/test_dbmon_stream_%d.log", (int)getpid());
+    unlink(log);
+    pid_t pid = start_dbmon(log);
+    usleep(500 * 1000);
+    /* JetStream loses the stream (deleted, or a server restarted empty):
+     * publishing fails, the change waits in the outbox, and dbmon creates
+     * the stream again and sends it */
+    jsErrCode jerr = 0;
+    assert_int_equal(js_DeleteStream(g_js, DPF_STREAM_EVENTS, NULL, &jerr), NATS_OK);
+    bump_site("corr-lost");
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_int_equal(wait_outbox_empty(10000), 0);
+    assert_published_once(e, 1);
+    assert_int_equal(stop_dbmon(pid), 0);
+    assert_true(file_has(log, "Publishing paused for"));
+    assert_true(file_has(log, "Created the JetStream streams again"));
+    unlink(log);
+}
+
 static void test_binary_migrate_only(void **state)
 {
     char log[128];
@@ -476,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_and_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_row_dropped_and_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_wakes_restarts_and_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_survives_lost_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_migrate_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
