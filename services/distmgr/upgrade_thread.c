@@ -142,12 +142,30 @@ static void run_job(void *arg, void **wstate)
     free(n);
 }
 
+typedef struct announce_arg {
+    const dm_upgrade *u;
+    const char *what;
+    const char *id;
+} announce_arg;
+
+/* The source's hand-over line, logged before the worker starts. */
+static void announce(void *arg, const dm_pool_assign *a)
+{
+    const announce_arg *x = arg;
+    DPF_INFO("DP upgrade processing thread: Upgrading %s %s. Thread 0x%llx. Used %d threads out "
+             "of %d.", x->what, x->id, (unsigned long long)a->tid, a->used,
+             x->u->ctx->thread_limit);
+    if (a->new_peak)
+        DPF_INFO("DP upgrade processing thread: peak %d threads in use out of %d", a->used,
+                 x->u->ctx->thread_limit);
+}
+
 /* Hands n to a worker, waiting for one if needed. Lock not held. 0 when the
  * service is stopping and n was not handed over. */
 static int dispatch(dm_upgrade *u, node *n)
 {
-    const char *what = n->item.dpid != 0 ? "DP with ID" : "an undecodable message on";
     char id[160];
+    announce_arg arg = {u, n->item.dpid != 0 ? "DP with ID" : "an undecodable message on", id};
     if (n->item.dpid != 0)
         snprintf(id, sizeof id, "%lld", n->item.dpid);
     else
@@ -157,27 +175,21 @@ static int dispatch(dm_upgrade *u, node *n)
         return 0;
     j->u = u;
     j->n = n;
-    int waited = 0;
+    /* this thread's lines about the item carry its correlation id */
+    dpf_log_set_corr(n->item.corr);
+    int waited = 0, handed = 0;
     for (;;) {
-        uint64_t tid = 0;
-        int used = 0, new_peak = 0;
-        dpf_status st = dm_pool_submit(u->pool, run_job, j, WAIT_SLICE_MS, &tid, &used,
-                                       &new_peak);
+        dpf_status st = dm_pool_submit(u->pool, run_job, j, WAIT_SLICE_MS, announce, &arg, NULL);
         if (st == DPF_OK) {
-            DPF_INFO("DP upgrade processing thread: Upgrading %s %s. Thread 0x%llx. Used %d "
-                     "threads out of %d.", what, id, (unsigned long long)tid, used,
-                     u->ctx->thread_limit);
-            if (new_peak)
-                DPF_INFO("DP upgrade processing thread: peak %d threads in use out of %d",
-                         used, u->ctx->thread_limit);
-            return 1;
+            handed = 1;
+            break;
         }
         if (st != DPF_ERR_BUSY) {
             DPF_ERROR("DP upgrade processing thread: cannot start a worker thread (%s), "
                       "retrying", dpf_status_text(st));
         } else if (!waited) {
             DPF_INFO("DP upgrade processing thread: All %d threads are busy, %s %s waits for "
-                     "a free thread.", u->ctx->thread_limit, what, id);
+                     "a free thread.", u->ctx->thread_limit, arg.what, id);
             waited = 1;
         }
         pthread_mutex_lock(&u->mu);
@@ -186,9 +198,11 @@ static int dispatch(dm_upgrade *u, node *n)
         pthread_mutex_unlock(&u->mu);
         if (stop) {
             free(j);
-            return 0;
+            break;
         }
     }
+    dpf_log_set_corr(NULL);
+    return handed;
 }
 
 static void *thread_main(void *arg)

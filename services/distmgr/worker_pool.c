@@ -153,17 +153,16 @@ void dm_pool_destroy(dm_pool *p)
     free(p);
 }
 
-/* A new worker, already holding the job. Lock held. */
-static dpf_status spawn(dm_pool *p, dm_pool_job_fn fn, void *job, worker **out)
+/* A new, idle worker. Lock held. The worker gets its job like a reused
+ * one, after the announcement, so it cannot start before it. */
+static dpf_status spawn(dm_pool *p, worker **out)
 {
     worker *w = calloc(1, sizeof *w);
     if (w == NULL)
         return DPF_ERR_NOMEM;
     w->pool = p;
     pthread_cond_init(&w->cv, NULL);
-    w->fn = fn;
-    w->job = job;
-    w->busy = 1;
+    w->busy = 1; /* reserved for the caller's job */
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         pthread_cond_destroy(&w->cv);
         free(w);
@@ -179,7 +178,7 @@ static dpf_status spawn(dm_pool *p, dm_pool_job_fn fn, void *job, worker **out)
 }
 
 dpf_status dm_pool_submit(dm_pool *p, dm_pool_job_fn fn, void *job, int timeout_ms,
-                          uint64_t *tid, int *used, int *new_peak)
+                          dm_pool_announce_fn announce, void *arg, dm_pool_assign *out)
 {
     if (p == NULL || fn == NULL)
         return DPF_ERR_INVALID;
@@ -207,31 +206,28 @@ dpf_status dm_pool_submit(dm_pool *p, dm_pool_job_fn fn, void *job, int timeout_
             break;
         }
     }
-    if (w != NULL) {
-        w->fn = fn;
-        w->job = job;
-        w->busy = 1;
-        pthread_cond_signal(&w->cv);
-    } else {
-        dpf_status st = spawn(p, fn, job, &w);
+    if (w == NULL) {
+        dpf_status st = spawn(p, &w);
         if (st != DPF_OK) {
             pthread_mutex_unlock(&p->mu);
             return st;
         }
     }
+    w->busy = 1;
     p->busy++;
     p->jobs++;
-    int raised = 0;
+    dm_pool_assign a = {w->tid, p->busy, 0};
     if (p->busy > p->peak) {
         p->peak = p->busy;
-        raised = 1;
+        a.new_peak = 1;
     }
-    if (tid != NULL)
-        *tid = w->tid;
-    if (used != NULL)
-        *used = p->busy;
-    if (new_peak != NULL)
-        *new_peak = raised;
+    if (announce != NULL)
+        announce(arg, &a);
+    w->fn = fn;
+    w->job = job;
+    pthread_cond_signal(&w->cv);
+    if (out != NULL)
+        *out = a;
     pthread_mutex_unlock(&p->mu);
     return DPF_OK;
 }

@@ -27,17 +27,31 @@ dpf_status dm_pool_create(int limit, int idle_ms, dm_pool_state_free_fn state_fr
  * worker and frees their states. NULL is a no-op. */
 void dm_pool_destroy(dm_pool *p);
 
+/* Who took a job: the worker's kernel thread id, the number of busy
+ * workers including this one, and whether this raised the peak. */
+typedef struct dm_pool_assign {
+    uint64_t tid;
+    int used;
+    int new_peak;
+} dm_pool_assign;
+
+/* Called on the submitting thread once a worker is chosen and before it
+ * starts the job, so what it logs comes first (the source's "Upgrading DP
+ * with ID 32. Thread 0x12b4." precedes the worker's "~Processing 32.INS").
+ * Runs with the pool lock held: it must not call the pool. */
+typedef void (*dm_pool_announce_fn)(void *arg, const dm_pool_assign *a);
+
 /* Hands job to a free worker, starting one if all are busy and fewer than
  * limit exist. Waits up to timeout_ms (0 = do not wait) for a worker to be
- * free. On DPF_OK the job is taken: *tid is the worker's kernel thread id and
- * *used the number of busy workers including this one; *new_peak (may be
- * NULL) is set to 1 when this raised the peak. DPF_ERR_BUSY: none was free
- * in time, the job was not taken. DPF_ERR_NOMEM / DPF_ERR_IO: no thread
- * could be started. */
+ * free. On DPF_OK the job is taken; announce (may be NULL) has run and *out
+ * (may be NULL) says who took it. DPF_ERR_BUSY: none was free in time, the
+ * job was not taken. DPF_ERR_NOMEM / DPF_ERR_IO: no thread could be
+ * started. */
 dpf_status dm_pool_submit(dm_pool *p, dm_pool_job_fn fn, void *job, int timeout_ms,
-                          uint64_t *tid, int *used, int *new_peak) DPF_MUSTCHECK;
+                          dm_pool_announce_fn announce, void *arg,
+                          dm_pool_assign *out) DPF_MUSTCHECK;
 
-/* Wakes dm_pool_wait_idle and submitters without freeing a worker (used at
+/* Wakes submitters waiting for a worker without freeing a worker (used at
  * shutdown so a waiting submitter re-checks its stop flag). */
 void dm_pool_kick(dm_pool *p);
 

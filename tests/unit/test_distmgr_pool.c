@@ -76,13 +76,11 @@ static void test_never_more_than_limit(void **state)
     assert_int_equal(dm_pool_create(3, 10000, free_state, &p), DPF_OK);
     int peaks = 0;
     for (int i = 0; i < 12; i++) {
-        uint64_t tid = 0;
-        int used = 0, new_peak = 0;
-        assert_int_equal(dm_pool_submit(p, fake_job, ms(30), 5000, &tid, &used, &new_peak),
-                         DPF_OK);
-        assert_true(tid != 0);
-        assert_in_range(used, 1, 3);
-        peaks += new_peak;
+        dm_pool_assign a = {0, 0, 0};
+        assert_int_equal(dm_pool_submit(p, fake_job, ms(30), 5000, NULL, NULL, &a), DPF_OK);
+        assert_true(a.tid != 0);
+        assert_in_range(a.used, 1, 3);
+        peaks += a.new_peak;
     }
     wait_done(12);
     assert_int_equal(g_max_running, 3); /* reached the limit, never passed it */
@@ -104,17 +102,16 @@ static void test_busy_when_all_taken(void **state)
     g_gate_open = 0;
     dm_pool *p = NULL;
     assert_int_equal(dm_pool_create(2, 10000, free_state, &p), DPF_OK);
-    uint64_t t1 = 0, t2 = 0, t3 = 0;
-    int used = 0;
-    assert_int_equal(dm_pool_submit(p, fake_job, ms(0), 0, &t1, &used, NULL), DPF_OK);
-    assert_int_equal(used, 1);
-    assert_int_equal(dm_pool_submit(p, fake_job, ms(0), 0, &t2, &used, NULL), DPF_OK);
-    assert_int_equal(used, 2);
-    assert_true(t1 != t2);
+    dm_pool_assign a1, a2, a3;
+    assert_int_equal(dm_pool_submit(p, fake_job, ms(0), 0, NULL, NULL, &a1), DPF_OK);
+    assert_int_equal(a1.used, 1);
+    assert_int_equal(dm_pool_submit(p, fake_job, ms(0), 0, NULL, NULL, &a2), DPF_OK);
+    assert_int_equal(a2.used, 2);
+    assert_true(a1.tid != a2.tid);
 
     int *job = ms(0);
-    assert_int_equal(dm_pool_submit(p, fake_job, job, 0, &t3, &used, NULL), DPF_ERR_BUSY);
-    assert_int_equal(dm_pool_submit(p, fake_job, job, 50, &t3, &used, NULL), DPF_ERR_BUSY);
+    assert_int_equal(dm_pool_submit(p, fake_job, job, 0, NULL, NULL, &a3), DPF_ERR_BUSY);
+    assert_int_equal(dm_pool_submit(p, fake_job, job, 50, NULL, NULL, &a3), DPF_ERR_BUSY);
     dm_pool_stats s;
     dm_pool_get_stats(p, &s);
     assert_int_equal(s.busy, 2);
@@ -124,8 +121,8 @@ static void test_busy_when_all_taken(void **state)
     pthread_cond_broadcast(&g_cv);
     pthread_mutex_unlock(&g_mu);
     /* a freed worker takes it, and it is one of the two (reused) */
-    assert_int_equal(dm_pool_submit(p, fake_job, job, 5000, &t3, &used, NULL), DPF_OK);
-    assert_true(t3 == t1 || t3 == t2);
+    assert_int_equal(dm_pool_submit(p, fake_job, job, 5000, NULL, NULL, &a3), DPF_OK);
+    assert_true(a3.tid == a1.tid || a3.tid == a2.tid);
     wait_done(3);
     dm_pool_get_stats(p, &s);
     assert_int_equal(s.threads, 2);
@@ -155,6 +152,46 @@ static void test_idle_workers_leave(void **state)
     assert_int_equal(g_states_freed, 5);
 }
 
+/* The announcement runs before the job starts, on the submitting thread. */
+static int g_announced, g_started_before_announce;
+
+static void mark_started(void *job, void **wstate)
+{
+    pthread_mutex_lock(&g_mu);
+    if (!g_announced)
+        g_started_before_announce = 1;
+    g_done++;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+}
+
+static void note_announce(void *arg, const dm_pool_assign *a)
+{
+    usleep(20 * 1000); /* a worker that did not wait would start meanwhile */
+    pthread_mutex_lock(&g_mu);
+    g_announced = 1;
+    *(uint64_t *)arg = a->tid;
+    pthread_mutex_unlock(&g_mu);
+}
+
+static void test_announce_before_start(void **state)
+{
+    reset();
+    dm_pool *p = NULL;
+    assert_int_equal(dm_pool_create(2, 10000, NULL, &p), DPF_OK);
+    for (int round = 0; round < 3; round++) { /* new worker, then reused ones */
+        g_announced = 0;
+        uint64_t tid = 0;
+        dm_pool_assign a;
+        assert_int_equal(dm_pool_submit(p, mark_started, NULL, 1000, note_announce, &tid, &a),
+                         DPF_OK);
+        wait_done(round + 1);
+        assert_false(g_started_before_announce);
+        assert_true(tid != 0 && tid == a.tid);
+    }
+    dm_pool_destroy(p);
+}
+
 static void test_bad_arguments(void **state)
 {
     dm_pool *p = NULL;
@@ -172,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_never_more_than_limit),
         cmocka_unit_test(test_busy_when_all_taken),
         cmocka_unit_test(test_idle_workers_leave),
+        cmocka_unit_test(test_announce_before_start),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
