@@ -24,14 +24,15 @@ static const char SQL_DP_INSERT[] =
     "VALUES ($1, $2, $3, $4::boolean, $5::boolean, $6::int, $7::int, $8::int, $9, $10::int, "
     "$11, $12, $13, $14, $15, 0, 0) RETURNING dpid";
 
-/* install_state back to Pending: the DP must be brought to the new CRC (the
- * trigger emits dp.ins because dp_crc changed) */
+/* install_state is distmgr's state machine and is left alone: the new dp_crc
+ * makes the trigger emit dp.ins, and distmgr installs because installed_crc
+ * no longer matches, even if an install of the old CRC is still running */
 static const char SQL_DP_UPDATE[] =
     "UPDATE distribution_points SET server_name = $2, is_pull_dp = $3::boolean, "
     "is_pxe = $4::boolean, priority = $5::int, transfer_rate = $6::int, "
     "min_free_space = $7::int, dp_drive = $8, ssl_state = $9::int, description = $10, "
     "pull_sources = $11, boundary_groups = $12, dp_crc = $13, action = 0, "
-    "install_state = 'Pending', updated_at = now() WHERE dpid = $1::bigint";
+    "updated_at = now() WHERE dpid = $1::bigint";
 
 static const char SQL_DP_REMOVE[] =
     "UPDATE distribution_points SET action = 3, state = 0, updated_at = now() "
