@@ -22,8 +22,14 @@
 
 #include "dpfleet.pb-c.h"
 
-/* How soon to look again at a DP another replica is installing. */
-#define LEASE_BUSY_RETRY_MS 5000
+/* How soon to look again at a DP another replica is working on: a third of
+ * a lease, so the event is not spent on MaxDeliveries while the lease runs
+ * (the reconcile takes over a lease that expired anyway). */
+static int lease_busy_retry_s(const dm_ctx *ctx)
+{
+    int s = ctx->lease_s / 3;
+    return s < 5 ? 5 : s > 30 ? 30 : s;
+}
 
 typedef enum finish { F_ACK, F_NAK, F_TERM } finish;
 
@@ -305,8 +311,8 @@ void dm_handle_dp_ins(const dm_ctx *ctx, dm_ins_item *it, dpf_db **slot)
     st = dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, &dp);
     if (st == DPF_ERR_BUSY) {
         DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
-                 it->dpid, dp.lease_owner, dp.lease_until, LEASE_BUSY_RETRY_MS / 1000);
-        finish_msg(it, F_NAK, LEASE_BUSY_RETRY_MS);
+                 it->dpid, dp.lease_owner, dp.lease_until, lease_busy_retry_s(ctx));
+        finish_msg(it, F_NAK, lease_busy_retry_s(ctx) * 1000);
         goto cleanup;
     }
     if (st == DPF_ERR_NOT_FOUND) {

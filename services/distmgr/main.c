@@ -253,7 +253,8 @@ int main(int argc, char **argv)
             .step_timeout_s = g_step_timeout,
             .retry_delay_s = g_retry_delay,
             .max_deliveries = g_max_deliveries,
-            .lease_s = 2 * g_step_timeout + 30,
+            /* renewed before every step, so it only has to outlast one */
+            .lease_s = g_step_timeout + 30,
             .ack_wait_ms = (g_step_timeout + 30) * 1000,
             .reconcile_s = g_reconcile_s,
         };

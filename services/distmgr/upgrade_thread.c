@@ -313,6 +313,8 @@ void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure)
     n->item.msg = msg;
     snprintf(n->item.subject, sizeof n->item.subject, "%s", dpf_bus_msg_subject(msg));
     snprintf(n->item.corr, sizeof n->item.corr, "%s", dpf_bus_msg_corr(msg));
+    if (n->item.corr[0] == '\0')
+        dpf_uuid(n->item.corr); /* so this install's lines can still be followed together */
     dm_dp_ins_decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
     pthread_mutex_lock(&u->mu);
     if (u->stop) {

@@ -61,7 +61,7 @@ static const char *const HOSTS[] = {
     "PS1DP1.CONTOSO.COM", "PS1DP2.CONTOSO.COM", "PS1DP3.CONTOSO.COM", "PS1ORPHAN.CONTOSO.COM",
     "PS1B1.CONTOSO.COM", "PS1B2.CONTOSO.COM", "PS1B3.CONTOSO.COM", "PS1B4.CONTOSO.COM",
     "PS1B5.CONTOSO.COM", "PS1B6.CONTOSO.COM", "PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
-    "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM",
+    "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM",
 };
 
 /* ---- helpers ---- */
@@ -638,14 +638,52 @@ static void test_two_replicas_never_share_a_dp(void **state)
     }
 }
 
+static void test_stop_mid_install_hands_over(void **state)
+{
+    const char *srv = "PS1R5.CONTOSO.COM";
+    fa_set_delay(g_agent, 400);
+    long long id = insert_dp(srv, 0, 0, "", 0);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    publish_ins(id, "insert", "corr-handover");
+    for (int i = 0; i < 200 && fa_count(g_agent, srv, NULL) < 2; i++)
+        usleep(25 * 1000);
+    assert_true(fa_count(g_agent, srv, NULL) >= 2);
+    char owner[64];
+    sql_text("SELECT coalesce(lease_owner, '') FROM distribution_points WHERE dpid = $1::bigint",
+             ids, owner, sizeof owner);
+    int a_has_it = strcmp(owner, "it-a") == 0;
+    assert_true(a_has_it || strcmp(owner, "it-b") == 0);
+    /* SIGTERM the replica working on it: it stops after the running step */
+    assert_int_equal(stop(a_has_it ? g_dm_a : g_dm_b), 0);
+    if (a_has_it)
+        g_dm_a = 0;
+    else
+        g_dm_b = 0;
+    const char *stopped_log = a_has_it ? g_log_a : g_log_b;
+    char line[128];
+    snprintf(line, sizeof line, "Stopping: DPID %lld install interrupted before step ", id);
+    assert_int_equal(log_count(stopped_log, line), 1);
+    assert_int_equal(log_count(stopped_log, "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
+    /* the event was given back: the other replica finishes the DP */
+    assert_true(wait_installed(srv, WAIT_MS));
+    fa_set_delay(g_agent, 0);
+    assert_int_equal(fa_max_inflight_per_host(g_agent), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+                             "istr[2] = $1", srv), 1);
+    char steps[512];
+    fa_steps(g_agent, srv, steps, sizeof steps);
+    /* started again from the first step (each is idempotent on the host) */
+    assert_non_null(strstr(steps + 1, "install_files"));
+}
+
 static void test_sigterm_stops_cleanly(void **state)
 {
-    assert_int_equal(stop(g_dm_b), 0);
-    g_dm_b = 0;
-    assert_int_equal(stop(g_dm_a), 0);
-    g_dm_a = 0;
-    assert_int_equal(log_count(g_log_a, "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
-    assert_int_equal(log_count(g_log_b, "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
+    int running_a = g_dm_a > 0;
+    assert_int_equal(stop(running_a ? g_dm_a : g_dm_b), 0);
+    g_dm_a = g_dm_b = 0;
+    assert_int_equal(log_count(running_a ? g_log_a : g_log_b,
+                               "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
     /* no lease left behind */
     assert_int_equal(sql_int("SELECT count(*) FROM distribution_points WHERE lease_owner IS NOT "
                              "NULL", NULL), 0);
@@ -663,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_missing_agent_fails_clearly),
         cmocka_unit_test(test_thread_limit_bounds_concurrency),
         cmocka_unit_test(test_two_replicas_never_share_a_dp),
+        cmocka_unit_test(test_stop_mid_install_hands_over),
         cmocka_unit_test(test_sigterm_stops_cleanly),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
