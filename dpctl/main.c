@@ -1,7 +1,7 @@
 /* dpctl: the administrator's console on the provider's REST API (and, for
  * "statmsg watch", on the status message stream). Global options may appear
  * anywhere before "--"; the command words select one entry of COMMANDS, so a
- * new command (dp set, dp remove, site reset) is one line here and one file. */
+ * new command is one line here and one file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,12 @@ static const struct command {
      "          [--pull-source FQDN[:PRIORITY]]... [--min-free-mb N] [--drive X] [--priority N]"},
     {"dp", "list", dpctl_cmd_dp_list, "dp list [--site SITE]"},
     {"dp", "show", dpctl_cmd_dp_show, "dp show SERVER"},
+    {"dp", "set", dpctl_cmd_dp_set,
+     "dp set SERVER [--description TEXT] [--boundary-group NAME]... [--no-boundary-groups]\n"
+     "          [--pxe|--no-pxe] [--pull-source FQDN[:PRIORITY]]... [--no-pull] [--min-free-mb N]\n"
+     "          [--drive X] [--priority N]"},
+    {"dp", "remove", dpctl_cmd_dp_remove, "dp remove SERVER"},
+    {"site", "reset", dpctl_cmd_site_reset, "site reset SITE"},
     {"statmsg", "list", dpctl_cmd_statmsg_list,
      "statmsg list [--id N] [--site SITE] [--after RECORD] [--limit N] [--correlation-id ID]"},
     {"statmsg", "watch", dpctl_cmd_statmsg_watch,

@@ -19,9 +19,4 @@ dpf_status prov_dp_create(dpf_db *db, const prov_dp_spec *s, const prov_user *u,
                           const char *corr, char *nal, size_t nal_len,
                           prov_field_error *err) DPF_MUSTCHECK;
 
-/* The source's SMSProv.log context lines for a change request, and the
- * closing line. */
-void prov_log_enter(const prov_request *req);
-void prov_log_leave(const prov_request *req);
-
 #endif

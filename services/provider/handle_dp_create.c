@@ -3,6 +3,7 @@
  * bad body), then one transaction (dp_create.c). */
 #include <dpf/log.h>
 
+#include "change.h"
 #include "dp_create.h"
 #include "provider.h"
 #include "validate_dp.h"

@@ -75,6 +75,9 @@ struct dpf_db *prov_request_db(prov_request *req, prov_reply *reply);
 void prov_handle_dp_create(prov_request *req, prov_reply *reply);
 void prov_handle_dp_list(prov_request *req, prov_reply *reply);
 void prov_handle_dp_show(prov_request *req, prov_reply *reply);
+void prov_handle_dp_update(prov_request *req, prov_reply *reply);
+void prov_handle_dp_delete(prov_request *req, prov_reply *reply);
+void prov_handle_site_reset(prov_request *req, prov_reply *reply);
 void prov_handle_statmsgs(prov_request *req, prov_reply *reply);
 void prov_handle_healthz(prov_request *req, prov_reply *reply);
 

@@ -1,6 +1,5 @@
 /* The provider's one dispatch point: every endpoint is one line in ROUTES and
- * one handle_*.c file. Issue 3 adds PATCH/DELETE on a DP and a site reset
- * here. */
+ * one handle_*.c file. */
 #include <dpf/db.h>
 #include <dpf/log.h>
 
@@ -11,6 +10,9 @@ static const prov_route ROUTES[] = {
     {"POST", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_create},
     {"GET", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_list},
     {"GET", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_show},
+    {"PATCH", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_update},
+    {"DELETE", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_delete},
+    {"POST", "/v1/sites/{siteCode}/reset", (void (*)(void))prov_handle_site_reset},
     {"GET", "/v1/statmsgs", (void (*)(void))prov_handle_statmsgs},
     {"GET", "/healthz", (void (*)(void))prov_handle_healthz},
 };

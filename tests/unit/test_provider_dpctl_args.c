@@ -6,9 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "args.h"
+#include "dp_opts.h"
 
 static void test_pull_source(void **state)
 {
@@ -67,12 +71,77 @@ static void test_watch_subject(void **state)
     assert_false(dpctl_statmsg_subject("PS1", "2399", tiny, sizeof tiny));
 }
 
+/* argv as dpctl passes it: the command word first. */
+static json_t *parse_opts(int with_site, int *ok, int argc, ...)
+{
+    char *argv[32];
+    va_list ap;
+    va_start(ap, argc);
+    for (int i = 0; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    argv[argc] = NULL;
+    json_t *body = json_object();
+    *ok = dpctl_dp_opts_parse(argc, argv, with_site, body);
+    return body;
+}
+
+static void test_dp_add_body(void **state)
+{
+    (void)state;
+    int ok;
+    json_t *b = parse_opts(1, &ok, 14, "add", "ps1dp1.contoso.com", "--site", "PS1", "--pxe",
+                           "--boundary-group", "A B", "--pull-source", "x.contoso.com:5",
+                           "--pull-source", "y.contoso.com", "--priority", "7", "--drive=e");
+    assert_true(ok);
+    char *text = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal(text,
+        "{\"boundaryGroups\":[\"A B\"],\"drive\":\"e\",\"enablePXE\":true,\"priority\":7,"
+        "\"pullDP\":{\"sources\":[{\"priority\":5,\"serverName\":\"x.contoso.com\"},"
+        "{\"priority\":2,\"serverName\":\"y.contoso.com\"}]},\"serverName\":\"ps1dp1.contoso.com\","
+        "\"siteCode\":\"PS1\"}");
+    free(text);
+    json_decref(b);
+    /* only what was given is sent */
+    b = parse_opts(1, &ok, 2, "add", "a.b.com");
+    assert_true(ok);
+    assert_int_equal(json_object_size(b), 1);
+    json_decref(b);
+}
+
+static void test_dp_set_body(void **state)
+{
+    (void)state;
+    int ok;
+    json_t *b = parse_opts(0, &ok, 5, "set", "a.b.com", "--no-pxe", "--no-pull", "--no-boundary-groups");
+    assert_true(ok);
+    assert_true(json_is_false(json_object_get(b, "enablePXE")));
+    assert_true(json_is_null(json_object_get(b, "pullDP")));
+    assert_int_equal(json_array_size(json_object_get(b, "boundaryGroups")), 0);
+    assert_non_null(json_object_get(b, "boundaryGroups"));
+    json_decref(b);
+    b = parse_opts(0, &ok, 4, "set", "a.b.com", "--site", "PS2");
+    assert_false(ok); /* the site names the DP */
+    json_decref(b);
+    b = parse_opts(1, &ok, 4, "add", "a.b.com", "--priority", "high");
+    assert_false(ok);
+    json_decref(b);
+    b = parse_opts(1, &ok, 3, "add", "a.b.com", "c.d.com");
+    assert_false(ok); /* two servers */
+    json_decref(b);
+    b = parse_opts(1, &ok, 1, "add");
+    assert_false(ok); /* none */
+    json_decref(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pull_source),
         cmocka_unit_test(test_int),
         cmocka_unit_test(test_watch_subject),
+        cmocka_unit_test(test_dp_add_body),
+        cmocka_unit_test(test_dp_set_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

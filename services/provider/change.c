@@ -1,0 +1,90 @@
+/* Shared pieces of the admin-change transactions (dp_create.c, dp_update.c,
+ * handle_dp_delete.c, handle_site_reset.c). */
+#include "change.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+
+#include "store_dp.h"
+
+dpf_status prov_change_err(prov_field_error *err, dpf_status st, const char *field,
+                           const char *fmt, ...)
+{
+    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+dpf_status prov_change_db_fail(dpf_db *db, prov_field_error *err, const char *what)
+{
+    DPF_ERROR("%s failed: %s", what, dpf_db_error(db));
+    return prov_change_err(err, DPF_ERR_DB, "", "database error while %s; nothing was changed", what);
+}
+
+dpf_status prov_change_begin(dpf_db *db, const char *corr, prov_field_error *err)
+{
+    if (dpf_db_begin(db) != DPF_OK)
+        return prov_change_db_fail(db, err, "starting the transaction");
+    if (dpf_db_set_corr(db, corr) != DPF_OK) {
+        dpf_status st = prov_change_db_fail(db, err, "setting the correlation id");
+        dpf_db_rollback(db);
+        return st;
+    }
+    return DPF_OK;
+}
+
+dpf_status prov_change_check_sources(dpf_db *db, const prov_dp_spec *s, const char *self,
+                                     prov_field_error *err)
+{
+    char site[16];
+    for (size_t i = 0; i < s->n_sources; i++) {
+        if (self != NULL && strcmp(s->sources[i].server, self) == 0)
+            return prov_change_err(err, DPF_ERR_INVALID, "pullDP.sources",
+                                   "a DP cannot be its own pull source (%s)", self);
+        dpf_status st = prov_store_dp_site(db, s->sources[i].server, site, sizeof site);
+        if (st == DPF_ERR_NOT_FOUND)
+            return prov_change_err(err, DPF_ERR_INVALID, "pullDP.sources",
+                                   "pull source %s is not a distribution point; add it first",
+                                   s->sources[i].server);
+        if (st != DPF_OK)
+            return prov_change_db_fail(db, err, "looking up the pull sources");
+    }
+    return DPF_OK;
+}
+
+dpf_status prov_change_audit_dp(dpf_db *db, const prov_user *u, const char *corr,
+                                const char *action, const char *nal, const char *site,
+                                prov_field_error *err)
+{
+    /* the instance key the source's DeleteInstanceAsync line shows */
+    char object[DPF_NAL_MAX + 160];
+    snprintf(object, sizeof object,
+             "FileType=2,ItemName=\"%s,%s\",ItemType=\"System Resource Usage\",SiteCode=\"%s\"",
+             nal, DPF_ROLE_DP, site);
+    if (prov_store_audit(db, u->user, u->app, u->machine, action, PROV_CLASS_SYSRES, object,
+                         corr) != DPF_OK)
+        return prov_change_db_fail(db, err, "writing the audit log");
+    return DPF_OK;
+}
+
+void prov_log_enter(const prov_request *req)
+{
+    DPF_INFO("CExtUserContext::EnterThread : User=%s", req->user.user);
+    DPF_INFO("Context: SMSAppName=%s", req->user.app);
+    DPF_INFO("Context: MachineName=%s", req->user.machine);
+    DPF_INFO("Context: UserName=%s", req->user.user);
+    DPF_INFO("Context: __CorrelationId={%s}", req->corr);
+}
+
+void prov_log_leave(const prov_request *req)
+{
+    (void)req;
+    DPF_INFO("CExtUserContext::LeaveThread");
+}

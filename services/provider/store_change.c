@@ -1,0 +1,150 @@
+/* SQL behind PATCH, DELETE and site reset. */
+#include "store_change.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <dpf/dp.h>
+#include <dpf/sitecontrol.h>
+
+static void id_text(long long id, char buf[24])
+{
+    snprintf(buf, 24, "%lld", id);
+}
+
+dpf_status prov_store_dp_role(dpf_db *db, const char *server, long long *role_id, char *site,
+                              char *nal)
+{
+    const char *p[] = {DPF_ROLE_DP, server};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec(db,
+                                "SELECT id, site_code, nal_path FROM site_system_roles "
+                                "WHERE role_name = $1 AND server_name = upper($2) ORDER BY id LIMIT 1",
+                                2, p, &r);
+    if (st != DPF_OK)
+        return st;
+    if (dpf_db_result_rows(r) == 0) {
+        dpf_db_result_free(r);
+        return DPF_ERR_NOT_FOUND;
+    }
+    *role_id = dpf_db_result_int(r, 0, 0);
+    snprintf(site, 8, "%s", dpf_db_result_get(r, 0, 1));
+    snprintf(nal, DPF_NAL_MAX, "%s", dpf_db_result_get(r, 0, 2));
+    dpf_db_result_free(r);
+    return DPF_OK;
+}
+
+dpf_status prov_store_props_read(dpf_db *db, long long role_id, prov_dp_props_buf *out)
+{
+    char id[24];
+    id_text(role_id, id);
+    const char *p[] = {id};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec(db, "SELECT name, value1, value3 FROM site_system_role_props "
+                                    "WHERE role_id = $1", 1, p, &r);
+    if (st != DPF_OK)
+        return st;
+    /* the defaults for a property that is missing */
+    memset(out, 0, sizeof *out);
+    out->p.priority = PROV_PRIORITY_DEFAULT;
+    out->p.min_free_mb = PROV_MIN_FREE_DEFAULT;
+    for (int i = 0; i < dpf_db_result_rows(r); i++) {
+        const char *name = dpf_db_result_get(r, i, 0);
+        const char *v1 = dpf_db_result_get(r, i, 1);
+        int v3 = (int)dpf_db_result_int(r, i, 2);
+        if (strcmp(name, DPF_PROP_DESCRIPTION) == 0)
+            snprintf(out->description, sizeof out->description, "%s", v1);
+        else if (strcmp(name, DPF_PROP_DP_DRIVE) == 0)
+            snprintf(out->drive, sizeof out->drive, "%s", v1);
+        else if (strcmp(name, DPF_PROP_IS_PXE) == 0)
+            out->p.is_pxe = v3;
+        else if (strcmp(name, DPF_PROP_IS_PULL_DP) == 0)
+            out->p.is_pull = v3;
+        else if (strcmp(name, DPF_PROP_PRIORITY) == 0)
+            out->p.priority = v3;
+        else if (strcmp(name, DPF_PROP_MIN_FREE_SPACE) == 0)
+            out->p.min_free_mb = v3;
+        else if (strcmp(name, DPF_PROP_TRANSFER_RATE) == 0)
+            out->p.transfer_rate = v3;
+        else if (strcmp(name, DPF_PROP_SSL_STATE) == 0)
+            out->p.ssl_state = v3;
+    }
+    dpf_db_result_free(r);
+    out->p.description = out->description;
+    out->p.drive = out->drive;
+    return DPF_OK;
+}
+
+dpf_status prov_store_pull_sources_clear(dpf_db *db, long long role_id)
+{
+    char id[24];
+    id_text(role_id, id);
+    const char *p[] = {id};
+    return dpf_db_exec(db, "DELETE FROM pull_dp_sources WHERE role_id = $1", 1, p, NULL);
+}
+
+dpf_status prov_store_dp_sourced_by(dpf_db *db, const char *server, char *buf, size_t len)
+{
+    const char *p[] = {server};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec(db,
+                                "SELECT r.server_name FROM pull_dp_sources s "
+                                "JOIN site_system_roles r ON r.id = s.role_id "
+                                "WHERE s.source_server = upper($1) ORDER BY r.server_name LIMIT 1",
+                                1, p, &r);
+    if (st != DPF_OK)
+        return st;
+    st = dpf_db_result_rows(r) > 0 ? DPF_OK : DPF_ERR_NOT_FOUND;
+    if (st == DPF_OK)
+        snprintf(buf, len, "%s", dpf_db_result_get(r, 0, 0));
+    dpf_db_result_free(r);
+    return st;
+}
+
+dpf_status prov_store_dp_groups(dpf_db *db, const char *nal, dpf_db_result **out)
+{
+    const char *p[] = {nal};
+    return dpf_db_exec(db,
+                       "SELECT g.id, g.name FROM boundary_group_members m "
+                       "JOIN boundary_groups g ON g.id = m.group_id WHERE m.nal_path = $1 "
+                       "ORDER BY g.name",
+                       1, p, out);
+}
+
+dpf_status prov_store_group_remove_member(dpf_db *db, long long group_id, const char *nal)
+{
+    char id[24];
+    id_text(group_id, id);
+    const char *p[] = {id, nal};
+    return dpf_db_exec(db, "DELETE FROM boundary_group_members WHERE group_id = $1 AND nal_path = $2",
+                       2, p, NULL);
+}
+
+dpf_status prov_store_role_delete(dpf_db *db, long long role_id)
+{
+    char id[24];
+    id_text(role_id, id);
+    const char *p[] = {id};
+    return dpf_db_exec(db, "DELETE FROM site_system_roles WHERE id = $1", 1, p, NULL);
+}
+
+dpf_status prov_store_members_delete(dpf_db *db, const char *nal)
+{
+    const char *p[] = {nal};
+    return dpf_db_exec(db, "DELETE FROM boundary_group_members WHERE nal_path = $1", 1, p, NULL);
+}
+
+dpf_status prov_store_site_reset(dpf_db *db, const char *site, long long *count)
+{
+    const char *p[] = {site};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec(db,
+                                "UPDATE distribution_points SET install_state = 'Pending', "
+                                "last_step = 'reset', updated_at = now() "
+                                "WHERE site_code = $1 AND action = 0 RETURNING dpid",
+                                1, p, &r);
+    if (st == DPF_OK)
+        *count = dpf_db_result_rows(r);
+    dpf_db_result_free(r);
+    return st;
+}
