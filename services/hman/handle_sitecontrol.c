@@ -132,6 +132,13 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         return;
     }
     st = hman_process_site(svc->db, site, dpf_bus_msg_corr(msg), &res);
+    if (st == DPF_ERR_DB && res.failed_nal[0] == '\0' && dpf_db_ensure(svc->db) == DPF_OK) {
+        /* failed before touching any DP: most likely the connection died
+         * while idle (a server restart shows only on the next query);
+         * once reconnected, one more try settles it */
+        DPF_INFO("Retrying %s once after: %s", path, res.reason);
+        st = hman_process_site(svc->db, site, dpf_bus_msg_corr(msg), &res);
+    }
     if (st == DPF_OK) {
         dpf_statmsg m = {.id = DPF_MSG_HMAN_PROCESSED, .severity = 'I', .level = 'M',
                          .site = site};
