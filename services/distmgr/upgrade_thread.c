@@ -36,6 +36,7 @@ struct dm_upgrade {
     long long *inflight;     /* DPIDs handed over (or about to be); 0 = free slot */
     int inflight_cap;
     uint64_t tid;
+    int running;             /* jobs handed to workers and not yet returned */
     int stop;
     int64_t last_keepalive_us;
 };
@@ -134,12 +135,15 @@ static void run_job(void *arg, void **wstate)
     node *n = j->n;
     free(j);
     dm_handle_dp_ins(u->ctx, &n->item, (dpf_db **)wstate);
-    pthread_mutex_lock(&u->mu);
-    if (n->item.dpid != 0)
-        inflight_set(u, n->item.dpid, 0);
-    pthread_cond_signal(&u->cv);
-    pthread_mutex_unlock(&u->mu);
+    long long dpid = n->item.dpid;
     free(n);
+    /* the last touch of u: dm_upgrade_destroy waits for running to be 0 */
+    pthread_mutex_lock(&u->mu);
+    if (dpid != 0)
+        inflight_set(u, dpid, 0);
+    u->running--;
+    pthread_cond_broadcast(&u->cv);
+    pthread_mutex_unlock(&u->mu);
 }
 
 typedef struct announce_arg {
@@ -177,6 +181,9 @@ static int dispatch(dm_upgrade *u, node *n)
     j->n = n;
     /* this thread's lines about the item carry its correlation id */
     dpf_log_set_corr(n->item.corr);
+    pthread_mutex_lock(&u->mu);
+    u->running++;
+    pthread_mutex_unlock(&u->mu);
     int waited = 0, handed = 0;
     for (;;) {
         dpf_status st = dm_pool_submit(u->pool, run_job, j, WAIT_SLICE_MS, announce, &arg, NULL);
@@ -200,6 +207,11 @@ static int dispatch(dm_upgrade *u, node *n)
             free(j);
             break;
         }
+    }
+    if (!handed) {
+        pthread_mutex_lock(&u->mu);
+        u->running--;
+        pthread_mutex_unlock(&u->mu);
     }
     dpf_log_set_corr(NULL);
     return handed;
@@ -293,6 +305,11 @@ void dm_upgrade_destroy(dm_upgrade *u)
     pthread_mutex_unlock(&u->mu);
     dm_pool_kick(u->pool);
     pthread_join(u->thread, NULL);
+    /* workers still running a job come back to u when they finish */
+    pthread_mutex_lock(&u->mu);
+    while (u->running > 0)
+        pthread_cond_wait(&u->cv, &u->mu);
+    pthread_mutex_unlock(&u->mu);
     pthread_cond_destroy(&u->cv);
     pthread_mutex_destroy(&u->mu);
     free(u->inflight);

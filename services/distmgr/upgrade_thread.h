@@ -18,9 +18,10 @@ typedef struct dm_upgrade dm_upgrade;
  * dm_upgrade. *out owned by the caller (dm_upgrade_destroy). */
 dpf_status dm_upgrade_create(const dm_ctx *ctx, dm_pool *pool, dm_upgrade **out) DPF_MUSTCHECK;
 
-/* Stops the thread. Items still queued are given back: their messages are
- * nak'd without delay so another replica takes them at once. Running jobs
- * are the pool's (destroy the pool after this). NULL is a no-op. */
+/* Stops the thread and waits for the jobs it handed to workers (they stop
+ * after their current step). Items still queued are given back: their
+ * messages are nak'd without delay so another replica takes them at once.
+ * Destroy the pool after this. NULL is a no-op. */
 void dm_upgrade_destroy(dm_upgrade *u);
 
 /* A dpf_bus_handler for the dp.ins subscription (closure: the dm_upgrade).
