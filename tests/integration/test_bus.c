@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <nats/nats.h>
+
 #include <dpf/bus.h>
 #include <dpf/log.h>
 #include <dpf/util.h>
@@ -21,6 +23,17 @@
 
 static dpf_bus *bus;
 static char tag[32]; /* unique per run: subjects and durables */
+/* a plain nats.c connection, only to delete what the tests created: in the
+ * work-queue stream a leftover consumer would collide with the filter of a
+ * later test's (or service's) consumer */
+static natsConnection *admin_nc;
+static jsCtx *admin_js;
+
+static void delete_consumer(const char *durable)
+{
+    jsErrCode jerr = 0;
+    js_DeleteConsumer(admin_js, "DPF_EVENTS", durable, NULL, &jerr);
+}
 
 /* What handlers saw, shared with the test thread. */
 typedef struct seen {
@@ -109,6 +122,9 @@ static int group_setup(void **state)
     if (url == NULL)
         return -1;
     snprintf(tag, sizeof tag, "t%ld", (long)getpid());
+    if (natsConnection_ConnectTo(&admin_nc, url) != NATS_OK ||
+        natsConnection_JetStream(&admin_js, admin_nc, NULL) != NATS_OK)
+        return -1;
     if (dpf_bus_connect(url, "test_bus", &bus) != DPF_OK)
         return -1;
     return dpf_bus_ensure_streams(bus) == DPF_OK ? 0 : -1;
@@ -116,7 +132,17 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
+    /* again, for tests that failed before their own cleanup */
+    static const char *const names[] = {"dedup", "share", "nak", "term", "lost", "corr",
+                                          "filter"};
+    for (size_t i = 0; admin_js != NULL && i < sizeof names / sizeof names[0]; i++) {
+        char durable[64];
+        snprintf(durable, sizeof durable, "%s-%s", tag, names[i]);
+        delete_consumer(durable);
+    }
     dpf_bus_destroy(bus);
+    jsCtx_Destroy(admin_js);
+    natsConnection_Destroy(admin_nc);
     return 0;
 }
 
@@ -164,6 +190,7 @@ static void test_dedup_by_msg_id(void **state)
     assert_int_equal(wait_count(&s, 3, 10), 2);
     assert_int_equal(s.acked, 2);
     dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
     seen_free(&s);
 }
 
@@ -198,6 +225,7 @@ static void test_queue_shares_work(void **state)
     assert_true(s.per_sub[1] > 0);
     dpf_bus_sub_destroy(a);
     dpf_bus_sub_destroy(b);
+    delete_consumer(durable);
     dpf_bus_destroy(bus2);
     seen_free(&s);
 }
@@ -220,6 +248,7 @@ static void test_nak_redelivers(void **state)
     usleep(500000);
     assert_int_equal(wait_count(&s, 3, 10), 2);
     dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
     seen_free(&s);
 }
 
@@ -240,6 +269,7 @@ static void test_term_stops_redelivery(void **state)
     usleep(1200000);
     assert_int_equal(wait_count(&s, 2, 10), 1);
     dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
     seen_free(&s);
 }
 
@@ -269,6 +299,53 @@ static void test_no_ack_redelivers_after_ack_wait(void **state)
     assert_int_equal(s.acked, 1);
     assert_string_equal(s.last_corr, "corr-lost");
     dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
+    seen_free(&s);
+}
+
+static void test_consumer_brought_to_config(void **state)
+{
+    char subject_a[128], subject_b[128], durable[64];
+    snprintf(subject_a, sizeof subject_a, "dp.dpn.%s.filter-a", tag);
+    snprintf(subject_b, sizeof subject_b, "dp.dpn.%s.filter-b", tag);
+    snprintf(durable, sizeof durable, "%s-filter", tag);
+
+    /* left behind by some older deployment: a pull consumer, which the
+     * server cannot turn into a push one in place, so it is deleted and
+     * created again */
+    jsConsumerConfig old;
+    jsConsumerConfig_Init(&old);
+    old.Durable = durable;
+    old.FilterSubject = subject_a;
+    old.AckPolicy = js_AckExplicit;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_AddConsumer(&ci, admin_js, "DPF_EVENTS", &old, NULL, &jerr), NATS_OK);
+    jsConsumerInfo_Destroy(ci);
+
+    seen s;
+    seen_init(&s, ACK);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject_a, durable);
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    dpf_bus_sub_destroy(sub);
+    ci = NULL;
+    assert_int_equal(js_GetConsumerInfo(&ci, admin_js, "DPF_EVENTS", durable, NULL, &jerr),
+                     NATS_OK);
+    assert_non_null(ci->Config->DeliverSubject);
+    assert_string_equal(ci->Config->DeliverGroup, durable);
+    jsConsumerInfo_Destroy(ci);
+
+    /* a new filter is updated in place */
+    o.subject = subject_b;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject_b, "b", 1, NULL, NULL), DPF_OK);
+    assert_int_equal(wait_count(&s, 1, 5000), 1);
+    assert_string_equal(s.last_subject, subject_b);
+    assert_int_equal(s.acked, 1);
+    dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
     seen_free(&s);
 }
 
@@ -292,6 +369,7 @@ static void test_correlation_header(void **state)
     assert_int_equal(wait_count(&s, 2, 5000), 2);
     assert_string_equal(s.last_corr, "");
     dpf_bus_sub_destroy(sub);
+    delete_consumer(durable);
     seen_free(&s);
 }
 
@@ -403,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_nak_redelivers),
         cmocka_unit_test(test_term_stops_redelivery),
         cmocka_unit_test(test_no_ack_redelivers_after_ack_wait),
+        cmocka_unit_test(test_consumer_brought_to_config),
         cmocka_unit_test(test_correlation_header),
         cmocka_unit_test(test_request_reply),
         cmocka_unit_test(test_watch_stream),

@@ -1,0 +1,41 @@
+/* Private to the bus module (bus.c: connection, streams, publish,
+ * request/reply; bus_sub.c: subscriptions and received messages). */
+#ifndef DPF_BUS_P_H
+#define DPF_BUS_P_H
+
+#include <pthread.h>
+
+#include <nats/nats.h>
+
+#include "dpf/bus.h"
+
+#define NS_PER_MS 1000000LL
+
+struct dpf_bus {
+    natsConnection *nc;
+    jsCtx *js;
+    char name[128];
+    volatile int closing; /* set by destroy: the disconnect is ours */
+    /* nats.c reports connection events on a thread of its own, after
+     * natsConnection_Destroy has returned; the closed event is the last of
+     * them, so destroy waits for it before freeing what they point to */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closed;
+};
+
+struct dpf_bus_msg {
+    natsMsg *msg;
+    uint64_t deliveries;
+};
+
+/* Converts s to a dpf_status, logging nats.c's reason for what (the
+ * operation) when it is a failure. jerr: the JetStream error code or 0. */
+dpf_status dpf_bus__status(natsStatus s, jsErrCode jerr, const char *what);
+
+/* A message on subject (reply may be NULL) carrying data and, when corr is
+ * set, the correlation header. *out owned by the caller (natsMsg_Destroy). */
+natsStatus dpf_bus__new_msg(const char *subject, const char *reply, const void *data,
+                            size_t len, const char *corr, natsMsg **out);
+
+#endif
