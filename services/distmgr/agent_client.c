@@ -59,6 +59,40 @@ static void log_install_files(const dm_dp_row *dp, const dm_components *comps, i
                  dm_components_name(comps, i));
 }
 
+/* The source's removal lines (seed "DP removal" step 5). */
+static void log_removed(const dm_dp_row *dp, const char *step, int changed)
+{
+    const char *srv = dp->server_name;
+    if (strcmp(step, DPF_STEP_REMOVE_PXE) == 0) {
+        DPF_INFO(changed ? "Removed PXE (RemoteInstall and TFTP configuration) from %s"
+                         : "PXE is not installed on %s", srv);
+    } else if (strcmp(step, DPF_STEP_REMOVE_TASKS) == 0) {
+        DPF_INFO(changed ? "Removed Monitoring and Usage scheduled tasks from %s"
+                         : "No Monitoring and Usage scheduled tasks on %s", srv);
+    } else if (strcmp(step, DPF_STEP_REMOVE_PULLDP) == 0) {
+        if (changed)
+            DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
+    } else if (strcmp(step, DPF_STEP_UNREGISTER_PROVIDER) == 0) {
+        DPF_INFO("Deleted provider classes on distribution point");
+        DPF_INFO("~Uninstalling DP provider from remote distribution point.");
+        DPF_INFO("Unregistering DPProvider on server %s.", srv);
+    } else if (strcmp(step, DPF_STEP_REMOVE_SHARES) == 0) {
+        if (changed) {
+            DPF_INFO("Removed share SMS_DP$ from server %s", srv);
+            DPF_INFO("Successfully removed SMS_DP$ directory.");
+            DPF_INFO("Removed share SCCMContentLib$ from server %s", srv);
+            DPF_INFO("Removed share SMSSIG$ from server %s", srv);
+        } else {
+            DPF_INFO("DP shares SMS_DP$, SCCMContentLib$ and SMSSIG$ do not exist on %s", srv);
+        }
+    } else if (strcmp(step, DPF_STEP_REMOVE_VDIRS) == 0) {
+        DPF_INFO("Removed IIS virtual directories from the distribution point %s", srv);
+    } else if (strcmp(step, DPF_STEP_REMOVE_SETTINGS) == 0) {
+        DPF_INFO(changed ? "DP registry settings have been deleted on %s"
+                         : "DP registry settings were already gone on %s", srv);
+    }
+}
+
 /* The source's line(s) for a step that replied ok. */
 static void log_done(const dm_dp_row *dp, const char *step, const dm_agent_kv *params,
                      size_t nparams, const dm_components *comps, int changed)
@@ -96,6 +130,8 @@ static void log_done(const dm_dp_row *dp, const char *step, const dm_agent_kv *p
                      "configuration", srv);
         else
             DPF_INFO("PXE is not enabled on %s, nothing to configure", srv);
+    } else if (strncmp(step, "remove_", 7) == 0 || strcmp(step, DPF_STEP_UNREGISTER_PROVIDER) == 0) {
+        log_removed(dp, step, changed);
     } else if (strcmp(step, DPF_STEP_CONFIGURE_PULLDP) == 0) {
         const char *pull = dm_agent_param(params, nparams, "pulldp");
         if (pull != NULL && strcmp(pull, "1") == 0)

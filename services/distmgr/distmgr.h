@@ -5,7 +5,10 @@
 #ifndef DM_DISTMGR_H
 #define DM_DISTMGR_H
 
+#include <stddef.h>
+
 #include <dpf/bus.h>
+#include <dpf/db.h>
 #include <dpf/status.h>
 
 #include "components.h"
@@ -19,6 +22,7 @@ typedef struct dm_ctx {
     const char *site_code;        /* site for messages not tied to a DP (9901) */
     const dm_components *components;
     int thread_limit;             /* DPUpgradeThreadLimit */
+    int removal_limit;            /* DPRemovalThreadLimit */
     int step_timeout_s;           /* AgentStepTimeoutSeconds */
     int retry_delay_s;            /* InstallRetryDelaySeconds */
     int max_deliveries;           /* MaxDeliveries */
@@ -30,16 +34,21 @@ typedef struct dm_ctx {
 #define DM_REASON_MAX 16
 #define DM_ERR_MAX 256
 
-/* One DP to install or upgrade: a dp.ins message, or a reconcile finding
- * (msg == NULL, nothing to ack). */
-typedef struct dm_ins_item {
+/* One DP to install, upgrade or remove: a dp.ins / dp.dpn message, or a
+ * reconcile finding (msg == NULL, nothing to ack). */
+typedef struct dm_item {
     dpf_bus_msg *msg;             /* owned; NULL for a reconcile item */
     long long dpid;               /* 0 when the message could not be decoded */
     long long change_id;
-    char reason[DM_REASON_MAX];   /* insert, update, reset, reconcile */
+    char reason[DM_REASON_MAX];   /* insert, update, reset, reconcile; "" for dp.dpn */
     char corr[64];
     char subject[128];
     char bad[DM_ERR_MAX];         /* why decoding failed; "" if it did not */
-} dm_ins_item;
+} dm_item;
+
+/* Decodes a message body into an item (dpid etc.), or sets it->bad. */
+typedef void (*dm_decode_fn)(const void *data, size_t len, const char *subject, dm_item *it);
+/* Handles one item on a worker and ends its message. db: the worker's slot. */
+typedef void (*dm_handle_fn)(const dm_ctx *ctx, dm_item *it, dpf_db **db);
 
 #endif

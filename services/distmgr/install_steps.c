@@ -1,8 +1,6 @@
-/* Drives one DP's agent through the install steps. Between steps it tells
- * JetStream the message is still being worked on and renews the lease, so a
- * slow install is neither redelivered nor taken over; it stops between steps
- * when the service is asked to stop. The step order is agent.h's, which is
- * the source's step 8 order. */
+/* Drives one DP's agent through the install steps, in agent.h's order,
+ * which is the source's step 8 order, with the parameters each step needs
+ * from the DP's row. step_runner.c does what happens between steps. */
 #include "install_steps.h"
 
 #include <stdio.h>
@@ -12,59 +10,8 @@
 #include <dpf/log.h>
 #include <dpf/util.h>
 
-#include "agent_client.h"
 
-typedef struct run {
-    const dm_ctx *ctx;
-    dm_ins_item *it;
-    dpf_db *db;
-    const dm_dp_row *dp;
-    dm_install_result *res;
-} run;
-
-/* Between two steps: stop, keep alive, renew. 0 when the install must end. */
-static int between_steps(run *r, const char *next)
-{
-    if (dpf_stopping()) {
-        r->res->outcome = DM_INSTALL_STOPPING;
-        snprintf(r->res->step, sizeof r->res->step, "%s", next);
-        return 0;
-    }
-    if (r->it->msg != NULL && dpf_bus_msg_in_progress(r->it->msg) != DPF_OK)
-        DPF_DEBUG("DPID %lld: could not tell JetStream the install is in progress",
-                  r->dp->dpid);
-    dpf_status st = dm_store_dp_renew(r->db, r->dp->dpid, r->ctx->owner, r->ctx->lease_s);
-    if (st == DPF_ERR_NOT_FOUND) {
-        r->res->outcome = DM_INSTALL_LOST_LEASE;
-        snprintf(r->res->step, sizeof r->res->step, "%s", next);
-        return 0;
-    }
-    if (st != DPF_OK) {
-        /* the lease still runs for lease_s; going on is safe, and the final
-         * update fails cleanly if the database stays away */
-        DPF_WARN("DPID %lld: could not renew the lease before %s: %s", r->dp->dpid, next,
-                 dpf_db_error(r->db));
-    }
-    return 1;
-}
-
-static int step(run *r, const char *name, const dm_agent_kv *params, size_t n,
-                const dm_components *comps)
-{
-    if (!between_steps(r, name))
-        return 0;
-    dm_agent_result ar;
-    dpf_status st = dm_agent_run(r->ctx->bus, r->dp, name, params, n, comps,
-                                 r->ctx->step_timeout_s, &ar, r->res->reason,
-                                 sizeof r->res->reason);
-    if (st == DPF_OK)
-        return 1;
-    r->res->outcome = DM_INSTALL_FAILED;
-    snprintf(r->res->step, sizeof r->res->step, "%s", name);
-    return 0;
-}
-
-static int write_settings(run *r)
+static int write_settings(dm_step_run *r)
 {
     const dm_dp_row *dp = r->dp;
     char dpid[24], prio[16], minfree[16], rate[16], ssl[16];
@@ -94,20 +41,20 @@ static int write_settings(run *r)
         {"ComponentVersion", DPF_COMPONENT_VERSION},
     };
     DPF_INFO("ConfigureDP");
-    return step(r, DPF_STEP_WRITE_SETTINGS, kv, sizeof kv / sizeof kv[0], NULL);
+    return dm_step(r, DPF_STEP_WRITE_SETTINGS, kv, sizeof kv / sizeof kv[0], NULL);
 }
 
-static int configure_pxe(run *r)
+static int configure_pxe(dm_step_run *r)
 {
     const dm_agent_kv kv[] = {{"pxe", r->dp->is_pxe ? "1" : "0"}};
     DPF_INFO("ConfigurePXE");
-    return step(r, DPF_STEP_CONFIGURE_PXE, kv, 1, NULL);
+    return dm_step(r, DPF_STEP_CONFIGURE_PXE, kv, 1, NULL);
 }
 
 /* Source step 11 / upgrade steps 5 and 7. A standard DP that was a pull DP
  * before has its pull-DP component removed; one that never was is left alone
  * (configure_pulldp belongs to issue 3 on the agent side). */
-static int configure_pulldp(run *r)
+static int configure_pulldp(dm_step_run *r)
 {
     const dm_dp_row *dp = r->dp;
     int was_pull = strcmp(dp->pull_dp_state, "Installed") == 0;
@@ -117,7 +64,7 @@ static int configure_pulldp(run *r)
             return 1;
         const dm_agent_kv kv[] = {{"pulldp", "0"}};
         DPF_INFO("ConfigurePullDP");
-        if (!step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 1, NULL))
+        if (!dm_step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 1, NULL))
             return 0;
         DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
         return 1;
@@ -133,28 +80,26 @@ static int configure_pulldp(run *r)
     const dm_agent_kv kv[] = {{"pulldp", "1"}, {"sources", dp->pull_sources}};
     DPF_INFO("ConfigurePullDP");
     DPF_INFO("~NAL Path %s is a Pull DP", dp->nal_path);
-    if (!step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 2, NULL))
+    if (!dm_step(r, DPF_STEP_CONFIGURE_PULLDP, kv, 2, NULL))
         return 0;
     snprintf(r->res->pull_dp_state, sizeof r->res->pull_dp_state, "Installed");
     DPF_INFO("PullDP %s is marked Installed", dp->nal_path);
     return 1;
 }
 
-void dm_install_run(const dm_ctx *ctx, dm_ins_item *it, dpf_db *db, const dm_dp_row *dp,
-                    dm_install_result *res)
+void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                    dm_steps_result *res)
 {
-    run r = {ctx, it, db, dp, res};
-    memset(res, 0, sizeof *res);
-    res->outcome = DM_INSTALL_OK;
-
-    int ok = step(&r, DPF_STEP_INSTALL_FILES, NULL, 0, ctx->components) &&
-             step(&r, DPF_STEP_CREATE_SHARES, NULL, 0, NULL) &&
-             step(&r, DPF_STEP_ENABLE_HTTP, NULL, 0, NULL) &&
-             step(&r, DPF_STEP_REGISTER_PROVIDER, NULL, 0, NULL) &&
-             step(&r, DPF_STEP_CONFIGURE_VDIRS, NULL, 0, NULL) &&
-             write_settings(&r) &&
-             configure_pxe(&r) &&
-             configure_pulldp(&r);
-    if (ok)
-        res->outcome = DM_INSTALL_OK;
+    dm_step_run run;
+    dm_step_run_init(&run, ctx, it, db, dp, res);
+    dm_step_run *r = &run;
+    /* the && chain stops at the first step that ends the run; res says why */
+    (void)(dm_step(r, DPF_STEP_INSTALL_FILES, NULL, 0, ctx->components) &&
+           dm_step(r, DPF_STEP_CREATE_SHARES, NULL, 0, NULL) &&
+           dm_step(r, DPF_STEP_ENABLE_HTTP, NULL, 0, NULL) &&
+           dm_step(r, DPF_STEP_REGISTER_PROVIDER, NULL, 0, NULL) &&
+           dm_step(r, DPF_STEP_CONFIGURE_VDIRS, NULL, 0, NULL) &&
+           write_settings(r) &&
+           configure_pxe(r) &&
+           configure_pulldp(r));
 }

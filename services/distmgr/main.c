@@ -20,7 +20,9 @@
 #include "components.h"
 #include "distmgr.h"
 #include "reconcile.h"
-#include "upgrade_thread.h"
+#include "handle_dp_dpn.h"
+#include "handle_dp_ins.h"
+#include "processing_thread.h"
 #include "worker_pool.h"
 
 #ifndef DM_DEFAULT_COMPONENTS_DIR
@@ -38,7 +40,8 @@ static const dpf_option g_opts[] = {
     DPF_OPT_INT("DPUpgradeThreadLimit", "DPFLEET_DP_UPGRADE_THREAD_LIMIT", &g_thread_limit, 50,
                 1, 1000, "workers that install or upgrade DPs at once (per replica)"),
     DPF_OPT_INT("DPRemovalThreadLimit", "DPFLEET_DP_REMOVAL_THREAD_LIMIT", &g_removal_limit, 1,
-                1, 100, "DPs the DP manager removes at once (removal is not handled yet)"),
+                1, 100, "DPs the DP manager removes at once (per replica; the source removes "
+                "one at a time)"),
     DPF_OPT_INT("AgentStepTimeoutSeconds", "DPFLEET_AGENT_STEP_TIMEOUT_SECONDS", &g_step_timeout,
                 60, 1, 3600, "how long to wait for a DP's agent to answer one step"),
     DPF_OPT_INT("InstallRetryDelaySeconds", "DPFLEET_INSTALL_RETRY_DELAY_SECONDS",
@@ -63,18 +66,28 @@ static const dpf_option g_opts[] = {
     DPF_OPT_END,
 };
 
-/* The one dispatch point: each subject distmgr consumes and the queue that
- * feeds its handler. The DP manager (dp.dpn, "distmgr-dpn") joins this
- * table when removal is implemented; until then nobody acks those events
- * away. */
+/* The two processing threads and what they run. */
+static const dm_proc_kind g_upgrade_kind = {
+    "DP upgrade processing thread", "Upgrading", dm_dp_ins_decode, dm_handle_dp_ins,
+};
+static const dm_proc_kind g_manager_kind = {
+    "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn,
+};
+
+/* The one dispatch point: each subject distmgr consumes, its durable
+ * consumer, and the processing thread (index into run()'s threads) whose
+ * queue feeds its handler. */
 typedef struct route {
     const char *subject;
     const char *durable;
-    dpf_bus_handler handler;
+    int thread;
 } route;
 
+enum { T_UPGRADE, T_MANAGER, NTHREADS };
+
 static const route g_routes[] = {
-    {DPF_SUBJ_DP_INS ".>", "distmgr-ins", dm_upgrade_on_msg},
+    {DPF_SUBJ_DP_INS ".>", "distmgr-ins", T_UPGRADE},
+    {DPF_SUBJ_DP_DPN ".>", "distmgr-dpn", T_MANAGER},
 };
 #define NROUTES (sizeof g_routes / sizeof g_routes[0])
 
@@ -123,21 +136,24 @@ static dpf_bus *connect_bus(const char *name)
     return NULL;
 }
 
-static int subscribe_all(const dm_ctx *ctx, dm_upgrade *up, dpf_bus_sub **subs)
+static int subscribe_all(const dm_ctx *ctx, dm_proc **threads, const int *limits,
+                         dpf_bus_sub **subs)
 {
     for (size_t r = 0; r < NROUTES; r++) {
         dpf_bus_sub_opts o = {
             .stream = DPF_STREAM_EVENTS,
             .subject = g_routes[r].subject,
             .durable = g_routes[r].durable,
-            .max_ack_pending = 2 * ctx->thread_limit,
+            /* waiting in the queue is cheap and keeps the workers fed */
+            .max_ack_pending = 2 * limits[g_routes[r].thread],
             .ack_wait_ms = ctx->ack_wait_ms,
             .max_deliver = ctx->max_deliveries,
         };
         for (int i = 0;; i++) {
             if (dpf_stopping())
                 return 0;
-            if (dpf_bus_subscribe(ctx->bus, &o, g_routes[r].handler, up, &subs[r]) == DPF_OK)
+            if (dpf_bus_subscribe(ctx->bus, &o, dm_proc_on_msg, threads[g_routes[r].thread],
+                                  &subs[r]) == DPF_OK)
                 break;
             DPF_WARN("Cannot subscribe to %s yet, retrying in %d ms", o.subject, backoff(i));
             nap(backoff(i));
@@ -154,42 +170,48 @@ static void free_worker_db(void *state)
 
 static int run(dm_ctx *ctx, dpf_db *db)
 {
-    dm_pool *pool = NULL;
-    dm_upgrade *up = NULL;
+    const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind};
+    const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit};
+    dm_pool *pools[NTHREADS] = {0};
+    dm_proc *threads[NTHREADS] = {0};
     dpf_bus_sub *subs[NROUTES] = {0};
     int rc = 1;
 
-    if (dm_pool_create(ctx->thread_limit, WORKER_IDLE_MS, free_worker_db,
-                       &pool) != DPF_OK ||
-        dm_upgrade_create(ctx, pool, &up) != DPF_OK) {
-        DPF_ERROR("Cannot start the DP upgrade processing thread");
-        goto cleanup;
+    for (int t = 0; t < NTHREADS; t++) {
+        if (dm_pool_create(limits[t], WORKER_IDLE_MS, free_worker_db, &pools[t]) != DPF_OK ||
+            dm_proc_create(ctx, kinds[t], pools[t], limits[t], &threads[t]) != DPF_OK) {
+            DPF_ERROR("Cannot start the %s", kinds[t]->name);
+            goto cleanup;
+        }
     }
     /* pending work first (the source: "will perform any pending work") */
-    dm_reconcile_run(ctx, db, up);
-    if (!subscribe_all(ctx, up, subs)) {
+    dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
+    if (!subscribe_all(ctx, threads, limits, subs)) {
         rc = 0;
         goto cleanup;
     }
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
     while (nap(200)) {
         if (dpf_mono_us() >= next) {
-            dm_reconcile_run(ctx, db, up);
+            dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
         }
     }
     rc = 0;
 cleanup:
-    DPF_INFO("Stopping: no new work is taken; running installs stop after their current step");
+    DPF_INFO("Stopping: no new work is taken; running installs and removals stop after their "
+             "current step");
     for (size_t r = 0; r < NROUTES; r++)
         dpf_bus_sub_destroy(subs[r]);
-    dm_upgrade_destroy(up);
-    if (pool != NULL) {
-        dm_pool_stats s;
-        dm_pool_get_stats(pool, &s);
-        dm_pool_destroy(pool);
-        DPF_INFO("DP upgrade processing thread: stopped after %lld DPs; peak %d threads in use "
-                 "out of %d", s.jobs, s.peak, s.limit);
+    for (int t = 0; t < NTHREADS; t++) {
+        dm_proc_destroy(threads[t]);
+        if (pools[t] != NULL) {
+            dm_pool_stats s;
+            dm_pool_get_stats(pools[t], &s);
+            dm_pool_destroy(pools[t]);
+            DPF_INFO("%s: stopped after %lld DPs; peak %d threads in use out of %d",
+                     kinds[t]->name, s.jobs, s.peak, s.limit);
+        }
     }
     return rc;
 }
@@ -221,9 +243,10 @@ int main(int argc, char **argv)
         snprintf(replica, sizeof replica, "%s-%d", host, (int)getpid());
     }
     DPF_INFO("~Started SMS_DISTRIBUTION_MANAGER as replica %s, thread ID %llu (0x%llx). "
-             "DPUpgradeThreadLimit = %d, AgentStepTimeoutSeconds = %d, "
+             "DPUpgradeThreadLimit = %d, DPRemovalThreadLimit = %d, AgentStepTimeoutSeconds = %d, "
              "InstallRetryDelaySeconds = %d", replica, (unsigned long long)dpf_log_tid(),
-             (unsigned long long)dpf_log_tid(), g_thread_limit, g_step_timeout, g_retry_delay);
+             (unsigned long long)dpf_log_tid(), g_thread_limit, g_removal_limit, g_step_timeout,
+             g_retry_delay);
 
     dm_components *comps = NULL;
     if (dm_components_load(g_components_dir, &comps, err, sizeof err) != DPF_OK) {
@@ -250,6 +273,7 @@ int main(int argc, char **argv)
             .site_code = g_site,
             .components = comps,
             .thread_limit = g_thread_limit,
+            .removal_limit = g_removal_limit,
             .step_timeout_s = g_step_timeout,
             .retry_delay_s = g_retry_delay,
             .max_deliveries = g_max_deliveries,

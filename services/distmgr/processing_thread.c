@@ -1,9 +1,10 @@
-/* The DP upgrade processing thread and its queue. The nats.c callback and
- * the reconcile only append to the queue; this one thread decides what runs
- * next, waits for a free worker when all DPUpgradeThreadLimit are busy, and
- * keeps the waiting messages alive (JetStream "in progress") so a long queue
- * does not turn into redeliveries. */
-#include "upgrade_thread.h"
+/* A processing thread and its queue (the DP upgrade processing thread, the
+ * DP manager thread). The nats.c callback and the reconcile only append to
+ * the queue; this one thread decides what runs next, waits for a free worker
+ * when all of its pool's are busy, and keeps the waiting messages alive
+ * (JetStream "in progress") so a long queue does not turn into
+ * redeliveries. */
+#include "processing_thread.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include <dpf/log.h>
 #include <dpf/util.h>
 
-#include "handle_dp_ins.h"
 
 /* How long the thread waits for a worker before it re-checks its stop flag
  * and keeps queued messages alive. */
@@ -22,12 +22,14 @@
 
 typedef struct node {
     struct node *next;
-    dm_ins_item item;
+    dm_item item;
 } node;
 
-struct dm_upgrade {
+struct dm_proc {
     const dm_ctx *ctx;
+    const dm_proc_kind *kind;
     dm_pool *pool;
+    int limit;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -42,11 +44,11 @@ struct dm_upgrade {
 };
 
 typedef struct job {
-    dm_upgrade *u;
+    dm_proc *u;
     node *n;
 } job;
 
-static int inflight_has(const dm_upgrade *u, long long dpid)
+static int inflight_has(const dm_proc *u, long long dpid)
 {
     for (int i = 0; i < u->inflight_cap; i++) {
         if (u->inflight[i] == dpid)
@@ -55,7 +57,7 @@ static int inflight_has(const dm_upgrade *u, long long dpid)
     return 0;
 }
 
-static void inflight_set(dm_upgrade *u, long long from, long long to)
+static void inflight_set(dm_proc *u, long long from, long long to)
 {
     for (int i = 0; i < u->inflight_cap; i++) {
         if (u->inflight[i] == from) {
@@ -65,7 +67,7 @@ static void inflight_set(dm_upgrade *u, long long from, long long to)
     }
 }
 
-static void append(dm_upgrade *u, node *n)
+static void append(dm_proc *u, node *n)
 {
     n->next = NULL;
     if (u->tail != NULL)
@@ -79,7 +81,7 @@ static void append(dm_upgrade *u, node *n)
 
 /* The first item that may run now: undecodable ones always may; others only
  * when their DP is not in flight. Lock held. */
-static node *take_runnable(dm_upgrade *u)
+static node *take_runnable(dm_proc *u)
 {
     node *prev = NULL;
     for (node *n = u->head; n != NULL; prev = n, n = n->next) {
@@ -100,7 +102,7 @@ static node *take_runnable(dm_upgrade *u)
 /* Messages waiting in the queue (and held) would pass the consumer's ack
  * wait while all workers are busy; tell JetStream they are in progress.
  * Lock held. */
-static void keepalive(dm_upgrade *u, node *held)
+static void keepalive(dm_proc *u, node *held)
 {
     int64_t now = dpf_mono_us();
     int64_t every = (int64_t)u->ctx->ack_wait_ms * 1000 / 3;
@@ -109,12 +111,10 @@ static void keepalive(dm_upgrade *u, node *held)
     u->last_keepalive_us = now;
     for (node *n = u->head; n != NULL; n = n->next) {
         if (n->item.msg != NULL && dpf_bus_msg_in_progress(n->item.msg) != DPF_OK)
-            DPF_DEBUG("DP upgrade processing thread: in-progress for DPID %lld failed",
-                      n->item.dpid);
+            DPF_DEBUG("%s: in-progress for DPID %lld failed", u->kind->name, n->item.dpid);
     }
     if (held != NULL && held->item.msg != NULL && dpf_bus_msg_in_progress(held->item.msg) != DPF_OK)
-        DPF_DEBUG("DP upgrade processing thread: in-progress for DPID %lld failed",
-                  held->item.dpid);
+        DPF_DEBUG("%s: in-progress for DPID %lld failed", u->kind->name, held->item.dpid);
 }
 
 static void give_back(node *n)
@@ -131,13 +131,13 @@ static void give_back(node *n)
 static void run_job(void *arg, void **wstate)
 {
     job *j = arg;
-    dm_upgrade *u = j->u;
+    dm_proc *u = j->u;
     node *n = j->n;
     free(j);
-    dm_handle_dp_ins(u->ctx, &n->item, (dpf_db **)wstate);
+    u->kind->handle(u->ctx, &n->item, (dpf_db **)wstate);
     long long dpid = n->item.dpid;
     free(n);
-    /* the last touch of u: dm_upgrade_destroy waits for running to be 0 */
+    /* the last touch of u: dm_proc_destroy waits for running to be 0 */
     pthread_mutex_lock(&u->mu);
     if (dpid != 0)
         inflight_set(u, dpid, 0);
@@ -147,7 +147,8 @@ static void run_job(void *arg, void **wstate)
 }
 
 typedef struct announce_arg {
-    const dm_upgrade *u;
+    const dm_proc *u;
+    const char *verb;
     const char *what;
     const char *id;
 } announce_arg;
@@ -156,20 +157,20 @@ typedef struct announce_arg {
 static void announce(void *arg, const dm_pool_assign *a)
 {
     const announce_arg *x = arg;
-    DPF_INFO("DP upgrade processing thread: Upgrading %s %s. Thread 0x%llx. Used %d threads out "
-             "of %d.", x->what, x->id, (unsigned long long)a->tid, a->used,
-             x->u->ctx->thread_limit);
+    DPF_INFO("%s: %s %s %s. Thread 0x%llx. Used %d threads out of %d.", x->u->kind->name,
+             x->verb, x->what, x->id, (unsigned long long)a->tid, a->used, x->u->limit);
     if (a->new_peak)
-        DPF_INFO("DP upgrade processing thread: peak %d threads in use out of %d", a->used,
-                 x->u->ctx->thread_limit);
+        DPF_INFO("%s: peak %d threads in use out of %d", x->u->kind->name, a->used, x->u->limit);
 }
 
 /* Hands n to a worker, waiting for one if needed. Lock not held. 0 when the
  * service is stopping and n was not handed over. */
-static int dispatch(dm_upgrade *u, node *n)
+static int dispatch(dm_proc *u, node *n)
 {
     char id[160];
-    announce_arg arg = {u, n->item.dpid != 0 ? "DP with ID" : "an undecodable message on", id};
+    int good = n->item.dpid != 0;
+    announce_arg arg = {u, good ? u->kind->verb : "Reporting",
+                        good ? "DP with ID" : "an undecodable message on", id};
     if (n->item.dpid != 0)
         snprintf(id, sizeof id, "%lld", n->item.dpid);
     else
@@ -186,19 +187,23 @@ static int dispatch(dm_upgrade *u, node *n)
     pthread_mutex_unlock(&u->mu);
     int waited = 0, handed = 0;
     for (;;) {
-        dpf_status st = dm_pool_submit(u->pool, run_job, j, WAIT_SLICE_MS, announce, &arg, NULL);
+        /* the first try does not wait, so any wait is announced */
+        dpf_status st = dm_pool_submit(u->pool, run_job, j, waited ? WAIT_SLICE_MS : 0, announce,
+                                       &arg, NULL);
         if (st == DPF_OK) {
             handed = 1;
             break;
         }
         if (st != DPF_ERR_BUSY) {
-            DPF_ERROR("DP upgrade processing thread: cannot start a worker thread (%s), "
-                      "retrying", dpf_status_text(st));
+            DPF_ERROR("%s: cannot start a worker thread (%s), retrying", u->kind->name,
+                      dpf_status_text(st));
+            struct timespec pause = {0, WAIT_SLICE_MS * 1000000L};
+            nanosleep(&pause, NULL);
         } else if (!waited) {
-            DPF_INFO("DP upgrade processing thread: All %d threads are busy, %s %s waits for "
-                     "a free thread.", u->ctx->thread_limit, arg.what, id);
-            waited = 1;
+            DPF_INFO("%s: All %d threads are busy, %s %s waits for a free thread.",
+                     u->kind->name, u->limit, arg.what, id);
         }
+        waited = 1;
         pthread_mutex_lock(&u->mu);
         int stop = u->stop;
         keepalive(u, n);
@@ -219,13 +224,13 @@ static int dispatch(dm_upgrade *u, node *n)
 
 static void *thread_main(void *arg)
 {
-    dm_upgrade *u = arg;
+    dm_proc *u = arg;
     pthread_mutex_lock(&u->mu);
     u->tid = dpf_log_tid();
     pthread_cond_broadcast(&u->cv);
     pthread_mutex_unlock(&u->mu);
-    DPF_INFO("DP upgrade processing thread: Started, will perform any pending work then will "
-             "wait for additional work.");
+    DPF_INFO("%s: Started, will perform any pending work then will wait for additional work.",
+             u->kind->name);
 
     pthread_mutex_lock(&u->mu);
     while (!u->stop) {
@@ -260,20 +265,23 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-dpf_status dm_upgrade_create(const dm_ctx *ctx, dm_pool *pool, dm_upgrade **out)
+dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *pool,
+                          int limit, dm_proc **out)
 {
-    dm_upgrade *u = calloc(1, sizeof *u);
+    dm_proc *u = calloc(1, sizeof *u);
     if (u == NULL)
         return DPF_ERR_NOMEM;
     /* one slot per worker, plus the item waiting for a worker */
-    u->inflight_cap = ctx->thread_limit + 1;
+    u->inflight_cap = limit + 1;
     u->inflight = calloc((size_t)u->inflight_cap, sizeof *u->inflight);
     if (u->inflight == NULL) {
         free(u);
         return DPF_ERR_NOMEM;
     }
     u->ctx = ctx;
+    u->kind = kind;
     u->pool = pool;
+    u->limit = limit;
     pthread_mutex_init(&u->mu, NULL);
     pthread_cond_init(&u->cv, NULL);
     u->last_keepalive_us = dpf_mono_us();
@@ -288,14 +296,14 @@ dpf_status dm_upgrade_create(const dm_ctx *ctx, dm_pool *pool, dm_upgrade **out)
     }
     while (u->tid == 0)
         pthread_cond_wait(&u->cv, &u->mu);
-    DPF_INFO("~Starting the DP upgrade processing thread, thread ID = 0x%llX (%llu)",
+    DPF_INFO("~Starting the %s, thread ID = 0x%llX (%llu)", kind->name,
              (unsigned long long)u->tid, (unsigned long long)u->tid);
     pthread_mutex_unlock(&u->mu);
     *out = u;
     return DPF_OK;
 }
 
-void dm_upgrade_destroy(dm_upgrade *u)
+void dm_proc_destroy(dm_proc *u)
 {
     if (u == NULL)
         return;
@@ -316,13 +324,13 @@ void dm_upgrade_destroy(dm_upgrade *u)
     free(u);
 }
 
-void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure)
+void dm_proc_on_msg(dpf_bus_msg *msg, void *closure)
 {
-    dm_upgrade *u = closure;
+    dm_proc *u = closure;
     node *n = calloc(1, sizeof *n);
     if (n == NULL) {
         /* redelivered after the ack wait; nothing better to do without memory */
-        DPF_ERROR("DP upgrade processing thread: out of memory queueing a message on %s",
+        DPF_ERROR("%s: out of memory queueing a message on %s", u->kind->name,
                   dpf_bus_msg_subject(msg));
         dpf_bus_msg_destroy(msg);
         return;
@@ -332,7 +340,7 @@ void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure)
     snprintf(n->item.corr, sizeof n->item.corr, "%s", dpf_bus_msg_corr(msg));
     if (n->item.corr[0] == '\0')
         dpf_uuid(n->item.corr); /* so this install's lines can still be followed together */
-    dm_dp_ins_decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
+    u->kind->decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
     pthread_mutex_lock(&u->mu);
     if (u->stop) {
         pthread_mutex_unlock(&u->mu);
@@ -343,7 +351,7 @@ void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure)
     pthread_mutex_unlock(&u->mu);
 }
 
-int dm_upgrade_push_dpid(dm_upgrade *u, long long dpid, const char *reason, const char *corr)
+int dm_proc_push_dpid(dm_proc *u, long long dpid, const char *reason, const char *corr)
 {
     if (dpid <= 0)
         return 0;
@@ -372,7 +380,7 @@ int dm_upgrade_push_dpid(dm_upgrade *u, long long dpid, const char *reason, cons
     return 1;
 }
 
-int dm_upgrade_queued(dm_upgrade *u)
+int dm_proc_queued(dm_proc *u)
 {
     pthread_mutex_lock(&u->mu);
     int n = u->queued;

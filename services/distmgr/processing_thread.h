@@ -1,10 +1,12 @@
-/* The DP upgrade processing thread: one thread that takes DPs from a queue
- * (dp.ins messages and reconcile findings) and hands each to a worker of the
- * pool, logging the source's "Upgrading DP with ID 32. Thread 0x12b4. Used 1
- * threads out of 50." It never runs two items for the same DP at once: an
- * item whose DP is in flight waits in the queue until that DP is done. */
-#ifndef DM_UPGRADE_THREAD_H
-#define DM_UPGRADE_THREAD_H
+/* A processing thread: one thread that takes DPs from a queue (messages and
+ * reconcile findings) and hands each to a worker of its pool, logging the
+ * source's hand-over line. distmgr runs two: the DP upgrade processing
+ * thread (dp.ins, "Upgrading DP with ID 32. Thread 0x12b4. Used 1 threads
+ * out of 50.") and the DP manager thread (dp.dpn, removals). Neither runs
+ * two items for the same DP at once: an item whose DP is in flight waits in
+ * the queue until that DP is done. */
+#ifndef DM_PROCESSING_THREAD_H
+#define DM_PROCESSING_THREAD_H
 
 #include <dpf/bus.h>
 #include <dpf/status.h>
@@ -12,28 +14,38 @@
 #include "distmgr.h"
 #include "worker_pool.h"
 
-typedef struct dm_upgrade dm_upgrade;
+typedef struct dm_proc dm_proc;
 
-/* Starts the thread. ctx and pool borrowed; both must outlive the
- * dm_upgrade. *out owned by the caller (dm_upgrade_destroy). */
-dpf_status dm_upgrade_create(const dm_ctx *ctx, dm_pool *pool, dm_upgrade **out) DPF_MUSTCHECK;
+/* What a processing thread is for. Strings are static. */
+typedef struct dm_proc_kind {
+    const char *name;    /* "DP upgrade processing thread", "DP manager thread" */
+    const char *verb;    /* "Upgrading", "Removing" */
+    dm_decode_fn decode; /* message body -> item (runs on the nats.c thread) */
+    dm_handle_fn handle; /* runs on a worker */
+} dm_proc_kind;
+
+/* Starts the thread; the pool's limit is what "Used k threads out of N"
+ * reports. ctx, kind and pool borrowed; they must outlive the dm_proc.
+ * *out owned by the caller (dm_proc_destroy). */
+dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *pool,
+                          int limit, dm_proc **out) DPF_MUSTCHECK;
 
 /* Stops the thread and waits for the jobs it handed to workers (they stop
  * after their current step). Items still queued are given back: their
  * messages are nak'd without delay so another replica takes them at once.
  * Destroy the pool after this. NULL is a no-op. */
-void dm_upgrade_destroy(dm_upgrade *u);
+void dm_proc_destroy(dm_proc *p);
 
-/* A dpf_bus_handler for the dp.ins subscription (closure: the dm_upgrade).
+/* A dpf_bus_handler for the thread's subscription (closure: the dm_proc).
  * Never blocks: decodes and queues. msg consumed. */
-void dm_upgrade_on_msg(dpf_bus_msg *msg, void *closure);
+void dm_proc_on_msg(dpf_bus_msg *msg, void *closure);
 
 /* Queues a DP found by the reconcile (no message to ack). Returns 1 if
  * queued, 0 if that DP is already queued or in flight. reason, corr
  * borrowed (corr may be NULL: a new one is made). */
-int dm_upgrade_push_dpid(dm_upgrade *u, long long dpid, const char *reason, const char *corr);
+int dm_proc_push_dpid(dm_proc *p, long long dpid, const char *reason, const char *corr);
 
 /* Items waiting in the queue (not yet handed to a worker). */
-int dm_upgrade_queued(dm_upgrade *u);
+int dm_proc_queued(dm_proc *p);
 
 #endif

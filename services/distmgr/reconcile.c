@@ -1,8 +1,8 @@
 /* One reconcile pass. The database is the truth and events are only
  * wake-ups, so this pass is what makes a lost event, a crash in the middle
- * of an install or a new component version heal without an administrator.
- * Several replicas may run it at once: the upgrade thread skips DPs it
- * already has, and the lease keeps two replicas off one DP. */
+ * of an install or removal, or a new component version heal without an
+ * administrator. Several replicas may run it at once: a processing thread
+ * skips DPs it already has, and the lease keeps two replicas off one DP. */
 #include "reconcile.h"
 
 #include <stdio.h>
@@ -16,39 +16,55 @@
 
 #define RECONCILE_BATCH 1000
 
-int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_upgrade *up)
+/* Queues ids on p; logs which. Returns how many were new to p. */
+static int queue(dm_proc *p, const long long *ids, int n, const char *what, const char *corr)
+{
+    int queued = 0;
+    char list[256] = "";
+    size_t used = 0;
+    int cut = 0;
+    for (int i = 0; i < n; i++) {
+        if (!dm_proc_push_dpid(p, ids[i], "reconcile", corr))
+            continue;
+        queued++;
+        int w = snprintf(list + used, sizeof list - used, "%s%lld", used ? ", " : "", ids[i]);
+        if (w < 0 || (size_t)w >= sizeof list - used)
+            cut = 1;
+        else if (!cut)
+            used += (size_t)w;
+    }
+    list[used] = '\0';
+    if (queued > 0)
+        DPF_INFO("Reconcile: %d DPs need %s without a pending event, queued them (DPID %s%s)",
+                 queued, what, list, cut ? ", ..." : "");
+    return queued;
+}
+
+int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager)
 {
     static long long ids[RECONCILE_BATCH];
-    int n = 0;
+    int n = 0, queued = 0;
     char corr[37];
     dpf_uuid(corr);
     dpf_log_set_corr(corr);
     if (dpf_db_ensure(db) != DPF_OK ||
         dm_store_dp_needing_work(db, ctx->retry_delay_s, DPF_COMPONENT_VERSION, ids,
-                                 RECONCILE_BATCH, &n) != DPF_OK) {
-        DPF_ERROR("Reconcile: cannot read DistributionPoints: %s; will try again in %d s",
-                  dpf_db_error(db), ctx->reconcile_s);
-        dpf_log_set_corr(NULL);
-        return -1;
+                                 RECONCILE_BATCH, &n) != DPF_OK)
+        goto db_error;
+    queued += queue(upgrade, ids, n, "installing or upgrading", corr);
+    if (manager != NULL) {
+        if (dm_store_dp_needing_removal(db, ctx->retry_delay_s, ids, RECONCILE_BATCH, &n) !=
+            DPF_OK)
+            goto db_error;
+        queued += queue(manager, ids, n, "removing", corr);
     }
-    int queued = 0;
-    char list[256] = "";
-    size_t used = 0;
-    for (int i = 0; i < n; i++) {
-        if (!dm_upgrade_push_dpid(up, ids[i], "reconcile", corr))
-            continue;
-        queued++;
-        if (used + 24 < sizeof list) {
-            int w = snprintf(list + used, sizeof list - used, "%s%lld", used ? ", " : "", ids[i]);
-            if (w > 0)
-                used += (size_t)w;
-        }
-    }
-    if (queued > 0)
-        DPF_INFO("Reconcile: %d DPs need installing or upgrading without a pending event, "
-                 "queued them (DPID %s%s)", queued, list, used + 24 >= sizeof list ? ", ..." : "");
-    else
-        DPF_DEBUG("Reconcile: every DP is in the state its row asks for (%d already queued)", n);
+    if (queued == 0)
+        DPF_DEBUG("Reconcile: every DP is in the state its row asks for");
     dpf_log_set_corr(NULL);
     return queued;
+db_error:
+    DPF_ERROR("Reconcile: cannot read DistributionPoints: %s; will try again in %d s",
+              dpf_db_error(db), ctx->reconcile_s);
+    dpf_log_set_corr(NULL);
+    return -1;
 }

@@ -244,3 +244,87 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
     dpf_db_result_free(r);
     return st;
 }
+
+/* ---- removal ---- */
+
+dpf_status dm_store_dp_set_removing(dpf_db *db, long long dpid, const char *owner)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner, dm_state_name(DM_ST_REMOVING)};
+    return write_one(db,
+                     "UPDATE distribution_points SET install_state = $3, updated_at = now() "
+                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
+                     3, p, NULL);
+}
+
+dpf_status dm_store_dp_mark_remove_failed(dpf_db *db, long long dpid, const char *owner,
+                                          const char *step, const char *reason, int *attempts)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner, dm_state_name(DM_ST_REMOVE_FAILED), step, reason};
+    long long n = 0;
+    dpf_status st = write_one(db,
+                              "UPDATE distribution_points SET install_state = $3, "
+                              "last_step = $4, last_error = $5, attempts = attempts + 1, "
+                              "lease_owner = NULL, lease_until = NULL, updated_at = now() "
+                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING attempts",
+                              5, p, &n);
+    if (st == DPF_OK && attempts != NULL)
+        *attempts = (int)n;
+    return st;
+}
+
+dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner};
+    /* the lease check first: nothing is deleted for a replica that lost it */
+    dpf_status st = write_one(db,
+                              "SELECT dpid FROM distribution_points "
+                              "WHERE dpid = $1 AND lease_owner = $2 FOR UPDATE",
+                              2, p, NULL);
+    if (st != DPF_OK)
+        return st;
+    const char *q[] = {id};
+    st = dpf_db_exec(db, "DELETE FROM dp_packages WHERE dpid = $1", 1, q, NULL);
+    if (st == DPF_OK)
+        st = dpf_db_exec(db, "DELETE FROM dp_notification WHERE dpid = $1", 1, q, NULL);
+    if (st == DPF_OK)
+        st = dpf_db_exec(db,
+                         "DELETE FROM dp_certificates c USING distribution_points d "
+                         "WHERE d.dpid = $1 AND c.server_name = d.server_name "
+                         "AND NOT EXISTS (SELECT 1 FROM distribution_points o "
+                         "WHERE o.server_name = d.server_name AND o.dpid <> d.dpid)",
+                         1, q, NULL);
+    if (st == DPF_OK)
+        st = write_one(db, "DELETE FROM distribution_points WHERE dpid = $1 RETURNING dpid", 1, q,
+                       NULL);
+    return st;
+}
+
+dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, int max, int *n)
+{
+    char grace[16], lim[16];
+    snprintf(grace, sizeof grace, "%d", grace_s);
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {grace, lim};
+    dpf_db_result *r = NULL;
+    *n = 0;
+    dpf_status st = dpf_db_exec(
+        db,
+        "SELECT dpid FROM distribution_points WHERE action = 3 AND ("
+        " (install_state = 'RemoveFailed' AND updated_at < now() - make_interval(secs => $1::int))"
+        " OR (install_state NOT IN ('RemoveFailed') AND (lease_until IS NULL OR lease_until < now()))"
+        ") ORDER BY dpid LIMIT $2::int",
+        2, p, &r);
+    if (st == DPF_OK) {
+        int rows = dpf_db_result_rows(r);
+        for (int i = 0; i < rows && i < max; i++)
+            ids[(*n)++] = dpf_db_result_int(r, i, 0);
+    }
+    dpf_db_result_free(r);
+    return st;
+}

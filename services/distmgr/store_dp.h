@@ -90,4 +90,29 @@ dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *ow
 dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version,
                                     long long *ids, int max, int *n) DPF_MUSTCHECK;
 
+/* ---- removal (the DP manager) ---- */
+
+/* install_state = 'Removing' while owner holds the lease; else
+ * DPF_ERR_NOT_FOUND. */
+dpf_status dm_store_dp_set_removing(dpf_db *db, long long dpid,
+                                    const char *owner) DPF_MUSTCHECK;
+
+/* Within the caller's transaction: RemoveFailed at step with reason,
+ * attempts+1 (new count in *attempts), lease released. DPF_ERR_NOT_FOUND if
+ * owner lost the lease. */
+dpf_status dm_store_dp_mark_remove_failed(dpf_db *db, long long dpid, const char *owner,
+                                          const char *step, const char *reason,
+                                          int *attempts) DPF_MUSTCHECK;
+
+/* Within the caller's transaction: the DP leaves the database (its package
+ * assignments, notifications, and its certificate when no other DP row uses
+ * that server), then the DistributionPoints row itself, last as in the
+ * source. DPF_ERR_NOT_FOUND if owner lost the lease. */
+dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
+
+/* DPIDs marked for removal (action 3) that nobody is removing: not
+ * Removing under a live lease, and RemoveFailed only after grace_s. */
+dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, int max,
+                                       int *n) DPF_MUSTCHECK;
+
 #endif

@@ -4,10 +4,7 @@
  * what an administrator checks: the DistributionPoints row, the status
  * messages in the database and on the stream, the agent steps in order, and
  * the log lines.
- *
- * nats-server is a private one started here: DPF_EVENTS is a work-queue
- * stream, and a durable "distmgr-ins" on dp.ins.> would overlap the
- * consumers other suites leave on the shared server (and theirs ours). */
+ * The harness (test_distmgr_harness.c) starts a private nats-server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,18 +33,14 @@
 #include "dpf_test.h"
 #include "dpfleet.pb-c.h"
 #include "test_distmgr_agent.h"
+#include "test_distmgr_harness.h"
 
 #define TEST_NAME "distmgr_install"
 #define LIMIT 2
-#define WAIT_MS 20000
+#define WAIT_MS DMT_WAIT_MS
 
-static char g_url[1024];
-static char g_nats_url[64];
-static char g_tmp[64];      /* components dir, logs, nats store */
 static char g_log_a[128], g_log_b[128];
-static pid_t g_nats_pid, g_dm_a, g_dm_b;
-static dpf_db *g_db;
-static dpf_bus *g_bus;
+static pid_t g_dm_a, g_dm_b;
 static dpf_bus_sub *g_watch;
 static fake_agent *g_agent;
 static long long g_orphan; /* inserted before distmgr started, no event */
@@ -65,77 +58,6 @@ static const char *const HOSTS[] = {
 };
 
 /* ---- helpers ---- */
-
-static long long sql_int(const char *sql, const char *p1)
-{
-    const char *params[] = {p1};
-    dpf_db_result *r = NULL;
-    if (dpf_db_exec(g_db, sql, p1 ? 1 : 0, params, &r) != DPF_OK) {
-        fprintf(stderr, "SQL failed: %s: %s\n", sql, dpf_db_error(g_db));
-        dpf_db_result_free(r);
-        return -1;
-    }
-    long long v = dpf_db_result_rows(r) > 0 ? dpf_db_result_int(r, 0, 0) : -1;
-    dpf_db_result_free(r);
-    return v;
-}
-
-static void sql_text(const char *sql, const char *p1, char *out, size_t len)
-{
-    const char *params[] = {p1};
-    dpf_db_result *r = NULL;
-    out[0] = '\0';
-    if (dpf_db_exec(g_db, sql, p1 ? 1 : 0, params, &r) == DPF_OK && dpf_db_result_rows(r) > 0)
-        snprintf(out, len, "%s", dpf_db_result_get(r, 0, 0));
-    dpf_db_result_free(r);
-}
-
-/* Polls sql (one text column) until it equals want. 1 if it did. */
-static int wait_text(const char *sql, const char *p1, const char *want, int ms)
-{
-    char got[512];
-    for (int waited = 0; waited <= ms; waited += 50) {
-        sql_text(sql, p1, got, sizeof got);
-        if (strcmp(got, want) == 0)
-            return 1;
-        usleep(50 * 1000);
-    }
-    fprintf(stderr, "waited %d ms for '%s' (%s), last value '%s'\n", ms, want, p1 ? p1 : "",
-            got);
-    return 0;
-}
-
-static int wait_installed(const char *server, int ms)
-{
-    return wait_text("SELECT install_state FROM distribution_points WHERE server_name = $1",
-                     server, "Installed", ms);
-}
-
-static int log_count(const char *path, const char *needle)
-{
-    char *text = NULL;
-    size_t len = 0;
-    if (dpf_read_file(path, &text, &len) != DPF_OK)
-        return -1;
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    free(text);
-    return n;
-}
-
-/* Offset of needle in the log, -1 if absent. */
-static long log_pos(const char *path, const char *needle)
-{
-    char *text = NULL;
-    size_t len = 0;
-    if (dpf_read_file(path, &text, &len) != DPF_OK)
-        return -1;
-    const char *p = strstr(text, needle);
-    long pos = p != NULL ? (long)(p - text) : -1;
-    free(text);
-    return pos;
-}
 
 static int seen_count(unsigned id, const char *server)
 {
@@ -165,199 +87,31 @@ static void on_statmsg(dpf_bus_msg *m, void *closure)
     dpf_bus_msg_destroy(m);
 }
 
-static long long insert_dp(const char *server, int pxe, int pull, const char *sources,
-                           int old_pending)
-{
-    char nal[DPF_NAL_MAX], crc[9], guid[37];
-    if (dpf_nal_path(server, "PS1", nal, sizeof nal) != DPF_OK)
-        return -1;
-    dpf_crc_hex(dpf_crc32(0, server, strlen(server)), crc);
-    dpf_uuid(guid);
-    const char *p[] = {server, nal, guid, crc, pxe ? "true" : "false", pull ? "true" : "false",
-                       sources, old_pending ? "1" : "0"};
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(
-        g_db,
-        "INSERT INTO distribution_points (server_name, nal_path, site_code, identity_guid, "
-        "dp_crc, is_pxe, is_pull_dp, pull_sources, description, updated_at) "
-        "VALUES ($1, $2, 'PS1', $3, $4, $5::boolean, $6::boolean, $7, 'PS1 test DP', "
-        "now() - make_interval(hours => $8::int)) RETURNING dpid",
-        8, p, &r);
-    long long id = st == DPF_OK ? dpf_db_result_int(r, 0, 0) : -1;
-    if (st != DPF_OK)
-        fprintf(stderr, "insert %s: %s\n", server, dpf_db_error(g_db));
-    dpf_db_result_free(r);
-    return id;
-}
-
-static void publish_ins(long long dpid, const char *reason, const char *corr)
-{
-    Dpf__DpInstall m = DPF__DP_INSTALL__INIT;
-    m.dpid = dpid;
-    m.change_id = dpid * 10;
-    m.reason = (char *)reason;
-    uint8_t buf[64];
-    size_t n = dpf__dp_install__pack(&m, buf);
-    char subject[64], msg_id[80];
-    snprintf(subject, sizeof subject, "dp.ins.%lld", dpid);
-    snprintf(msg_id, sizeof msg_id, "test-%s", corr);
-    assert_int_equal(dpf_bus_publish(g_bus, subject, buf, n, msg_id, corr), DPF_OK);
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &l) != 0)
-        return -1;
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static pid_t spawn(char *const argv[], const char *log, const char *const *env)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    for (int i = 0; env != NULL && env[i] != NULL; i += 2)
-        setenv(env[i], env[i + 1], 1);
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-    }
-    execvp(argv[0], argv);
-    _exit(127);
-}
-
-/* SIGTERM, then the exit status (or -1 after 20 s, and SIGKILL). */
-static int stop(pid_t pid)
-{
-    if (pid <= 0)
-        return -1;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 400; i++) {
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        usleep(50 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
-}
-
-static pid_t start_distmgr(const char *replica, const char *log)
-{
-    char comps[128];
-    snprintf(comps, sizeof comps, "%s/components", g_tmp);
-    const char *env[] = {
-        "DATABASE_URL", g_url,
-        "NATS_URL", g_nats_url,
-        "DPFLEET_COMPONENTS_DIR", comps,
-        "DPFLEET_DP_UPGRADE_THREAD_LIMIT", "2",
-        "DPFLEET_INSTALL_RETRY_DELAY_SECONDS", "1",
-        "DPFLEET_AGENT_STEP_TIMEOUT_SECONDS", "5",
-        "DPFLEET_RECONCILE_INTERVAL_SECONDS", "3600",
-        "DPFLEET_REPLICA_NAME", replica,
-        "DPFLEET_SYSTEM_NAME", "PS1SITE.CONTOSO.COM",
-        NULL,
-    };
-    char *argv[] = {(char *)DM_BIN, NULL};
-    return spawn(argv, log, env);
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    if (f != NULL) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-/* Two component files whose SHA-256 (sha256sum) is known, a manifest, a
- * signature the fake agent does not check. */
-static void make_components(void)
-{
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/components", g_tmp);
-    mkdir(dir, 0755);
-    write_file(dir, "smsdpprov", "hello\n");
-    write_file(dir, "smsfileisapi", "");
-    write_file(dir, "MANIFEST",
-               "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  smsdpprov\n"
-               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  smsfileisapi\n");
-    write_file(dir, "MANIFEST.sig", "not checked by the fake agent");
-}
-
 static int group_setup(void **state)
 {
     dpf_log_init("TEST_DISTMGR");
-    if (dpf_test_db_create(TEST_NAME, g_url, sizeof g_url) != 0)
+    if (dmt_setup(TEST_NAME) != 0)
         return -1;
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/dm_it_XXXXXX");
-    if (mkdtemp(g_tmp) == NULL)
+    snprintf(g_log_a, sizeof g_log_a, "%s/distmgr-a.log", dmt_tmp);
+    snprintf(g_log_b, sizeof g_log_b, "%s/distmgr-b.log", dmt_tmp);
+    if (fa_start(dmt_bus, HOSTS, (int)(sizeof HOSTS / sizeof HOSTS[0]), &g_agent) != 0)
         return -1;
-    make_components();
-    snprintf(g_log_a, sizeof g_log_a, "%s/distmgr-a.log", g_tmp);
-    snprintf(g_log_b, sizeof g_log_b, "%s/distmgr-b.log", g_tmp);
-
-    int port = free_port();
-    char port_s[16], store[128], nlog[128];
-    snprintf(port_s, sizeof port_s, "%d", port);
-    snprintf(store, sizeof store, "%s/nats", g_tmp);
-    snprintf(nlog, sizeof nlog, "%s/nats.log", g_tmp);
-    snprintf(g_nats_url, sizeof g_nats_url, "nats://127.0.0.1:%d", port);
-    char *nargv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_s, "-sd", store, NULL};
-    g_nats_pid = spawn(nargv, nlog, NULL);
-    for (int i = 0; i < 100 && g_bus == NULL; i++) {
-        usleep(100 * 1000);
-        if (dpf_bus_connect(g_nats_url, "test_distmgr", &g_bus) != DPF_OK)
-            g_bus = NULL;
-    }
-    if (g_bus == NULL || dpf_bus_ensure_streams(g_bus) != DPF_OK)
-        return -1;
-    if (dpf_db_connect(g_url, &g_db) != DPF_OK)
-        return -1;
-    if (fa_start(g_bus, HOSTS, (int)(sizeof HOSTS / sizeof HOSTS[0]), &g_agent) != 0)
-        return -1;
-    if (dpf_bus_watch_stream(g_bus, "DPF_STATMSG", "statmsg.PS1.SMS_DISTRIBUTION_MANAGER.>", 0,
+    if (dpf_bus_watch_stream(dmt_bus, "DPF_STATMSG", "statmsg.PS1.SMS_DISTRIBUTION_MANAGER.>", 0,
                              on_statmsg, NULL, &g_watch) != DPF_OK)
         return -1;
     /* a DP whose event was lost: only the startup reconcile can find it */
-    g_orphan = insert_dp("PS1ORPHAN.CONTOSO.COM", 0, 0, "", 1);
-    g_dm_a = start_distmgr("it-a", g_log_a);
+    g_orphan = dmt_insert_dp("PS1ORPHAN.CONTOSO.COM", 0, 0, "", 1);
+    g_dm_a = dmt_start_distmgr("it-a", g_log_a, NULL);
     return g_orphan > 0 && g_dm_a > 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-    stop(g_dm_a);
-    stop(g_dm_b);
+    dmt_stop(g_dm_a);
+    dmt_stop(g_dm_b);
     fa_stop(g_agent);
     dpf_bus_sub_destroy(g_watch);
-    dpf_bus_destroy(g_bus);
-    dpf_db_destroy(g_db);
-    if (g_nats_pid > 0) {
-        kill(g_nats_pid, SIGTERM);
-        waitpid(g_nats_pid, NULL, 0);
-    }
-    dpf_test_db_drop(TEST_NAME);
-    if (getenv("DPF_TEST_KEEP") == NULL) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", g_tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", g_tmp);
-    } else {
-        fprintf(stderr, "kept %s (distmgr logs)\n", g_tmp);
-    }
+    dmt_teardown(TEST_NAME);
     return 0;
 }
 
@@ -365,12 +119,12 @@ static int group_teardown(void **state)
 
 static void test_startup_reconcile_heals_lost_event(void **state)
 {
-    assert_true(wait_installed("PS1ORPHAN.CONTOSO.COM", WAIT_MS));
-    assert_true(log_count(g_log_a, "DP upgrade processing thread: Started, will perform any "
+    assert_true(dmt_wait_installed("PS1ORPHAN.CONTOSO.COM", WAIT_MS));
+    assert_true(dmt_log_count(g_log_a, "DP upgrade processing thread: Started, will perform any "
                                    "pending work then will wait for additional work.") == 1);
-    assert_true(log_count(g_log_a, "~Starting the DP upgrade processing thread, thread ID = 0x")
+    assert_true(dmt_log_count(g_log_a, "~Starting the DP upgrade processing thread, thread ID = 0x")
                 == 1);
-    assert_true(log_count(g_log_a, "Reconcile: 1 DPs need installing") == 1);
+    assert_true(dmt_log_count(g_log_a, "Reconcile: 1 DPs need installing") == 1);
 }
 
 static const char *const STANDARD_STEPS =
@@ -380,13 +134,13 @@ static const char *const STANDARD_STEPS =
 static void test_install_standard_dp(void **state)
 {
     const char *srv = "PS1DP1.CONTOSO.COM";
-    long long id = insert_dp(srv, 0, 0, "", 0);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
     assert_true(id > 0);
     char ids[24], corr[64];
     snprintf(ids, sizeof ids, "%lld", id);
     snprintf(corr, sizeof corr, "corr-standard-%ld", (long)getpid());
-    publish_ins(id, "insert", corr);
-    assert_true(wait_installed(srv, WAIT_MS));
+    assert_int_equal(dmt_publish_ins(id, "insert", corr), 0);
+    assert_true(dmt_wait_installed(srv, WAIT_MS));
 
     /* the steps, in agent.h's order, carrying the correlation id */
     char steps[512];
@@ -407,7 +161,7 @@ static void test_install_standard_dp(void **state)
     assert_string_equal(v, srv);
     fa_param(g_agent, srv, DPF_STEP_WRITE_SETTINGS, "DPCRC", v, sizeof v);
     char crc[16];
-    sql_text("SELECT dp_crc FROM distribution_points WHERE dpid = $1::bigint", ids, crc,
+    dmt_sql_text("SELECT dp_crc FROM distribution_points WHERE dpid = $1::bigint", ids, crc,
              sizeof crc);
     assert_string_equal(v, crc);
     fa_param(g_agent, srv, DPF_STEP_CONFIGURE_PXE, "pxe", v, sizeof v);
@@ -415,19 +169,19 @@ static void test_install_standard_dp(void **state)
 
     /* the row as the administrator reads it */
     char row[256];
-    sql_text("SELECT installed_crc = dp_crc AND installed_version = '" DPF_COMPONENT_VERSION
+    dmt_sql_text("SELECT installed_crc = dp_crc AND installed_version = '" DPF_COMPONENT_VERSION
              "' AND attempts = 0 AND last_error = '' AND lease_owner IS NULL "
              "FROM distribution_points WHERE dpid = $1::bigint", ids, row, sizeof row);
     assert_string_equal(row, "t");
 
     /* exactly one 2399, stored with ISTR0 = NAL path, ISTR1 = server, AID 404 */
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages s JOIN distribution_points d "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages s JOIN distribution_points d "
                              "ON s.istr[1] = d.nal_path AND s.istr[2] = d.server_name "
                              "WHERE s.msg_id = 2399 AND d.dpid = $1::bigint "
                              "AND s.component = 'SMS_DISTRIBUTION_MANAGER' "
                              "AND s.attrs @> jsonb_build_array(jsonb_build_object("
                              "'id', 404, 'value', d.nal_path))", ids), 1);
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 "
                              "AND correlation_id = $1", corr), 1);
     for (int i = 0; i < 100 && seen_count(2399, srv) == 0; i++)
         usleep(50 * 1000);
@@ -436,37 +190,37 @@ static void test_install_standard_dp(void **state)
     /* the source's lines */
     char line[256];
     snprintf(line, sizeof line, "~Processing %lld.INS", id);
-    assert_int_equal(log_count(g_log_a, line), 1);
-    long processing = log_pos(g_log_a, line);
+    assert_int_equal(dmt_log_count(g_log_a, line), 1);
+    long processing = dmt_log_pos(g_log_a, line);
     /* the hand-over comes first, with the event's correlation id */
     snprintf(line, sizeof line, "[%s] DP upgrade processing thread: Upgrading DP with ID %lld. "
              "Thread 0x", corr, id);
-    assert_int_equal(log_count(g_log_a, line), 1);
-    assert_true(log_pos(g_log_a, line) < processing);
-    assert_true(log_count(g_log_a, "threads out of 2.") >= 2);
+    assert_int_equal(dmt_log_count(g_log_a, line), 1);
+    assert_true(dmt_log_pos(g_log_a, line) < processing);
+    assert_true(dmt_log_count(g_log_a, "threads out of 2.") >= 2);
     snprintf(line, sizeof line, "~DPID %lld - NAL Path [\"Display=\\\\%s\\\"]", id, srv);
-    assert_int_equal(log_count(g_log_a, line), 1);
-    assert_true(log_count(g_log_a, "~Successfully created share SMS_DP$ on server "
+    assert_int_equal(dmt_log_count(g_log_a, line), 1);
+    assert_true(dmt_log_count(g_log_a, "~Successfully created share SMS_DP$ on server "
                                    "PS1DP1.CONTOSO.COM") == 1);
-    assert_true(log_count(g_log_a, "File '\\\\PS1DP1.CONTOSO.COM\\SMS_DP$\\sms\\bin\\smsdpprov' "
+    assert_true(dmt_log_count(g_log_a, "File '\\\\PS1DP1.CONTOSO.COM\\SMS_DP$\\sms\\bin\\smsdpprov' "
                                    "is signed and trusted.") == 1);
-    assert_true(log_count(g_log_a, "Installed ISAPI on PS1DP1.CONTOSO.COM, copied ") == 1);
-    assert_true(log_count(g_log_a, "DP registry settings have been successfully updated on "
+    assert_true(dmt_log_count(g_log_a, "Installed ISAPI on PS1DP1.CONTOSO.COM, copied ") == 1);
+    assert_true(dmt_log_count(g_log_a, "DP registry settings have been successfully updated on "
                                    "PS1DP1.CONTOSO.COM") == 1);
-    assert_true(log_count(g_log_a, "STATMSG: ID=2399 SEV=I LEV=M SOURCE=\"SMS Server\" "
+    assert_true(dmt_log_count(g_log_a, "STATMSG: ID=2399 SEV=I LEV=M SOURCE=\"SMS Server\" "
                                    "COMP=\"SMS_DISTRIBUTION_MANAGER\"") >= 1);
-    assert_true(log_count(g_log_a, "step create_shares on PS1DP1.CONTOSO.COM ok in ") == 1);
-    assert_true(log_count(g_log_a, corr) >= 10);
+    assert_true(dmt_log_count(g_log_a, "step create_shares on PS1DP1.CONTOSO.COM ok in ") == 1);
+    assert_true(dmt_log_count(g_log_a, corr) >= 10);
 }
 
 static void test_install_pxe_pull_dp(void **state)
 {
     const char *srv = "PS1DP2.CONTOSO.COM";
-    long long id = insert_dp(srv, 1, 1, "PS1DP1.CONTOSO.COM:1", 0);
+    long long id = dmt_insert_dp(srv, 1, 1, "PS1DP1.CONTOSO.COM:1", 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    publish_ins(id, "insert", "corr-pull");
-    assert_true(wait_installed(srv, WAIT_MS));
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-pull"), 0);
+    assert_true(dmt_wait_installed(srv, WAIT_MS));
     char steps[512], want[600];
     fa_steps(g_agent, srv, steps, sizeof steps);
     snprintf(want, sizeof want, "%s,configure_pulldp", STANDARD_STEPS);
@@ -478,29 +232,29 @@ static void test_install_pxe_pull_dp(void **state)
     assert_string_equal(v, "1");
     fa_param(g_agent, srv, DPF_STEP_CONFIGURE_PULLDP, "sources", v, sizeof v);
     assert_string_equal(v, "PS1DP1.CONTOSO.COM:1");
-    sql_text("SELECT pull_dp_state FROM distribution_points WHERE dpid = $1::bigint", ids, v,
+    dmt_sql_text("SELECT pull_dp_state FROM distribution_points WHERE dpid = $1::bigint", ids, v,
              sizeof v);
     assert_string_equal(v, "Installed");
-    assert_true(log_count(g_log_a, "PXE = 1, RemoveWDS = 0") >= 1);
-    assert_true(log_count(g_log_a, "ConfigurePullDP") >= 1);
-    assert_true(log_count(g_log_a, "is marked Installed") >= 1);
+    assert_true(dmt_log_count(g_log_a, "PXE = 1, RemoveWDS = 0") >= 1);
+    assert_true(dmt_log_count(g_log_a, "ConfigurePullDP") >= 1);
+    assert_true(dmt_log_count(g_log_a, "is marked Installed") >= 1);
 }
 
 static void test_redelivered_event_does_nothing(void **state)
 {
     const char *srv = "PS1DP1.CONTOSO.COM";
     char ids[24];
-    sql_text("SELECT dpid::text FROM distribution_points WHERE server_name = $1", srv, ids,
+    dmt_sql_text("SELECT dpid::text FROM distribution_points WHERE server_name = $1", srv, ids,
              sizeof ids);
     int before = fa_count(g_agent, srv, NULL);
-    int already = log_count(g_log_a, "is already installed at CRC");
-    publish_ins(atoll(ids), "insert", "corr-redelivered");
-    for (int i = 0; i < 100 && log_count(g_log_a, "is already installed at CRC") == already; i++)
+    int already = dmt_log_count(g_log_a, "is already installed at CRC");
+    assert_int_equal(dmt_publish_ins(atoll(ids), "insert", "corr-redelivered"), 0);
+    for (int i = 0; i < 100 && dmt_log_count(g_log_a, "is already installed at CRC") == already; i++)
         usleep(50 * 1000);
-    assert_int_equal(log_count(g_log_a, "is already installed at CRC"), already + 1);
+    assert_int_equal(dmt_log_count(g_log_a, "is already installed at CRC"), already + 1);
     usleep(300 * 1000);
     assert_int_equal(fa_count(g_agent, srv, NULL), before);
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                              "istr[2] = $1", srv), 1);
     assert_int_equal(seen_count(2399, srv), 1);
 }
@@ -510,74 +264,74 @@ static void test_failing_step_retries_after_delay(void **state)
     const char *srv = "PS1DP3.CONTOSO.COM";
     fa_fail(g_agent, srv, DPF_STEP_CONFIGURE_VDIRS, 1,
             "cannot write vdirs.conf: Permission denied");
-    long long id = insert_dp(srv, 0, 0, "", 0);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    publish_ins(id, "insert", "corr-fail");
-    assert_true(wait_text("SELECT install_state || '/' || last_step || '/' || attempts "
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-fail"), 0);
+    assert_true(dmt_wait_text("SELECT install_state || '/' || last_step || '/' || attempts "
                           "FROM distribution_points WHERE dpid = $1::bigint", ids,
                           "Failed/configure_vdirs/1", WAIT_MS));
     char err[256];
-    sql_text("SELECT last_error FROM distribution_points WHERE dpid = $1::bigint", ids, err,
+    dmt_sql_text("SELECT last_error FROM distribution_points WHERE dpid = $1::bigint", ids, err,
              sizeof err);
     assert_string_equal(err, "cannot write vdirs.conf: Permission denied");
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
                              "severity = 'E' AND istr[2] = $1 AND istr[3] = 'configure_vdirs' "
                              "AND istr[4] = 'cannot write vdirs.conf: Permission denied'",
                              srv), 1);
     /* redelivered after InstallRetryDelaySeconds (1 s) and then installed */
-    assert_true(wait_installed(srv, WAIT_MS));
+    assert_true(dmt_wait_installed(srv, WAIT_MS));
     long long failed_at = fa_time_us(g_agent, srv, DPF_STEP_CONFIGURE_VDIRS, 1);
     long long retried_at = fa_time_us(g_agent, srv, DPF_STEP_INSTALL_FILES, 2);
     assert_true(failed_at > 0 && retried_at > failed_at);
     assert_true(retried_at - failed_at >= 900 * 1000);
     assert_int_equal(fa_count(g_agent, srv, DPF_STEP_CONFIGURE_VDIRS), 2);
     assert_int_equal(fa_count(g_agent, srv, DPF_STEP_CONFIGURE_PXE), 1);
-    sql_text("SELECT attempts || '/' || last_step || '/' || last_error FROM "
+    dmt_sql_text("SELECT attempts || '/' || last_step || '/' || last_error FROM "
              "distribution_points WHERE dpid = $1::bigint", ids, err, sizeof err);
     assert_string_equal(err, "0//");
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                              "istr[2] = $1", srv), 1);
-    assert_true(log_count(g_log_a, "step configure_vdirs failed: cannot write vdirs.conf: "
+    assert_true(dmt_log_count(g_log_a, "step configure_vdirs failed: cannot write vdirs.conf: "
                                    "Permission denied. Attempt 1, will retry in 1 s") == 1);
 }
 
 static void test_garbage_is_terminated_and_reported(void **state)
 {
     const char junk[] = "\xff\xff\xff\xff garbage";
-    assert_int_equal(dpf_bus_publish(g_bus, "dp.ins.999", junk, sizeof junk - 1, "junk-1",
+    assert_int_equal(dpf_bus_publish(dmt_bus, "dp.ins.999", junk, sizeof junk - 1, "junk-1",
                                      "corr-junk"), DPF_OK);
-    assert_true(wait_text("SELECT count(*)::text FROM status_messages WHERE msg_id = 9901 AND "
+    assert_true(dmt_wait_text("SELECT count(*)::text FROM status_messages WHERE msg_id = 9901 AND "
                           "istr[1] = $1", "dp.ins.999", "1", WAIT_MS));
     /* terminated: not redelivered, not reported twice */
     usleep(1500 * 1000);
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 9901", NULL),
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 9901", NULL),
                      1);
-    assert_int_equal(log_count(g_log_a, "Message on dp.ins.999 could not be decoded"), 1);
+    assert_int_equal(dmt_log_count(g_log_a, "Message on dp.ins.999 could not be decoded"), 1);
 }
 
 static void test_missing_agent_fails_clearly(void **state)
 {
     const char *srv = "PS1NOAGENT.CONTOSO.COM";
-    long long id = insert_dp(srv, 0, 0, "", 0);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    publish_ins(id, "insert", "corr-noagent");
-    assert_true(wait_text("SELECT install_state || '/' || last_step FROM distribution_points "
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-noagent"), 0);
+    assert_true(dmt_wait_text("SELECT install_state || '/' || last_step FROM distribution_points "
                           "WHERE dpid = $1::bigint", ids, "Failed/install_files", WAIT_MS));
     char err[256];
-    sql_text("SELECT last_error FROM distribution_points WHERE dpid = $1::bigint", ids, err,
+    dmt_sql_text("SELECT last_error FROM distribution_points WHERE dpid = $1::bigint", ids, err,
              sizeof err);
     assert_non_null(strstr(err, "is dpagent running for PS1NOAGENT.CONTOSO.COM?"));
-    assert_true(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
+    assert_true(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
                         "istr[2] = $1", srv) >= 1);
     /* removed from the table, the pending retry finds nothing to do */
-    int gone = log_count(g_log_a, "no longer exists in DistributionPoints");
-    sql_int("DELETE FROM distribution_points WHERE dpid = $1::bigint RETURNING 1", ids);
-    for (int i = 0; i < 100 && log_count(g_log_a, "no longer exists in DistributionPoints") ==
+    int gone = dmt_log_count(g_log_a, "no longer exists in DistributionPoints");
+    dmt_sql_int("DELETE FROM distribution_points WHERE dpid = $1::bigint RETURNING 1", ids);
+    for (int i = 0; i < 100 && dmt_log_count(g_log_a, "no longer exists in DistributionPoints") ==
                                    gone; i++)
         usleep(50 * 1000);
-    assert_int_equal(log_count(g_log_a, "no longer exists in DistributionPoints"), gone + 1);
+    assert_int_equal(dmt_log_count(g_log_a, "no longer exists in DistributionPoints"), gone + 1);
 }
 
 static void test_thread_limit_bounds_concurrency(void **state)
@@ -588,52 +342,52 @@ static void test_thread_limit_bounds_concurrency(void **state)
     fa_set_delay(g_agent, 100);
     fa_reset_max(g_agent);
     for (int i = 0; i < 6; i++) {
-        long long id = insert_dp(six[i], 0, 0, "", 0);
+        long long id = dmt_insert_dp(six[i], 0, 0, "", 0);
         char corr[32];
         snprintf(corr, sizeof corr, "corr-bound-%d", i);
-        publish_ins(id, "insert", corr);
+        assert_int_equal(dmt_publish_ins(id, "insert", corr), 0);
     }
     for (int i = 0; i < 6; i++)
-        assert_true(wait_installed(six[i], WAIT_MS));
+        assert_true(dmt_wait_installed(six[i], WAIT_MS));
     fa_set_delay(g_agent, 0);
     /* DPUpgradeThreadLimit = 2: the pool was used fully and never passed */
     assert_int_equal(fa_max_inflight(g_agent), LIMIT);
-    assert_true(log_count(g_log_a, "DP upgrade processing thread: All 2 threads are busy, "
+    assert_true(dmt_log_count(g_log_a, "DP upgrade processing thread: All 2 threads are busy, "
                                    "DP with ID ") >= 1);
-    assert_true(log_count(g_log_a, "Used 2 threads out of 2.") >= 1);
-    assert_int_equal(log_count(g_log_a, "Used 3 threads"), 0);
-    assert_int_equal(log_count(g_log_a, "peak 2 threads in use out of 2"), 1);
+    assert_true(dmt_log_count(g_log_a, "Used 2 threads out of 2.") >= 1);
+    assert_int_equal(dmt_log_count(g_log_a, "Used 3 threads"), 0);
+    assert_int_equal(dmt_log_count(g_log_a, "peak 2 threads in use out of 2"), 1);
 }
 
 static void test_two_replicas_never_share_a_dp(void **state)
 {
     static const char *const four[] = {"PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
                                        "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM"};
-    g_dm_b = start_distmgr("it-b", g_log_b);
-    for (int i = 0; i < 100 && log_count(g_log_b, "Subscribed to dp.ins.>") < 1; i++)
+    g_dm_b = dmt_start_distmgr("it-b", g_log_b, NULL);
+    for (int i = 0; i < 100 && dmt_log_count(g_log_b, "Subscribed to dp.ins.>") < 1; i++)
         usleep(100 * 1000);
-    assert_int_equal(log_count(g_log_b, "Subscribed to dp.ins.>"), 1);
+    assert_int_equal(dmt_log_count(g_log_b, "Subscribed to dp.ins.>"), 1);
     fa_set_delay(g_agent, 50);
     fa_reset_max(g_agent);
     long long ids[4];
     for (int i = 0; i < 4; i++)
-        ids[i] = insert_dp(four[i], 0, 0, "", 0);
+        ids[i] = dmt_insert_dp(four[i], 0, 0, "", 0);
     /* every DP announced three times: the replicas race for each */
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 4; i++) {
             char corr[48];
             snprintf(corr, sizeof corr, "corr-replicas-%d-%d", i, round);
-            publish_ins(ids[i], "insert", corr);
+            assert_int_equal(dmt_publish_ins(ids[i], "insert", corr), 0);
         }
     }
     for (int i = 0; i < 4; i++)
-        assert_true(wait_installed(four[i], WAIT_MS));
+        assert_true(dmt_wait_installed(four[i], WAIT_MS));
     usleep(1000 * 1000); /* let the duplicates be handled */
     fa_set_delay(g_agent, 0);
     assert_int_equal(fa_max_inflight_per_host(g_agent), 1);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(fa_count(g_agent, four[i], DPF_STEP_INSTALL_FILES), 1);
-        assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+        assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                                  "istr[2] = $1", four[i]), 1);
     }
 }
@@ -642,20 +396,20 @@ static void test_stop_mid_install_hands_over(void **state)
 {
     const char *srv = "PS1R5.CONTOSO.COM";
     fa_set_delay(g_agent, 400);
-    long long id = insert_dp(srv, 0, 0, "", 0);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
-    publish_ins(id, "insert", "corr-handover");
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-handover"), 0);
     for (int i = 0; i < 200 && fa_count(g_agent, srv, NULL) < 2; i++)
         usleep(25 * 1000);
     assert_true(fa_count(g_agent, srv, NULL) >= 2);
     char owner[64];
-    sql_text("SELECT coalesce(lease_owner, '') FROM distribution_points WHERE dpid = $1::bigint",
+    dmt_sql_text("SELECT coalesce(lease_owner, '') FROM distribution_points WHERE dpid = $1::bigint",
              ids, owner, sizeof owner);
     int a_has_it = strcmp(owner, "it-a") == 0;
     assert_true(a_has_it || strcmp(owner, "it-b") == 0);
     /* SIGTERM the replica working on it: it stops after the running step */
-    assert_int_equal(stop(a_has_it ? g_dm_a : g_dm_b), 0);
+    assert_int_equal(dmt_stop(a_has_it ? g_dm_a : g_dm_b), 0);
     if (a_has_it)
         g_dm_a = 0;
     else
@@ -663,13 +417,13 @@ static void test_stop_mid_install_hands_over(void **state)
     const char *stopped_log = a_has_it ? g_log_a : g_log_b;
     char line[128];
     snprintf(line, sizeof line, "Stopping: DPID %lld install interrupted before step ", id);
-    assert_int_equal(log_count(stopped_log, line), 1);
-    assert_int_equal(log_count(stopped_log, "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
+    assert_int_equal(dmt_log_count(stopped_log, line), 1);
+    assert_int_equal(dmt_log_count(stopped_log, "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
     /* the event was given back: the other replica finishes the DP */
-    assert_true(wait_installed(srv, WAIT_MS));
+    assert_true(dmt_wait_installed(srv, WAIT_MS));
     fa_set_delay(g_agent, 0);
     assert_int_equal(fa_max_inflight_per_host(g_agent), 1);
-    assert_int_equal(sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                              "istr[2] = $1", srv), 1);
     char steps[512];
     fa_steps(g_agent, srv, steps, sizeof steps);
@@ -680,12 +434,12 @@ static void test_stop_mid_install_hands_over(void **state)
 static void test_sigterm_stops_cleanly(void **state)
 {
     int running_a = g_dm_a > 0;
-    assert_int_equal(stop(running_a ? g_dm_a : g_dm_b), 0);
+    assert_int_equal(dmt_stop(running_a ? g_dm_a : g_dm_b), 0);
     g_dm_a = g_dm_b = 0;
-    assert_int_equal(log_count(running_a ? g_log_a : g_log_b,
+    assert_int_equal(dmt_log_count(running_a ? g_log_a : g_log_b,
                                "~SMS_DISTRIBUTION_MANAGER stopped"), 1);
     /* no lease left behind */
-    assert_int_equal(sql_int("SELECT count(*) FROM distribution_points WHERE lease_owner IS NOT "
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM distribution_points WHERE lease_owner IS NOT "
                              "NULL", NULL), 0);
 }
 

@@ -1,0 +1,200 @@
+/* dp.dpn.<dpid>: the DP manager removes a DP. As with installs, the event is
+ * a wake-up: the row says whether the DP is still marked for removal
+ * (Action = 3), the lease keeps other replicas (and installs) off it, and
+ * the row is deleted, with status message 2391, in one transaction after
+ * every removal step has succeeded. A failed step leaves the row
+ * RemoveFailed with 2392 and is retried after InstallRetryDelaySeconds. */
+#include "handle_dp_dpn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include <dpf/statmsg.h>
+
+#include "dp_state.h"
+#include "item.h"
+#include "remove_steps.h"
+#include "store_dp.h"
+
+#include "dpfleet.pb-c.h"
+
+void dm_dp_dpn_decode(const void *data, size_t len, const char *subject, dm_item *it)
+{
+    it->dpid = 0;
+    it->bad[0] = '\0';
+    it->reason[0] = '\0';
+    Dpf__DpNotification *m = dpf__dp_notification__unpack(NULL, len, data);
+    if (m == NULL) {
+        snprintf(it->bad, sizeof it->bad, "not a DpNotification protobuf (%zu bytes)", len);
+        return;
+    }
+    const char *prefix = DPF_SUBJ_DP_DPN ".";
+    const char *tail = subject != NULL && strncmp(subject, prefix, strlen(prefix)) == 0
+                           ? subject + strlen(prefix) : NULL;
+    char *end = NULL;
+    long long subj_id = tail != NULL ? strtoll(tail, &end, 10) : 0;
+    if (m->dpid <= 0)
+        snprintf(it->bad, sizeof it->bad, "DpNotification without a valid DPID (%lld)",
+                 (long long)m->dpid);
+    else if (tail != NULL && end != tail && *end == '\0' && subj_id != m->dpid)
+        snprintf(it->bad, sizeof it->bad, "subject names DPID %lld but the body DPID %lld",
+                 subj_id, (long long)m->dpid);
+    else {
+        it->dpid = m->dpid;
+        it->change_id = m->change_id;
+    }
+    dpf__dp_notification__free_unpacked(m, NULL);
+}
+
+static void raise_msg(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id, char sev,
+                  const char *step, const char *reason)
+{
+    dpf_statmsg m = {
+        .id = id, .severity = sev, .level = 'M',
+        .component = DPF_COMP_DISTMGR, .site = dp->site_code,
+        .istr = {dp->nal_path, dp->server_name, step, reason},
+        .nattrs = 1, .attr_id = {404}, .attr_val = {dp->nal_path},
+    };
+    if (dpf_statmsg_raise(ctx->bus, db, &m) != DPF_OK)
+        DPF_WARN("DPID %lld: status message %u could not be published or stored", dp->dpid, id);
+}
+
+static void removed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+{
+    char words[128];
+    dpf_status st = dpf_db_begin(db);
+    if (st == DPF_OK)
+        st = dpf_db_set_corr(db, it->corr);
+    if (st == DPF_OK)
+        st = dm_store_dp_delete(db, dp->dpid, ctx->owner);
+    if (st == DPF_ERR_NOT_FOUND) {
+        dpf_db_rollback(db);
+        DPF_WARN("DPID %lld: another replica took the DP over before its row could be deleted; "
+                 "leaving it to that replica", dp->dpid);
+        dm_item_end(it, DM_ACK, 0);
+        return;
+    }
+    if (st == DPF_OK) {
+        raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVED, 'I', NULL, NULL);
+        st = dpf_db_commit(db);
+    }
+    if (st != DPF_OK) {
+        dpf_db_rollback(db);
+        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+        DPF_ERROR("DPID %lld - NAL Path %s: removed from the host but could not delete the row: "
+                  "%s; %s", dp->dpid, dp->nal_path, dpf_db_error(db), words);
+        dm_item_end(it, DM_NAK, delay);
+        return;
+    }
+    DPF_INFO("DPID %lld - NAL Path %s , ServerName = %s is removed from DistributionPoints",
+             dp->dpid, dp->nal_path, dp->server_name);
+    dm_item_end(it, DM_ACK, 0);
+}
+
+static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                   const dm_steps_result *res)
+{
+    char words[128];
+    int attempts = 0;
+    int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+    dpf_status st = dpf_db_begin(db);
+    if (st == DPF_OK)
+        st = dpf_db_set_corr(db, it->corr);
+    if (st == DPF_OK)
+        st = dm_store_dp_mark_remove_failed(db, dp->dpid, ctx->owner, res->step, res->reason,
+                                            &attempts);
+    if (st == DPF_OK) {
+        raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
+        st = dpf_db_commit(db);
+    }
+    if (st != DPF_OK) {
+        dpf_db_rollback(db);
+        DPF_ERROR("DPID %lld: could not record the failed removal: %s", dp->dpid,
+                  dpf_db_error(db));
+    }
+    DPF_ERROR("DPID %lld - NAL Path %s , ServerName = %s: removal step %s failed: %s. Attempt "
+              "%d, %s", dp->dpid, dp->nal_path, dp->server_name, res->step, res->reason,
+              attempts, words);
+    dm_item_end(it, DM_NAK, delay);
+}
+
+static void remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+{
+    char words[128];
+    dm_state to;
+    if (dm_state_next(dp->state, DM_EV_REMOVE, &to) != DPF_OK ||
+        dm_store_dp_set_removing(db, dp->dpid, ctx->owner) != DPF_OK) {
+        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+        DPF_ERROR("DPID %lld: could not move from %s to Removing: %s; %s", dp->dpid,
+                  dm_state_name(dp->state), dpf_db_error(db), words);
+        dm_item_release(db, dp->dpid, ctx->owner);
+        dm_item_end(it, DM_NAK, delay);
+        return;
+    }
+    DPF_INFO("~Created policy provider trigger for ID %lld", dp->dpid);
+    raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);
+
+    dm_steps_result res;
+    dm_remove_run(ctx, it, db, dp, &res);
+    switch (res.outcome) {
+    case DM_STEPS_OK:
+        removed(ctx, it, db, dp);
+        break;
+    case DM_STEPS_FAILED:
+        failed(ctx, it, db, dp, &res);
+        break;
+    case DM_STEPS_STOPPING:
+        dm_item_release(db, dp->dpid, ctx->owner);
+        DPF_INFO("Stopping: DPID %lld removal interrupted before step %s; it resumes on the "
+                 "next start or on another replica", dp->dpid, res.step);
+        dm_item_end(it, DM_NAK, 0);
+        break;
+    case DM_STEPS_LOST_LEASE:
+        DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
+                 "that replica", dp->dpid, res.step);
+        dm_item_end(it, DM_ACK, 0);
+        break;
+    }
+}
+
+void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+{
+    char words[128];
+    dm_dp_row dp = {0};
+    dpf_log_set_corr(it->corr);
+    if (it->bad[0] != '\0') {
+        dm_item_report_bad(ctx, it, slot);
+        return;
+    }
+    DPF_INFO("~Processing %lld.DPN", it->dpid);
+
+    dpf_db *db = dm_item_db(ctx, slot);
+    dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, &dp)
+                               : DPF_ERR_DB;
+    if (st == DPF_ERR_NOT_FOUND) {
+        DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
+        dm_item_end(it, DM_ACK, 0);
+    } else if (st == DPF_ERR_BUSY) {
+        DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
+                 it->dpid, dp.lease_owner, dp.lease_until, dm_item_lease_busy_s(ctx));
+        dm_item_end(it, DM_NAK, dm_item_lease_busy_s(ctx) * 1000);
+    } else if (st != DPF_OK) {
+        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+        DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
+                  db != NULL ? dpf_db_error(db) : "no database connection", words);
+        dm_item_end(it, DM_NAK, delay);
+    } else if (dp.action != 3) {
+        /* added back since HMAN marked it: the row is the truth */
+        DPF_INFO("DPID %lld - NAL Path %s is not marked for removal (Action = %d), nothing to "
+                 "remove", dp.dpid, dp.nal_path, dp.action);
+        dm_item_release(db, dp.dpid, ctx->owner);
+        dm_item_end(it, DM_ACK, 0);
+    } else {
+        remove_dp(ctx, it, db, &dp);
+    }
+    dm_item_end(it, DM_NAK, 0); /* no-op unless a path above forgot to end it */
+    dm_dp_row_clear(&dp);
+}

@@ -1,0 +1,48 @@
+/* Runs agent steps one after another for one DP whose lease the caller
+ * holds. Before each step it stops if the service is stopping, tells
+ * JetStream the message is still in progress and renews the lease, so a
+ * long install or removal is neither redelivered nor taken over. Shared by
+ * install_steps.c and remove_steps.c. */
+#ifndef DM_STEP_RUNNER_H
+#define DM_STEP_RUNNER_H
+
+#include <stddef.h>
+#include <dpf/db.h>
+
+#include "agent_client.h"
+#include "distmgr.h"
+#include "store_dp.h"
+
+typedef enum dm_steps_outcome {
+    DM_STEPS_OK = 0,     /* every step replied ok */
+    DM_STEPS_FAILED,     /* step failed with reason */
+    DM_STEPS_STOPPING,   /* the service is stopping; step is the next one */
+    DM_STEPS_LOST_LEASE, /* another replica took the DP over; step is the next one */
+} dm_steps_outcome;
+
+typedef struct dm_steps_result {
+    dm_steps_outcome outcome;
+    char step[32];               /* the failed or next step */
+    char reason[2 * DM_ERR_MAX];
+    char pull_dp_state[16];      /* install: to record on success, "Installed" or "" */
+} dm_steps_result;
+
+/* One run over one DP. All borrowed; res is written. */
+typedef struct dm_step_run {
+    const dm_ctx *ctx;
+    dm_item *it;
+    dpf_db *db;
+    const dm_dp_row *dp;
+    dm_steps_result *res;
+} dm_step_run;
+
+/* Starts a run: res cleared, outcome OK. */
+void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db *db,
+                      const dm_dp_row *dp, dm_steps_result *res);
+
+/* Runs step name with params (comps for install_files, else NULL). 1 when
+ * it replied ok; 0 when the run must end (res says why). */
+int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t n,
+            const dm_components *comps);
+
+#endif

@@ -1,0 +1,53 @@
+/* Shared by distmgr's integration tests: a fresh database, a private
+ * nats-server (DPF_EVENTS is a work-queue stream, and a durable on dp.ins.>
+ * or dp.dpn.> would overlap the consumers other suites leave on the shared
+ * server), a scratch components directory, the distmgr binary started as an
+ * administrator would, and small SQL and log helpers. */
+#ifndef TEST_DISTMGR_HARNESS_H
+#define TEST_DISTMGR_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <dpf/bus.h>
+#include <dpf/db.h>
+
+#define DMT_WAIT_MS 20000
+
+extern dpf_db *dmt_db;       /* the test's own connection */
+extern dpf_bus *dmt_bus;     /* the test's own NATS connection */
+extern char dmt_tmp[64];     /* scratch dir: components/, logs, nats store */
+
+/* Database, scratch dir, components, nats-server, connections. 0 on success. */
+int dmt_setup(const char *name);
+/* Stops nats-server, drops the database, removes the scratch dir (kept,
+ * and said so, when DPF_TEST_KEEP is set). */
+void dmt_teardown(const char *name);
+
+/* Starts distmgr with the test's settings (DPUpgradeThreadLimit 2, retry
+ * delay 1 s, step timeout 5 s, no periodic reconcile) plus extra env pairs
+ * (NULL-terminated, may be NULL), logging to log. */
+pid_t dmt_start_distmgr(const char *replica, const char *log, const char *const *extra_env);
+/* SIGTERM, then the exit status (-1 after 20 s, then SIGKILL). */
+int dmt_stop(pid_t pid);
+
+long long dmt_sql_int(const char *sql, const char *p1);
+void dmt_sql_text(const char *sql, const char *p1, char *out, size_t len);
+/* Polls sql (one text column) until it equals want. 1 if it did. */
+int dmt_wait_text(const char *sql, const char *p1, const char *want, int ms);
+int dmt_wait_installed(const char *server, int ms);
+
+int dmt_log_count(const char *path, const char *needle);
+long dmt_log_pos(const char *path, const char *needle); /* -1 if absent */
+/* Waits until needle occurs at least n times in the log. 1 if it did. */
+int dmt_wait_log(const char *path, const char *needle, int n, int ms);
+
+/* A DistributionPoints row as HMAN writes it; old_pending: updated an hour
+ * ago (so only the reconcile finds it). Returns the DPID, -1 on failure. */
+long long dmt_insert_dp(const char *server, int pxe, int pull, const char *sources,
+                        int old_pending);
+/* What dbmon would publish for the row, with corr in the header. */
+int dmt_publish_ins(long long dpid, const char *reason, const char *corr);
+int dmt_publish_dpn(long long dpid, const char *corr);
+
+#endif
