@@ -29,6 +29,10 @@ struct dpf_bus_sub {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int complete;
+    /* destroy could not wait (called from the handler, or the handler hung):
+     * the completion callback frees the struct instead */
+    int orphaned;
+    volatile uint64_t delivery_tid; /* thread that runs the handler */
 };
 
 /* ---- messages ---- */
@@ -157,6 +161,7 @@ static void dispatch(dpf_bus_sub *s, natsMsg *msg, int jetstream)
         natsMsg_Destroy(msg);
         return;
     }
+    s->delivery_tid = dpf_log_tid();
     s->handler(m, s->closure);
 }
 
@@ -175,8 +180,11 @@ static void on_sub_complete(void *closure)
     dpf_bus_sub *s = closure;
     pthread_mutex_lock(&s->mu);
     s->complete = 1;
+    int orphaned = s->orphaned;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    if (orphaned)
+        free_sub(s);
 }
 
 /* Called right after the subscription exists, before anything can close it. */
@@ -194,25 +202,33 @@ void dpf_bus_sub_destroy(dpf_bus_sub *s)
 {
     if (s == NULL)
         return;
-    if (s->sub != NULL) {
-        natsSubscription_Unsubscribe(s->sub);
-        /* the handler may be running on nats.c's thread: wait until it has
-         * returned so the caller may free the closure afterwards */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += SUB_CLOSE_WAIT_MS / 1000;
-        pthread_mutex_lock(&s->mu);
-        while (!s->complete) {
-            if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
-                DPF_WARN("subscription %s did not finish its handler in %d ms", s->what,
-                         SUB_CLOSE_WAIT_MS);
-                break;
-            }
-        }
-        pthread_mutex_unlock(&s->mu);
-        natsSubscription_Destroy(s->sub);
+    if (s->sub == NULL) {
+        free_sub(s);
+        return;
     }
-    free_sub(s);
+    natsSubscription_Unsubscribe(s->sub);
+    /* the handler may be running on nats.c's thread: wait until it has
+     * returned so the caller may free the closure afterwards; from inside
+     * the handler itself there is nothing to wait for */
+    int from_handler = s->delivery_tid == dpf_log_tid();
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SUB_CLOSE_WAIT_MS / 1000;
+    pthread_mutex_lock(&s->mu);
+    while (!s->complete && !from_handler) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
+            DPF_WARN("subscription %s did not finish its handler in %d ms", s->what,
+                     SUB_CLOSE_WAIT_MS);
+            break;
+        }
+    }
+    int complete = s->complete;
+    if (!complete)
+        s->orphaned = 1;
+    pthread_mutex_unlock(&s->mu);
+    natsSubscription_Destroy(s->sub);
+    if (complete)
+        free_sub(s);
 }
 
 /* How the existing consumer differs from what we are about to ask for. */
@@ -378,14 +394,21 @@ dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
         jerr = 0;
         ns = js_Subscribe(&s->sub, bus->js, opts->subject, on_js_msg, s, NULL, &so, &jerr);
     }
+    char op[200];
+    snprintf(op, sizeof op, "subscribe %s", what);
     if (ns != NATS_OK) {
-        char op[200];
-        snprintf(op, sizeof op, "subscribe %s", what);
         st = dpf_bus__status(ns, jerr, op);
         free_sub(s);
         return st;
     }
     arm_completion(s);
+    /* live at the server once this returns */
+    ns = natsConnection_FlushTimeout(bus->nc, 5000);
+    if (ns != NATS_OK) {
+        st = dpf_bus__status(ns, 0, op);
+        dpf_bus_sub_destroy(s);
+        return st;
+    }
     DPF_INFO("Subscribed to %s on %s (ack wait %d ms, max deliver %lld, max ack pending %lld)",
              opts->subject, what, (int)(cc.AckWait / NS_PER_MS), (long long)cc.MaxDeliver,
              (long long)cc.MaxAckPending);
@@ -420,6 +443,12 @@ dpf_status dpf_bus_watch_stream(dpf_bus *bus, const char *stream, const char *su
         return st;
     }
     arm_completion(s);
+    ns = natsConnection_FlushTimeout(bus->nc, 5000);
+    if (ns != NATS_OK) {
+        dpf_status st = dpf_bus__status(ns, 0, what);
+        dpf_bus_sub_destroy(s);
+        return st;
+    }
     *out = s;
     return DPF_OK;
 }
@@ -441,18 +470,19 @@ dpf_status dpf_bus_serve(dpf_bus *bus, const char *subject, const char *queue,
         ns = natsConnection_QueueSubscribe(&s->sub, bus->nc, subject, queue, on_core_msg, s);
     else
         ns = natsConnection_Subscribe(&s->sub, bus->nc, subject, on_core_msg, s);
-    if (ns == NATS_OK) /* the subscription is live once the server has it */
-        ns = natsConnection_FlushTimeout(bus->nc, 5000);
     if (ns != NATS_OK) {
         dpf_status st = dpf_bus__status(ns, 0, what);
-        if (s->sub != NULL) {
-            natsSubscription_Unsubscribe(s->sub);
-            natsSubscription_Destroy(s->sub);
-        }
         free_sub(s);
         return st;
     }
     arm_completion(s);
+    /* the subscription is live once the server has it */
+    ns = natsConnection_FlushTimeout(bus->nc, 5000);
+    if (ns != NATS_OK) {
+        dpf_status st = dpf_bus__status(ns, 0, what);
+        dpf_bus_sub_destroy(s);
+        return st;
+    }
     *out = s;
     return DPF_OK;
 }

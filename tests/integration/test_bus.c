@@ -429,6 +429,37 @@ static void test_request_reply(void **state)
     seen_free(&s);
 }
 
+/* A one-shot server: answers once, then closes its own subscription from
+ * inside the handler. */
+static dpf_bus_sub *one_shot_sub;
+
+static void one_shot(dpf_bus_msg *m, void *closure)
+{
+    int *answered = closure;
+    if (dpf_bus_respond(bus, m, "once", 4) == DPF_OK)
+        (*answered)++;
+    dpf_bus_msg_destroy(m);
+    dpf_bus_sub_destroy(one_shot_sub);
+}
+
+static void test_destroy_from_handler(void **state)
+{
+    char subject[128];
+    snprintf(subject, sizeof subject, "agent.%s.ONESHOT.step", tag);
+    int answered = 0;
+    assert_int_equal(dpf_bus_serve(bus, subject, NULL, one_shot, &answered, &one_shot_sub),
+                     DPF_OK);
+    void *reply = NULL;
+    size_t len = 0;
+    assert_int_equal(dpf_bus_request(bus, subject, "a", 1, NULL, 5000, &reply, &len), DPF_OK);
+    assert_string_equal((char *)reply, "once");
+    free(reply);
+    reply = NULL;
+    assert_int_equal(dpf_bus_request(bus, subject, "b", 1, NULL, 500, &reply, &len),
+                     DPF_ERR_TIMEOUT);
+    assert_int_equal(answered, 1);
+}
+
 static void test_watch_stream(void **state)
 {
     char subject[128], pattern[128];
@@ -484,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_consumer_brought_to_config),
         cmocka_unit_test(test_correlation_header),
         cmocka_unit_test(test_request_reply),
+        cmocka_unit_test(test_destroy_from_handler),
         cmocka_unit_test(test_watch_stream),
         cmocka_unit_test(test_bad_arguments),
     };

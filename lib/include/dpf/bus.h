@@ -7,6 +7,16 @@
  * Streams (created by dpf_bus_ensure_streams):
  *   DPF_EVENTS   sitecontrol.changed.>, dp.ins.>, dp.dpn.>   (work queue of events)
  *   DPF_STATMSG  statmsg.>                                   (status messages, kept 7 days)
+ * Both: file storage, duplicate window 2 minutes. DPF_EVENTS has work-queue
+ * retention (a message goes once acked or terminated; kept 7 days at most):
+ * the filters of its consumers must not overlap, so each durable owns its
+ * subjects (hman: sitecontrol.changed.>; distmgr: dp.ins.> and dp.dpn.>) and
+ * an ephemeral watcher (dpf_bus_watch_stream) cannot be put on it.
+ *
+ * Threads: nats.c runs each subscription's handler on a delivery thread of
+ * that subscription, one message at a time; a handler that blocks holds up
+ * only its own subscription. Handlers, acks and publishes may be called from
+ * any thread. Connection events (disconnect, reconnect) are logged.
  */
 #ifndef DPF_BUS_H
 #define DPF_BUS_H
@@ -22,9 +32,11 @@ typedef struct dpf_bus_msg dpf_bus_msg;
 typedef struct dpf_bus_sub dpf_bus_sub;
 
 /* url: NATS_URL (borrowed); name: connection name shown by the server.
- * Reconnects forever in the background once connected. */
+ * Waits up to 30 s for an unreachable server (services may start first);
+ * reconnects forever in the background once connected. */
 dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out) DPF_MUSTCHECK;
-/* Unsubscribes nothing: destroy subscriptions first. NULL is a no-op. */
+/* Unsubscribes nothing: destroy subscriptions first. Waits (up to 5 s) for
+ * nats.c's close event, after which no callback refers to bus. NULL is a no-op. */
 void dpf_bus_destroy(dpf_bus *bus);
 
 /* Creates or updates the streams above. Idempotent. */
@@ -51,11 +63,19 @@ typedef struct dpf_bus_sub_opts {
 
 /* Durable push queue subscription with manual acks. Several processes with
  * the same durable share the work. handler runs on a nats.c thread.
+ * The consumer is created if missing; if it exists with other limits they
+ * are updated, with another shape (filter, group, policy) it is deleted and
+ * created again (logged; unacked messages stay in the work queue). The
+ * subscription is live at the server when this returns. Defaults for
+ * fields <= 0: ack wait 30 s, max ack pending 1000, max deliver unlimited.
  * *out owned by the caller (dpf_bus_sub_destroy). */
 dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
                              dpf_bus_handler handler, void *closure,
                              dpf_bus_sub **out) DPF_MUSTCHECK;
-void dpf_bus_sub_destroy(dpf_bus_sub *sub); /* drains nothing; NULL no-op */
+/* Drains nothing; leaves a durable consumer in place. Waits (up to 5 s) for
+ * a handler that is running, so the closure may be freed afterwards; may
+ * also be called from inside the subscription's own handler. NULL no-op. */
+void dpf_bus_sub_destroy(dpf_bus_sub *sub);
 
 /* Borrowed views of a message, valid until dpf_bus_msg_destroy. */
 const char *dpf_bus_msg_subject(const dpf_bus_msg *m);
@@ -64,6 +84,7 @@ size_t dpf_bus_msg_len(const dpf_bus_msg *m);
 const char *dpf_bus_msg_corr(const dpf_bus_msg *m);    /* "" if none */
 uint64_t dpf_bus_msg_deliveries(const dpf_bus_msg *m); /* 1 on first delivery */
 const char *dpf_bus_msg_reply(const dpf_bus_msg *m);   /* core request reply inbox, "" if none */
+/* (dpf_bus_publish returns DPF_ERR_NOT_FOUND when no stream holds the subject.) */
 
 dpf_status dpf_bus_msg_ack(dpf_bus_msg *m) DPF_MUSTCHECK;          /* waits for the server */
 dpf_status dpf_bus_msg_nak(dpf_bus_msg *m, int delay_ms) DPF_MUSTCHECK;
@@ -71,23 +92,26 @@ dpf_status dpf_bus_msg_term(dpf_bus_msg *m) DPF_MUSTCHECK;         /* never rede
 dpf_status dpf_bus_msg_in_progress(dpf_bus_msg *m) DPF_MUSTCHECK;  /* resets ack wait */
 void dpf_bus_msg_destroy(dpf_bus_msg *m); /* NULL is a no-op */
 
-/* Core request/reply. *reply (malloc'd, owned by the caller) and *reply_len
- * on success; DPF_ERR_TIMEOUT if nobody answered in time. */
+/* Core request/reply. *reply (malloc'd, owned by the caller, with a NUL
+ * after the data) and *reply_len on success; DPF_ERR_TIMEOUT if nobody
+ * answered in time, and at once when nobody serves the subject at all. */
 dpf_status dpf_bus_request(dpf_bus *bus, const char *subject, const void *data, size_t len,
                            const char *corr, int timeout_ms, void **reply,
                            size_t *reply_len) DPF_MUSTCHECK;
 
 /* Core subscription (queue group may be NULL) for serving requests; the
- * handler owns each msg as above but must only dpf_bus_respond (no acks). */
+ * handler owns each msg as above but must only dpf_bus_respond (no acks).
+ * The reply carries the request's correlation header back. */
 dpf_status dpf_bus_serve(dpf_bus *bus, const char *subject, const char *queue,
                          dpf_bus_handler handler, void *closure,
                          dpf_bus_sub **out) DPF_MUSTCHECK;
 dpf_status dpf_bus_respond(dpf_bus *bus, dpf_bus_msg *req, const void *data,
                            size_t len) DPF_MUSTCHECK;
 
-/* Core (non-JetStream) subscription used by watchers: every message on
- * subject, handler owns each msg (destroy it; acks not needed). For a stream
- * replay use dpf_bus_watch_stream. */
+/* Watcher: an ephemeral JetStream push consumer on stream with no acks,
+ * from the first message kept (or only new ones with deliver_new_only);
+ * handler owns each msg (destroy it; acks not needed). The consumer goes
+ * away with dpf_bus_sub_destroy. Use it on DPF_STATMSG, not DPF_EVENTS. */
 dpf_status dpf_bus_watch_stream(dpf_bus *bus, const char *stream, const char *subject,
                                 int deliver_new_only, dpf_bus_handler handler,
                                 void *closure, dpf_bus_sub **out) DPF_MUSTCHECK;

@@ -43,7 +43,10 @@ const char *dpf_db_error(const dpf_db *db);
 const char *dpf_db_sqlstate(const dpf_db *db);
 
 /* LISTEN on channel, then wait up to timeout_ms for any notification.
- * DPF_OK when one (or more) arrived, DPF_ERR_TIMEOUT otherwise. */
+ * DPF_OK when one (or more) arrived (all that arrived are consumed),
+ * DPF_ERR_TIMEOUT otherwise (also when a stop signal interrupts the wait),
+ * DPF_ERR_DB when the connection broke (dpf_db_ensure, which LISTENs again).
+ * Notifications are wake-ups only: re-read the table after each. */
 dpf_status dpf_db_listen(dpf_db *db, const char *channel) DPF_MUSTCHECK;
 dpf_status dpf_db_wait_notify(dpf_db *db, int timeout_ms) DPF_MUSTCHECK;
 
@@ -57,7 +60,9 @@ int dpf_db_result_col(const dpf_db_result *r, const char *name);
 void dpf_db_result_free(dpf_db_result *r); /* NULL is a no-op */
 
 /* Applies db/NNN_*.sql files from dir in name order, each once, recorded in
- * schema_migrations. Takes an advisory lock so concurrent callers are safe. */
+ * schema_migrations. Takes an advisory lock so concurrent callers are safe.
+ * Each file runs in a transaction of its own, so it must not contain
+ * BEGIN/COMMIT itself. DPF_ERR_NOT_FOUND if dir does not exist. */
 dpf_status dpf_db_migrate(dpf_db *db, const char *dir) DPF_MUSTCHECK;
 
 #endif

@@ -52,9 +52,16 @@ typedef struct dpf_statmsg {
     const char *attr_val[DPF_STATMSG_MAX_ATTRS];
 } dpf_statmsg;
 
-/* Stores (db may be NULL), logs and publishes m. All pointers borrowed.
- * The correlation id is the calling thread's (dpf_log_corr). A failure to
- * publish is logged and returned; the stored row stays. */
+/* Stores (db may be NULL), logs and publishes m (bus may be NULL: not
+ * published). All pointers borrowed. The correlation id is the calling
+ * thread's (dpf_log_corr). A failure to publish is logged and returned; the
+ * stored row stays. A failure to store is logged, the line is still logged
+ * and published, and the store error returned. The row is written on db as
+ * it stands: inside the caller's transaction it commits or rolls back with
+ * it (and a failed insert aborts that transaction), so raise failure
+ * messages after the rollback. The published message has record_id set and
+ * message id "statmsg-<record id>-<time ms>" ("statmsg-<uuid>" without db).
+ * DPF_ERR_INVALID for a bad severity/level or nattrs out of 0..MAX_ATTRS. */
 dpf_status dpf_statmsg_raise(dpf_bus *bus, dpf_db *db, const dpf_statmsg *m) DPF_MUSTCHECK;
 
 /* Writes the "STATMSG: ID=… NUMATTRS=…" line for pb into buf (always

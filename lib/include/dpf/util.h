@@ -19,7 +19,9 @@ const char *dpf_system_name(void);
 /* Reads a whole file: *data malloc'd (NUL-terminated, owned by the caller). */
 dpf_status dpf_read_file(const char *path, char **data, size_t *len) DPF_MUSTCHECK;
 
-/* Installs SIGINT/SIGTERM handlers that set a flag; dpf_stopping() reads it. */
+/* Installs SIGINT/SIGTERM handlers that set a flag; dpf_stopping() reads it.
+ * Also ignores SIGPIPE, so a peer closing a socket is an error, not a kill.
+ * The handlers do not restart system calls: blocking waits return early. */
 void dpf_handle_signals(void);
 int dpf_stopping(void);
 
