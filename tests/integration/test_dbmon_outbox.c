@@ -354,7 +354,8 @@ static void test_bad_row_dropped_and_reported(void **state)
     /* reported, with the row's correlation id */
     assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 9901 AND "
                          "istr[1] = 'bogus.thing' AND istr[2] LIKE '%no event is defined%' AND "
-                         "correlation_id = 'corr-bad' AND component = 'SMS_DATABASE_NOTIFICATION_MONITOR'",
+                         "correlation_id = 'corr-bad' AND "
+                         "component = 'SMS_DATABASE_NOTIFICATION_MONITOR'",
                          0, NULL), 1);
     /* the good row behind it was not held up */
     assert_published_once(&e[1], 1);
@@ -449,8 +450,9 @@ static void test_binary_wakes_restarts_and_stops(void **state)
 
     /* the source's lines, with the change ids */
     char line[4096]; /* room for any subject: gcc cannot bound d[i].subject */
-    snprintf(line, sizeof line, "RCV: UPDATE on SiteControl for SiteControl_AddUpd_HMAN [%s ][%lld]",
-             g_site, e[0].id);
+    snprintf(line, sizeof line,
+             "RCV: UPDATE on SiteControl for SiteControl_AddUpd_HMAN [%s ][%lld]", g_site,
+             e[0].id);
     assert_true(file_has(log, line));
     snprintf(line, sizeof line, "SND: Dropped sitecontrol.changed.%s (hman.box/%s.SCU) [%lld]",
              g_site, g_site, e[0].id);
