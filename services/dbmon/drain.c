@@ -21,6 +21,7 @@
 typedef struct bad_row {
     int index;        /* into the claim result */
     char reason[256];
+    char corr[64];    /* the row's, or the one minted for it */
 } bad_row;
 
 static void report_bad(dpf_bus *bus, dpf_db *db, const char *site, const dbmon_row *row,
@@ -78,7 +79,14 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
         dbmon_row row;
         dbmon_event ev;
         char why[256];
+        char minted[40];
         dbmon_store_row(r, i, &row);
+        if (row.corr[0] == '\0') {
+            /* a change made outside the API (psql, a migration): give it an
+             * id here so hman's and distmgr's lines for it still go together */
+            dpf_uuid(minted);
+            row.corr = minted;
+        }
         dpf_log_set_corr(row.corr);
         DPF_INFO("RCV: %s on %s for %s [%s ][%lld]", row.operation, row.table_name,
                  row.trigger_name, row.object_key, row.id);
@@ -89,12 +97,12 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
             dbmon_event_clear(&ev);
             bad[nbad].index = i;
             dpf_fmt(bad[nbad].reason, sizeof bad[nbad].reason, "%s", why);
+            dpf_fmt(bad[nbad].corr, sizeof bad[nbad].corr, "%s", row.corr);
             nbad++;
             done[ndone++] = row.id;
             continue;
         }
-        pub_st = dpf_bus_publish(bus, row.subject, ev.data, ev.len, ev.msg_id,
-                                 row.corr[0] ? row.corr : NULL);
+        pub_st = dpf_bus_publish(bus, row.subject, ev.data, ev.len, ev.msg_id, row.corr);
         dbmon_event_clear(&ev);
         if (pub_st != DPF_OK) {
             DPF_WARN("SND: Failed to publish %s [%lld]: %s. It stays in the outbox and will "
@@ -119,6 +127,7 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
     for (int b = 0; b < nbad; b++) {
         dbmon_row row;
         dbmon_store_row(r, bad[b].index, &row);
+        row.corr = bad[b].corr;
         report_bad(bus, db, site, &row, bad[b].reason);
     }
     DPF_DEBUG("Outbox batch: %d claimed, %d published, %d dropped in %.2f ms", n,

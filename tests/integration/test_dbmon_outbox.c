@@ -491,6 +491,30 @@ static void test_binary_survives_lost_stream(void **state)
     unlink(log);
 }
 
+static void test_change_without_correlation_id_gets_one(void **state)
+{
+    /* a change made with psql carries no correlation id: dbmon mints one,
+     * so the events it causes can still be followed through hman/distmgr */
+    const char *p[] = {g_site};
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = $1", 1, p);
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_string_equal(e[0].corr, "");
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 1);
+
+    char subject[64];
+    snprintf(subject, sizeof subject, "sitecontrol.changed.%s", g_site);
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetLastMsg(&m, g_js, DPF_STREAM_EVENTS, subject, NULL, &jerr), NATS_OK);
+    const char *corr = NULL;
+    assert_int_equal(natsMsgHeader_Get(m, DPF_CORR_HEADER, &corr), NATS_OK);
+    assert_int_equal(strlen(corr), 36); /* a UUID */
+    natsMsg_Destroy(m);
+}
+
 static void test_binary_migrate_only(void **state)
 {
     char log[128];
@@ -526,6 +550,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_row_dropped_and_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_wakes_restarts_and_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_survives_lost_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_without_correlation_id_gets_one, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_binary_migrate_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
