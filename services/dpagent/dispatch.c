@@ -108,7 +108,8 @@ dpf_status dpa_dispatch(dpa_host *h, const void *data, size_t len, uint8_t **rep
             s.kind = def->kind;
             DPF_INFO("%s: %s (DPID %lld, NAL path %s)", h->fqdn, def->name,
                      (long long)req->dpid, req->nal_path ? req->nal_path : "");
-            if (h->agent != NULL && h->agent->step_delay_ms > 0)
+            /* status is a query (readiness probes, tests): never slowed down */
+            if (h->agent != NULL && h->agent->step_delay_ms > 0 && def->kind != DPA_QUERY)
                 simulate_slow_host(h->agent->step_delay_ms);
             dpf_status rc = def->fn(&s);
             if (rc != DPF_OK && s.error[0] == '\0')

@@ -43,7 +43,7 @@ static const dpf_option g_opts[] = {
     DPF_OPT_STRING("http-listen", "DPFLEET_HTTP_LISTEN", &g_http_listen, "127.0.0.1:0",
                    "content server address:port; port 0 = ephemeral, else host i uses port+i"),
     DPF_OPT_INT("step-delay-ms", "DPFLEET_STEP_DELAY_MS", &g_step_delay_ms, 0, 0, 600000,
-                "extra time every step takes (simulates slow hosts)"),
+                "extra time every install/removal step takes (simulates slow hosts; not status)"),
     DPF_OPT_INT("workers", "DPFLEET_AGENT_WORKERS", &g_workers, 8, 1, 256,
                 "steps run at once across all hosts (one at a time per host)"),
     DPF_OPT_END};

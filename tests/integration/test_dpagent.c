@@ -34,8 +34,11 @@ static struct {
     const char *nats_url;
     dpf_bus *bus;
     pid_t agent;
+    pid_t slow; /* second agent of slow_host_does_not_delay_other_host */
     tda_components comp;
 } g;
+
+static int stop_slow_agent(void **state);
 
 /* ---- small checks ---- */
 
@@ -141,6 +144,8 @@ static int group_setup(void **state)
     g.agent = tda_agent_start(g.nats_url, g.root, HOST_A "," HOST_B, NULL);
     if (tda_wait_ready(g.bus, HOST_A, 15000) != 0 || tda_wait_ready(g.bus, HOST_B, 5000) != 0) {
         fprintf(stderr, "dpagent did not answer; see %s.log\n", g.root);
+        (void)tda_agent_stop(g.agent); /* cmocka skips the group teardown */
+        g.agent = 0;
         return -1;
     }
     return 0;
@@ -149,6 +154,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
+    (void)stop_slow_agent(state);
     int rc = g.agent > 0 ? tda_agent_stop(g.agent) : 0;
     dpf_bus_destroy(g.bus);
     tda_components_free(&g.comp);
@@ -481,7 +487,7 @@ static void slow_host_does_not_delay_other_host(void **state)
     char root2[600];
     snprintf(root2, sizeof root2, "%s/slow", g.tmp);
     const char *extra[] = {"--step-delay-ms", "1000", NULL};
-    pid_t slow = tda_agent_start(g.nats_url, root2, "PS1DP7.CONTOSO.COM,PS1DP8.CONTOSO.COM", extra);
+    g.slow = tda_agent_start(g.nats_url, root2, "PS1DP7.CONTOSO.COM,PS1DP8.CONTOSO.COM", extra);
     assert_int_equal(tda_wait_ready(g.bus, "PS1DP7.CONTOSO.COM", 15000), 0);
 
     bg_call c[3];
@@ -509,7 +515,19 @@ static void slow_host_does_not_delay_other_host(void **state)
     assert_false(c[1].rep->changed);
     for (int i = 0; i < 3; i++)
         dpf__agent_reply__free_unpacked(c[i].rep, NULL);
+    pid_t slow = g.slow;
+    g.slow = 0;
     assert_int_equal(tda_agent_stop(slow), 0);
+}
+
+/* a failed assertion must not leave the slow agent running */
+static int stop_slow_agent(void **state)
+{
+    (void)state;
+    if (g.slow > 0)
+        (void)tda_agent_stop(g.slow);
+    g.slow = 0;
+    return 0;
 }
 
 static void restarted_agent_resumes_http(void **state)
@@ -547,7 +565,7 @@ int main(void)
         cmocka_unit_test(http_serves_content_and_refuses_traversal),
         cmocka_unit_test(big_remove_shares_does_not_delay_other_host),
         cmocka_unit_test(removal_steps_leave_root_empty),
-        cmocka_unit_test(slow_host_does_not_delay_other_host),
+        cmocka_unit_test_teardown(slow_host_does_not_delay_other_host, stop_slow_agent),
         cmocka_unit_test(restarted_agent_resumes_http),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

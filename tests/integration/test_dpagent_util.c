@@ -30,6 +30,8 @@ pid_t tda_agent_start(const char *nats_url, const char *root, const char *hosts,
     if (pid == 0) {
         int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
+            /* never the caller's stdout: a leaked agent would hold its pipe */
+            dup2(fd, 1);
             dup2(fd, 2);
             close(fd);
         }
@@ -66,7 +68,7 @@ int tda_wait_ready(dpf_bus *bus, const char *fqdn, int timeout_ms)
     while (dpf_mono_us() < until) {
         tda_req r;
         tda_req_init(&r, DPF_STEP_STATUS, fqdn);
-        Dpf__AgentReply *rep = tda_call(bus, &r, NULL, 500, NULL);
+        Dpf__AgentReply *rep = tda_call(bus, &r, NULL, 2000, NULL);
         if (rep != NULL) {
             int ok = rep->ok;
             dpf__agent_reply__free_unpacked(rep, NULL);
