@@ -321,8 +321,8 @@ int main(int argc, char **argv)
     if (connect_and_serve(hosts, nhosts) == 0) {
         while (!dpf_stopping())
             sleep_ms(1000);
-        status = 0;
     }
+    status = 0; /* only a signal ends the loops above: a clean stop */
     DPF_INFO("SMS DP provider stopping");
 
 cleanup:
