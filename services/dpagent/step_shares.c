@@ -5,6 +5,7 @@
 #include "dpagent.h"
 
 #include <stdio.h>
+#include <string.h>
 #include "fsutil.h"
 #include "kvfile.h"
 
@@ -25,10 +26,20 @@ static const share_def g_shares[] = {
 
 dpf_status dpa_step_create_shares(dpa_step *s)
 {
-    dpa_kv *table = NULL;
+    dpa_kv *table = NULL, *old = NULL;
+    char etc[PATH_MAX], conf[PATH_MAX];
+    if (dpa_step_path(s, etc, sizeof etc, DPA_REL_ETC) != DPF_OK ||
+        dpa_step_path(s, conf, sizeof conf, DPA_REL_SHARES_CONF) != DPF_OK)
+        return DPF_ERR_STEP;
+    /* install_files already made SMS_DP$/sms/bin: a share is "created" once
+     * it is recorded in etc/shares.conf, not when its directory appears */
+    if (dpa_kv_load(conf, &old) != DPF_OK)
+        old = NULL;
     dpf_status rc = dpa_kv_create(&table);
-    if (rc != DPF_OK)
+    if (rc != DPF_OK) {
+        dpa_kv_destroy(old);
         return dpa_step_fail(s, "out of memory");
+    }
     for (size_t i = 0; rc == DPF_OK && i < NSHARES; i++) {
         const share_def *sh = &g_shares[i];
         int created = 0;
@@ -45,6 +56,8 @@ dpf_status dpa_step_create_shares(dpa_step *s)
             rc = dpa_step_fail(s, "out of memory");
         if (rc != DPF_OK)
             break;
+        const char *recorded = dpa_kv_get(old, sh->name);
+        created |= recorded == NULL || strcmp(recorded, path) != 0;
         s->changed |= created;
         if (created)
             dpa_step_log(s, "~Successfully created share %s on server %s", sh->name,
@@ -53,14 +66,11 @@ dpf_status dpa_step_create_shares(dpa_step *s)
             dpa_step_log(s, "~Share %s already exists on server %s", sh->name, s->host->fqdn);
     }
 
-    char etc[PATH_MAX], conf[PATH_MAX];
-    if (rc == DPF_OK && (rc = dpa_step_path(s, etc, sizeof etc, DPA_REL_ETC)) == DPF_OK &&
-        (rc = dpa_step_path(s, conf, sizeof conf, DPA_REL_SHARES_CONF)) == DPF_OK) {
-        if (dpa_fs_mkdirs(etc, 0755, &s->changed) != DPF_OK ||
-            dpa_kv_save(table, conf, &s->changed) != DPF_OK)
-            rc = dpa_step_fail(s, "cannot write %s", conf);
-    }
+    if (rc == DPF_OK && (dpa_fs_mkdirs(etc, 0755, &s->changed) != DPF_OK ||
+                         dpa_kv_save(table, conf, &s->changed) != DPF_OK))
+        rc = dpa_step_fail(s, "cannot write %s", conf);
     dpa_kv_destroy(table);
+    dpa_kv_destroy(old);
     return rc;
 }
 

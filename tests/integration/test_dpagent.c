@@ -190,6 +190,9 @@ static void install_steps_lay_out_both_hosts(void **state)
         assert_true(file_has(f, "SMS_DP$/sms/logs/smsdpprov.log", "' is signed and trusted."));
 
         assert_true(step_ok(f, DPF_STEP_CREATE_SHARES, NULL, NULL, NULL, NULL));
+        /* SMS_DP$ existed already (install_files), yet it is created as a share now */
+        snprintf(want, sizeof want, "~Successfully created share SMS_DP$ on server %s", f);
+        assert_true(file_has(f, "SMS_DP$/sms/logs/smsdpprov.log", want));
         const char *dirs[] = {"SMS_DP$", "SCCMContentLib$", "SCCMContentLib$/PkgLib",
                               "SCCMContentLib$/DataLib", "SCCMContentLib$/FileLib", "SMSSIG$"};
         for (size_t i = 0; i < 6; i++)
