@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <dpf/dp.h>
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
 
+#include "store_change.h"
 #include "store_dp.h"
 
 dpf_status prov_change_err(prov_field_error *err, dpf_status st, const char *field,
@@ -55,6 +57,22 @@ dpf_status prov_change_check_sources(dpf_db *db, const prov_dp_spec *s, const ch
                                    s->sources[i].server);
         if (st != DPF_OK)
             return prov_change_db_fail(db, err, "looking up the pull sources");
+        if (self == NULL)
+            continue;
+        char via[DPF_FQDN_MAX + 1];
+        st = prov_store_pull_chain_reaches(db, s->sources[i].server, self, via, sizeof via);
+        if (st == DPF_OK && strcmp(via, s->sources[i].server) == 0)
+            return prov_change_err(err, DPF_ERR_CONFLICT, "pullDP.sources",
+                                   "pull source %s pulls from %s itself; a chain of pull "
+                                   "sources must not lead back to the DP",
+                                   s->sources[i].server, self);
+        if (st == DPF_OK)
+            return prov_change_err(err, DPF_ERR_CONFLICT, "pullDP.sources",
+                                   "pull source %s leads back to %s (through %s, which pulls "
+                                   "from %s); a chain of pull sources must not lead back to "
+                                   "the DP", s->sources[i].server, self, via, self);
+        if (st != DPF_ERR_NOT_FOUND)
+            return prov_change_db_fail(db, err, "following the pull source chain");
     }
     return DPF_OK;
 }

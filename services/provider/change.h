@@ -22,7 +22,9 @@ dpf_status prov_change_db_fail(dpf_db *db, prov_field_error *err, const char *wh
 /* BEGIN and dpf_db_set_corr. On failure nothing is open. */
 dpf_status prov_change_begin(dpf_db *db, const char *corr, prov_field_error *err) DPF_MUSTCHECK;
 
-/* Every source must be an existing DP and not self (upper-cased server). */
+/* Every source must be an existing DP and not self (upper-cased server),
+ * and no source's own chain of pull sources may lead back to self
+ * (DPF_ERR_CONFLICT, naming the DP that closes the loop). */
 dpf_status prov_change_check_sources(dpf_db *db, const prov_dp_spec *s, const char *self,
                                      prov_field_error *err) DPF_MUSTCHECK;
 

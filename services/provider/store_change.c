@@ -101,6 +101,34 @@ dpf_status prov_store_dp_sourced_by(dpf_db *db, const char *server, char *buf, s
     return st;
 }
 
+dpf_status prov_store_pull_chain_reaches(dpf_db *db, const char *source, const char *self,
+                                         char *via, size_t len)
+{
+    const char *p[] = {source, self, DPF_ROLE_DP};
+    dpf_db_result *r = NULL;
+    /* every DP the chain reaches, with the DP that pulls from it; UNION
+     * keeps each (server, via) pair once, so even a loop already in the
+     * table (written around the API) ends */
+    dpf_status st = dpf_db_exec(db,
+                                "WITH RECURSIVE reach(server, via) AS ("
+                                "  SELECT upper($1)::text, ''::text "
+                                "  UNION "
+                                "  SELECT s.source_server, r.server_name FROM reach "
+                                "  JOIN site_system_roles r "
+                                "    ON r.role_name = $3 AND r.server_name = reach.server "
+                                "  JOIN pull_dp_sources s ON s.role_id = r.id) "
+                                "SELECT via FROM reach WHERE server = upper($2) "
+                                "ORDER BY via = upper($1) DESC, via LIMIT 1",
+                                3, p, &r);
+    if (st != DPF_OK)
+        return st;
+    st = dpf_db_result_rows(r) > 0 ? DPF_OK : DPF_ERR_NOT_FOUND;
+    if (st == DPF_OK)
+        snprintf(via, len, "%s", dpf_db_result_get(r, 0, 0));
+    dpf_db_result_free(r);
+    return st;
+}
+
 dpf_status prov_store_dp_groups(dpf_db *db, const char *nal, dpf_db_result **out)
 {
     const char *p[] = {nal};

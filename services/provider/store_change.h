@@ -30,6 +30,12 @@ dpf_status prov_store_pull_sources_clear(dpf_db *db, long long role_id) DPF_MUST
  * DPF_ERR_NOT_FOUND if none. */
 dpf_status prov_store_dp_sourced_by(dpf_db *db, const char *server, char *buf, size_t len) DPF_MUSTCHECK;
 
+/* Whether the pull-source chain starting at source leads back to self
+ * (both upper-cased): DPF_OK if it does, with via (len bytes) the DP that
+ * pulls from self directly on that chain; DPF_ERR_NOT_FOUND if it does not. */
+dpf_status prov_store_pull_chain_reaches(dpf_db *db, const char *source, const char *self,
+                                         char *via, size_t len) DPF_MUSTCHECK;
+
 /* Groups the NAL path is a member of: columns id, name. *out owned by caller. */
 dpf_status prov_store_dp_groups(dpf_db *db, const char *nal, dpf_db_result **out) DPF_MUSTCHECK;
 dpf_status prov_store_group_remove_member(dpf_db *db, long long group_id, const char *nal) DPF_MUSTCHECK;

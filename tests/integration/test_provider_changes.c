@@ -113,6 +113,9 @@ static void test_patch_bad_input_changes_nothing(void **state)
          "{\"pullDP\":{\"sources\":[{\"serverName\":\"PS1DP1.CONTOSO.COM\",\"priority\":1}]}}", 400, "pullDP.sources"},
         {"/v1/distributionpoints/ps1dp1.contoso.com",
          "{\"pullDP\":{\"sources\":[{\"serverName\":\"nowhere.contoso.com\",\"priority\":1}]}}", 400, "pullDP.sources"},
+        /* PS1DP2 pulls from PS1DP1 (setup): a loop */
+        {"/v1/distributionpoints/ps1dp1.contoso.com",
+         "{\"pullDP\":{\"sources\":[{\"serverName\":\"ps1dp2.contoso.com\",\"priority\":1}]}}", 409, "pullDP.sources"},
     };
     long long before[NCOUNTS], after[NCOUNTS];
     counts(before);
