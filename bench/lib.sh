@@ -1,0 +1,155 @@
+# Shared shell functions of bench/install, bench/reset and bench/remove.
+# Sourced, not run. Each benchmark starts its own stack (scripts/stack up)
+# in a fresh $DPFLEET_STACK and stops it on any exit (trap), even a failure
+# or Ctrl-C. BENCH_KEEP_LOGS=DIR copies the services' logs to DIR first.
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$BENCH_ROOT/scripts/lib.sh"
+
+BENCH_STACK_UP=0
+
+bench_host() { printf 'BDP%04d.BENCH.CONTOSO.COM' "$1"; }
+
+# bench_hosts FROM TO -> comma-separated FQDNs
+bench_hosts() {
+    local i out=""
+    for i in $(seq "$1" "$2"); do out+="$(bench_host "$i"),"; done
+    echo "${out%,}"
+}
+
+q() { psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+now_ms() { date +%s%3N; }
+
+bench_down() {
+    [ "$BENCH_STACK_UP" -eq 1 ] || return 0
+    if [ -n "${BENCH_KEEP_LOGS:-}" ] && [ -d "$DPFLEET_STACK/logs" ]; then
+        mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$DPFLEET_STACK/logs/." "$BENCH_KEEP_LOGS/" \
+            && dpf_log "logs kept in $BENCH_KEEP_LOGS"
+    fi
+    "$BENCH_ROOT/scripts/stack" down >/dev/null 2>&1 || true
+    BENCH_STACK_UP=0
+}
+
+bench_on_exit() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ $rc -ne 0 ] && [ "$BENCH_STACK_UP" -eq 1 ]; then
+        dpf_log "benchmark failed; last service log lines:"
+        tail -n 15 "$DPFLEET_STACK"/logs/*.log >&2 2>/dev/null || true
+    fi
+    bench_down
+    exit $rc
+}
+
+# Installs what is missing and builds once (DPFLEET_BUILD picks the build
+# directory; BENCH_NO_BUILD=1 skips the build). Sets the cleanup trap.
+bench_prepare() {
+    trap bench_on_exit EXIT
+    trap 'exit 130' INT TERM
+    dpf_install_deps
+    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then dpf_build >/dev/null; fi
+    [ -x "$DPF_BUILD/services/distmgr/distmgr" ] || dpf_die "no build in $DPF_BUILD"
+}
+
+# bench_stack_up N PROCS: a fresh stack whose N simulated hosts are served by
+# PROCS dpagent processes (hosts split evenly). The services take their
+# settings from the environment (DPFLEET_STEP_DELAY_MS, thread limits, ...).
+bench_stack_up() {
+    local n=$1 procs=$2 per from to p out
+    per=$(( (n + procs - 1) / procs ))
+    export DPFLEET_STACK
+    DPFLEET_STACK=$(mktemp -d /tmp/dpfleet-bench.XXXXXX)
+    BENCH_STACK_UP=1
+    out=$("$BENCH_ROOT/scripts/stack" up --no-build --agents "$(bench_hosts 1 "$(( per < n ? per : n ))")") \
+        || dpf_die "scripts/stack up failed"
+    eval "$out"
+    for p in $(seq 2 "$procs"); do
+        from=$(( (p - 1) * per + 1 )); to=$(( p * per < n ? p * per : n ))
+        [ "$from" -le "$to" ] || break
+        "$BENCH_ROOT/scripts/stack" agents-add "$(bench_hosts "$from" "$to")" \
+            || dpf_die "scripts/stack agents-add failed"
+    done
+}
+
+# bench_add_api N: POST /v1/distributionpoints for hosts 1..N, one after
+# another; writes "FQDN call-time-ms" lines to $DPFLEET_STACK/calls.txt.
+bench_add_api() {
+    local n=$1 i h t code
+    : >"$DPFLEET_STACK/calls.txt"
+    for i in $(seq 1 "$n"); do
+        h=$(bench_host "$i")
+        t=$(now_ms)
+        code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+            -H 'X-Dpf-User: CONTOSO\BenchAdmin' \
+            --data "{\"serverName\":\"$h\",\"siteCode\":\"PS1\",\"description\":\"bench\"}" \
+            "$DPFLEET_API/v1/distributionpoints")
+        [ "$code" = 201 ] || dpf_die "POST $h returned $code"
+        echo "$h $t" >>"$DPFLEET_STACK/calls.txt"
+    done
+}
+
+# bench_add_sql N: the site control rows of hosts 1..N written directly, with
+# the statements of services/provider/store_dp.c (site system role, DP role,
+# its eight properties, then one site_control bump), in one transaction: one
+# site control change that hman turns into N new DPs for distmgr to install.
+bench_add_sql() {
+    local n=$1
+    q "BEGIN;
+       SELECT set_config('dpfleet.correlation_id', 'bench-sql-insert', true);
+       CREATE TEMP TABLE bench_dp ON COMMIT DROP AS
+         SELECT h AS server, '[\"Display=\\\\' || h || '\\\"]MSWNET:[\"SMS_SITE=PS1\"]\\\\' || h || '\\' AS nal
+           FROM (SELECT format('BDP%s.BENCH.CONTOSO.COM', lpad(i::text, 4, '0')) AS h
+                   FROM generate_series(1, $n) i) s;
+       INSERT INTO site_system_roles (site_code, role_name, nal_path, server_name)
+         SELECT 'PS1', 'SMS Site System', nal, server FROM bench_dp
+         ON CONFLICT (site_code, role_name, nal_path) DO NOTHING;
+       WITH r AS (INSERT INTO site_system_roles (site_code, role_name, nal_path, server_name)
+                  SELECT 'PS1', 'SMS Distribution Point', nal, server FROM bench_dp RETURNING id)
+       INSERT INTO site_system_role_props (role_id, name, value1, value3)
+         SELECT r.id, p.name, p.v1, p.v3 FROM r,
+           (VALUES ('Description', 'bench', 0), ('DPDrive', '', 0), ('IsPXE', '', 0),
+                   ('IsPullDP', '', 0), ('Priority', '', 200), ('MinFreeSpace', '', 50),
+                   ('TransferRate', '', 0), ('SslState', '', 0)) AS p(name, v1, v3);
+       UPDATE site_control SET serial = serial + 1, updated_at = now() WHERE site_code = 'PS1';
+       COMMIT;" >/dev/null || dpf_die "inserting the site control rows failed"
+}
+
+# bench_wait_2399 N AFTER_ID SECONDS: waits until N distinct DPs have a 2399
+# with a status_messages id above AFTER_ID.
+bench_wait_2399() {
+    local n=$1 after=$2 secs=$3 got=0 deadline
+    deadline=$(( $(date +%s) + secs ))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        got=$(q "SELECT count(DISTINCT istr[2]) FROM status_messages WHERE msg_id = 2399 AND id > $after")
+        [ "$got" -ge "$n" ] && return 0
+        sleep 0.25
+    done
+    dpf_die "only $got of $n DPs reached 2399 in $secs s"
+}
+
+bench_max_statmsg_id() { q "SELECT coalesce(max(id), 0) FROM status_messages"; }
+
+# bench_header TITLE "setting=value ..." : the first lines of every table.
+bench_header() {
+    local mem load
+    mem=$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo
+    echo "$1"
+    echo "  date      $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "  machine   $(nproc) cores, $mem memory, load average at end $load"
+    echo "  commit    $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), build $DPF_BUILD"
+    echo "  settings  $2"
+}
+
+# The peak resident memory (VmHWM) of each service of the stack.
+bench_rss_table() {
+    local f name kb
+    printf '  %-24s %14s\n' service "peak RSS (MB)"
+    for f in "$DPFLEET_STACK"/pids/*.pid; do
+        name=$(basename "$f" .pid)
+        kb=$(awk '/VmHWM/ {print $2}' "/proc/$(cat "$f")/status" 2>/dev/null || true)
+        [ -n "$kb" ] || kb=0
+        printf '  %-24s %14.1f\n' "$name" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
+    done
+}
