@@ -6,6 +6,7 @@
  * (2399 or 2398) in one transaction before it acks. */
 #include "handle_dp_ins.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,38 @@ void dm_dp_ins_decode(const void *data, size_t len, const char *subject, dm_item
                  m->reason != NULL && m->reason[0] != '\0' ? m->reason : "update");
     }
     dpf__dp_install__free_unpacked(m, NULL);
+}
+
+/* The reset requests already announced: site code and correlation id. */
+#define RESETS_REMEMBERED 16
+static pthread_mutex_t resets_mu = PTHREAD_MUTEX_INITIALIZER;
+static char resets_seen[RESETS_REMEMBERED][80];
+static int resets_next;
+
+/* The source's "Found file resetdps.trn, will upgrade all the Distribution
+ * Points". Here a site reset is one admin request (POST .../reset) that sets
+ * every DP of the site Pending in one transaction, so its dp.ins events all
+ * carry reason "reset" and the request's correlation id: the first of them
+ * that a worker reads announces the wave, once per site and request. The
+ * line is logged under the lock, so no other worker of the wave gets to its
+ * steps before it. */
+static void note_reset(const dm_item *it, const dm_dp_row *dp)
+{
+    char key[sizeof resets_seen[0]];
+    if (strcmp(it->reason, "reset") != 0)
+        return;
+    snprintf(key, sizeof key, "%s/%s", dp->site_code, it->corr);
+    pthread_mutex_lock(&resets_mu);
+    int seen = 0;
+    for (int i = 0; i < RESETS_REMEMBERED && !seen; i++)
+        seen = strcmp(resets_seen[i], key) == 0;
+    if (!seen) {
+        snprintf(resets_seen[resets_next], sizeof resets_seen[0], "%s", key);
+        resets_next = (resets_next + 1) % RESETS_REMEMBERED;
+        DPF_INFO("Found site reset request for site %s, will upgrade all the Distribution Points",
+                 dp->site_code);
+    }
+    pthread_mutex_unlock(&resets_mu);
 }
 
 static void succeeded(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
@@ -225,6 +258,7 @@ void dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         dm_item_end(it, DM_NAK, delay);
         goto cleanup;
     }
+    note_reset(it, &dp);
     if (!needs_install(it, &dp)) {
         dm_item_end(it, DM_ACK, 0);
         goto cleanup;
