@@ -106,11 +106,14 @@ dm_decision dm_state_decide(dm_state st, int action, const char *installed_crc,
         return DM_DO_SKIP_REMOVED;
     if (st == DM_ST_REMOVING || st == DM_ST_REMOVE_FAILED)
         return DM_DO_SKIP_BUSY;
-    /* "reset" is the site reset asking for every DP to be upgraded again
-     * (source: resetdps.trn), so it reinstalls even an up-to-date DP. */
+    /* A site reset (source: resetdps.trn) is in the row: the provider sets
+     * every DP of the site back to Pending. So an Installed row at the
+     * current CRC and version has been upgraded since, whatever the event's
+     * reason: a redelivered "reset" (a crash before the ack) or one that
+     * arrives after the reconcile upgraded the DP must not upgrade it twice. */
+    (void)reason;
     if (st == DM_ST_INSTALLED && strcmp(installed_crc, dp_crc) == 0 &&
-        strcmp(installed_version, DPF_COMPONENT_VERSION) == 0 &&
-        (reason == NULL || strcmp(reason, "reset") != 0))
+        strcmp(installed_version, DPF_COMPONENT_VERSION) == 0)
         return DM_DO_NOTHING;
     return DM_DO_INSTALL;
 }

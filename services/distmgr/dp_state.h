@@ -45,7 +45,8 @@ typedef enum dm_decision {
 } dm_decision;
 
 /* What a dp.ins for a DP in this state means. Strings borrowed; reason is the
- * event's ("reset" forces a reinstall of an installed DP). */
+ * event's, and changes nothing: the row is the truth (a site reset sets the
+ * row Pending, so an Installed row has been upgraded since the reset). */
 dm_decision dm_state_decide(dm_state st, int action, const char *installed_crc,
                             const char *dp_crc, const char *installed_version,
                             const char *reason);

@@ -106,13 +106,18 @@ static void test_decide(void **state)
                      DM_DO_NOTHING);
     assert_int_equal(dm_state_decide(DM_ST_INSTALLED, 0, "439BCA34", "439BCA34", v, "update"),
                      DM_DO_NOTHING);
-    /* changed properties, older components, or a site reset: install again */
+    /* changed properties or older components: install again */
     assert_int_equal(dm_state_decide(DM_ST_INSTALLED, 0, "439BCA34", "5EAEB9DF", v, "update"),
                      DM_DO_INSTALL);
     assert_int_equal(dm_state_decide(DM_ST_INSTALLED, 0, "439BCA34", "439BCA34", "5.0.8239.1000",
                                      "reconcile"), DM_DO_INSTALL);
-    assert_int_equal(dm_state_decide(DM_ST_INSTALLED, 0, "439BCA34", "439BCA34", v, "reset"),
+    /* a site reset sets the row Pending; a "reset" event that finds the DP
+     * Installed (redelivered after a crash, or late after the reconcile
+     * upgraded it) has been served and must not upgrade it twice */
+    assert_int_equal(dm_state_decide(DM_ST_PENDING, 0, "439BCA34", "439BCA34", v, "reset"),
                      DM_DO_INSTALL);
+    assert_int_equal(dm_state_decide(DM_ST_INSTALLED, 0, "439BCA34", "439BCA34", v, "reset"),
+                     DM_DO_NOTHING);
     /* anything not Installed needs work */
     assert_int_equal(dm_state_decide(DM_ST_PENDING, 0, "", "439BCA34", "", "insert"),
                      DM_DO_INSTALL);
