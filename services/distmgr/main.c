@@ -184,7 +184,9 @@ static int run(dm_ctx *ctx, dpf_db *db)
             goto cleanup;
         }
     }
-    /* pending work first (the source: "will perform any pending work") */
+    /* pending work first (the source: "will perform any pending work"),
+     * including what this replica was doing when it crashed */
+    dm_reconcile_reclaim(ctx, db);
     dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
     if (!subscribe_all(ctx, threads, limits, subs)) {
         rc = 0;

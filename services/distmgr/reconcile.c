@@ -40,6 +40,41 @@ static int queue(dm_proc *p, const long long *ids, int n, const char *what, cons
     return queued;
 }
 
+/* "1, 2, 3" (", ..." when cut) for a log line. */
+static void id_list(const long long *ids, int n, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(out + used, len - used, "%s%lld", used ? ", " : "", ids[i]);
+        if (w < 0 || (size_t)w + 5 >= len - used) {
+            snprintf(out + used, len - used, ", ...");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
+int dm_reconcile_reclaim(const dm_ctx *ctx, dpf_db *db)
+{
+    static long long ids[RECONCILE_BATCH];
+    int n = 0;
+    char list[256];
+    if (dpf_db_ensure(db) != DPF_OK ||
+        dm_store_dp_release_owner(db, ctx->owner, ids, RECONCILE_BATCH, &n) != DPF_OK) {
+        DPF_ERROR("Cannot release the leases replica %s held before its restart: %s; they "
+                  "expire on their own", ctx->owner, dpf_db_error(db));
+        return -1;
+    }
+    if (n > 0) {
+        id_list(ids, n, list, sizeof list);
+        DPF_WARN("Replica %s held %d DP leases from before its restart (a crash): released "
+                 "them, so their install or removal resumes now (DPID %s)", ctx->owner, n,
+                 list);
+    }
+    return n;
+}
+
 int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager)
 {
     static long long ids[RECONCILE_BATCH];

@@ -15,4 +15,11 @@
  * Returns how many DPs were queued (-1 on a database error, already logged). */
 int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager);
 
+/* At startup, before the first pass: leases still held under this replica's
+ * name are from before a crash of this replica (a restart under a stable
+ * DPFLEET_REPLICA_NAME), so they are released and the first pass resumes
+ * that work at once instead of after the lease runs out. Returns how many
+ * (-1 on a database error, already logged). */
+int dm_reconcile_reclaim(const dm_ctx *ctx, dpf_db *db);
+
 #endif

@@ -205,6 +205,25 @@ dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner)
                      2, p, NULL);
 }
 
+dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *ids, int max,
+                                     int *n)
+{
+    const char *p[] = {owner};
+    dpf_db_result *r = NULL;
+    *n = 0;
+    dpf_status st = dpf_db_exec(db,
+                                "UPDATE distribution_points SET lease_owner = NULL, "
+                                "lease_until = NULL WHERE lease_owner = $1 RETURNING dpid",
+                                1, p, &r);
+    if (st == DPF_OK) {
+        int rows = dpf_db_result_rows(r);
+        for (int i = 0; i < rows && i < max; i++)
+            ids[(*n)++] = dpf_db_result_int(r, i, 0);
+    }
+    dpf_db_result_free(r);
+    return st;
+}
+
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
                                       const char *pull_state)
 {

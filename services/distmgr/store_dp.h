@@ -79,6 +79,13 @@ dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner
  * nothing to do after all). */
 dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
 
+/* Releases every lease held by owner, whatever the state, and returns the
+ * DPIDs (at most max into ids, count in *n). For a replica starting under
+ * the name of one that crashed: those leases are its own from before the
+ * restart, and nothing else may hold them (replica names are unique). */
+dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *ids, int max,
+                                     int *n) DPF_MUSTCHECK;
+
 /* Writes pull_dp_state (the source's "PullDP ... is marked Uninstalled"). */
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
                                       const char *pull_state) DPF_MUSTCHECK;
