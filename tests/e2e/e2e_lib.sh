@@ -42,17 +42,36 @@ e2e_stack_up() {
     trap e2e_stack_down EXIT
 }
 
+# Stops the services one by one, so a sanitizer build reports leaks and
+# memory errors at exit, and counts a failure for any such report in their
+# logs. Idempotent.
+e2e_stop_and_check() {
+    local f bad
+    kill $(jobs -p) 2>/dev/null || true
+    for f in "$DPFLEET_STACK"/pids/*.pid; do
+        [ -e "$f" ] && "$E2E_ROOT/scripts/stack" stop "$(basename "$f" .pid)" >/dev/null 2>&1
+    done
+    bad=$(grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$DPFLEET_STACK"/logs/*.log 2>/dev/null)
+    if [ -n "$bad" ]; then
+        e2e_bad "sanitizer reports in: $bad"
+        grep -hE -A 12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $bad | head -80
+    fi
+}
+
 e2e_stack_down() {
     local rc=$?
+    e2e_stop_and_check
     if [ "$E2E_FAIL" -gt 0 ] || [ $rc -ne 0 ]; then
         echo "---- service logs (last lines) ----"
         tail -n 40 "$DPFLEET_STACK"/logs/*.log 2>/dev/null || true
+        [ $rc -eq 0 ] && rc=1
     fi
-    kill $(jobs -p) 2>/dev/null || true
     "$E2E_ROOT/scripts/stack" down >/dev/null 2>&1 || true
+    exit $rc
 }
 
 e2e_finish() {
+    e2e_stop_and_check
     echo "$E2E_PASS passed, $E2E_FAIL failed"
     [ "$E2E_FAIL" -eq 0 ]
 }
