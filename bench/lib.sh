@@ -9,13 +9,6 @@ BENCH_STACK_UP=0
 
 bench_host() { printf 'BDP%04d.BENCH.CONTOSO.COM' "$1"; }
 
-# bench_hosts FROM TO -> comma-separated FQDNs
-bench_hosts() {
-    local i out=""
-    for i in $(seq "$1" "$2"); do out+="$(bench_host "$i"),"; done
-    echo "${out%,}"
-}
-
 q() { psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 now_ms() { date +%s%3N; }
@@ -26,6 +19,12 @@ bench_down() {
         mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$DPFLEET_STACK/logs/." "$BENCH_KEEP_LOGS/" \
             && dpf_log "logs kept in $BENCH_KEEP_LOGS"
     fi
+    # each service takes a second or two to be seen gone: stop them all at once
+    local f
+    for f in "$DPFLEET_STACK"/pids/*.pid; do
+        [ -e "$f" ] && { "$BENCH_ROOT/scripts/stack" stop "$(basename "$f" .pid)" >/dev/null 2>&1 & }
+    done
+    wait
     "$BENCH_ROOT/scripts/stack" down >/dev/null 2>&1 || true
     BENCH_STACK_UP=0
 }
@@ -52,22 +51,34 @@ bench_prepare() {
 }
 
 # bench_stack_up N PROCS: a fresh stack whose N simulated hosts are served by
-# PROCS dpagent processes (hosts split evenly). The services take their
-# settings from the environment (DPFLEET_STEP_DELAY_MS, thread limits, ...).
+# PROCS dpagent processes, host i by process (i - 1) % PROCS, so that DPs
+# handled at the same time (consecutive DPIDs) are spread over the processes.
+# The services take their settings from the environment
+# (DPFLEET_STEP_DELAY_MS, DPFLEET_AGENT_WORKERS, thread limits, ...).
 bench_stack_up() {
-    local n=$1 procs=$2 per from to p out
-    per=$(( (n + procs - 1) / procs ))
+    local n=$1 procs=$2 p i out list
+    [ "$procs" -ge 1 ] && [ "$procs" -le "$n" ] || dpf_die "agent processes must be 1..$n"
     export DPFLEET_STACK
     DPFLEET_STACK=$(mktemp -d /tmp/dpfleet-bench.XXXXXX)
     BENCH_STACK_UP=1
-    out=$("$BENCH_ROOT/scripts/stack" up --no-build --agents "$(bench_hosts 1 "$(( per < n ? per : n ))")") \
-        || dpf_die "scripts/stack up failed"
-    eval "$out"
-    for p in $(seq 2 "$procs"); do
-        from=$(( (p - 1) * per + 1 )); to=$(( p * per < n ? p * per : n ))
-        [ "$from" -le "$to" ] || break
-        "$BENCH_ROOT/scripts/stack" agents-add "$(bench_hosts "$from" "$to")" \
-            || dpf_die "scripts/stack agents-add failed"
+    for p in $(seq 1 "$procs"); do
+        list=""
+        for i in $(seq "$p" "$procs" "$n"); do list+="$(bench_host "$i"),"; done
+        list=${list%,}
+        if [ "$p" -eq 1 ]; then
+            # a free port picked by scripts/lib.sh may be taken by another
+            # program before our server binds it: try again on another
+            local try
+            for try in 1 2 3; do
+                out=$("$BENCH_ROOT/scripts/stack" up --no-build --agents "$list") && break
+                "$BENCH_ROOT/scripts/stack" down >/dev/null 2>&1 || true
+                [ "$try" -lt 3 ] || dpf_die "scripts/stack up failed 3 times"
+                dpf_log "scripts/stack up failed; trying again"
+            done
+            eval "$out"
+        else
+            "$BENCH_ROOT/scripts/stack" agents-add "$list" || dpf_die "scripts/stack agents-add failed"
+        fi
     done
 }
 
