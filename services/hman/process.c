@@ -7,7 +7,9 @@
  * reports which DP failed (3307) and retries later.
  *
  * The log lines are the source's HMAN lines, so an administrator reading
- * them can follow the source's troubleshooting guide. */
+ * them can follow the source's troubleshooting guide. Those about the
+ * transaction's writes are written when it commits (txlog.h): a crash in
+ * the middle leaves none, and the redelivered change logs them once. */
 #include "hman.h"
 
 #include <string.h>
@@ -16,13 +18,23 @@
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
+#include "txlog.h"
+
 /* What one run needs besides the snapshot. */
 typedef struct run {
     dpf_db *db;
     hman_site *site;
     hman_result *res;
     dpf_db_result *packages; /* loaded on the first new DP */
+    hman_txlog log;          /* lines of the transaction, written when it ends */
 } run;
+
+/* Lines about writes of the transaction (the run is r): written only once
+ * it commits, so a crash or rollback never leaves "Inserted DP" for a DP
+ * that was not inserted, nor a second one when the change is redelivered. */
+#define TX_INFO(...) hman_txlog_add(&r->log, DPF_LOG_INFO, __VA_ARGS__)
+#define TX_WARN(...) hman_txlog_add(&r->log, DPF_LOG_WARN, __VA_ARGS__)
+#define TX_DEBUG(...) hman_txlog_add(&r->log, DPF_LOG_DEBUG, __VA_ARGS__)
 
 static dpf_status fail(run *r, dpf_status st, const char *nal, const char *what)
 {
@@ -53,7 +65,7 @@ static dpf_status sync_sysres(run *r)
         hman_role *role = &s->roles[i];
         if (hman_site_sysres(s, role->role_name, role->nal_path) != NULL)
             continue;
-        DPF_INFO("New site system: %s %s %s", s->site_code, role->server_name, role->role_name);
+        TX_INFO("New site system: %s %s %s", s->site_code, role->server_name, role->role_name);
         dpf_status st = hman_store_sysres_add(r->db, s->site_code, role);
         if (st != DPF_OK)
             return fail(r, st, role->nal_path, "adding the site system to SysResList failed");
@@ -63,9 +75,9 @@ static dpf_status sync_sysres(run *r)
         hman_sysres *e = &s->sysres[i];
         if (hman_site_role(s, e->role_name, e->nal_path) != NULL)
             continue;
-        DPF_INFO("Site system no longer in use: %s %s %s", s->site_code, e->server_name,
+        TX_INFO("Site system no longer in use: %s %s %s", s->site_code, e->server_name,
                  e->role_name);
-        DPF_DEBUG("SQL>>> DELETE FROM SysResList WHERE SiteCode=N'%s' AND RoleName=N'%s' AND "
+        TX_DEBUG("SQL>>> DELETE FROM SysResList WHERE SiteCode=N'%s' AND RoleName=N'%s' AND "
                   "NALPath=N'%s'", s->site_code, e->role_name, e->nal_path);
         dpf_status st = hman_store_sysres_del(r->db, s->site_code, e);
         if (st != DPF_OK)
@@ -73,10 +85,10 @@ static dpf_status sync_sysres(run *r)
         r->res->sysres_removed++;
     }
     if (r->res->sysres_added || r->res->sysres_removed)
-        DPF_INFO("~Server Info of site %s has changed. Update the DPInfo table in the database.",
+        TX_INFO("~Server Info of site %s has changed. Update the DPInfo table in the database.",
                  s->site_code);
     else
-        DPF_INFO("~Server Info of site %s has not changed.HMAN will not update the DPInfo "
+        TX_INFO("~Server Info of site %s has not changed.HMAN will not update the DPInfo "
                  "table in the database.", s->site_code);
     return DPF_OK;
 }
@@ -89,7 +101,7 @@ static dpf_status update_cert(run *r, const char *server, const char *guid, cons
         st = hman_store_cert(r->db, server, guid, 0, thumb);
     if (st != DPF_OK)
         return fail(r, st, nal, "updating the DP certificate failed");
-    DPF_INFO("DP cert query: EXEC spUpdateDPCert N'%s', N'%s', 0, N'%s'", server, guid, thumb);
+    TX_INFO("DP cert query: EXEC spUpdateDPCert N'%s', N'%s', 0, N'%s'", server, guid, thumb);
     return DPF_OK;
 }
 
@@ -110,7 +122,7 @@ static dpf_status add_client_packages(run *r, long long dpid, const char *nal)
         if (st != DPF_OK)
             return fail(r, st, nal, "loading the client upgrade settings failed");
         const dpf_db_result *pk = r->packages;
-        DPF_INFO("Loaded client upgrade settings from DB successfully. FullClientPackageID=%s, "
+        TX_INFO("Loaded client upgrade settings from DB successfully. FullClientPackageID=%s, "
                  "StagingClientPackageID=%s, ClientUpgradePackageID=%s, "
                  "PilotingUpgradePackageID=%s", package_for(pk, "FullClientPackageID"),
                  package_for(pk, "StagingClientPackageID"),
@@ -122,7 +134,7 @@ static dpf_status add_client_packages(run *r, long long dpid, const char *nal)
         st = hman_store_add_package(r->db, dpid, pkg);
         if (st != DPF_OK)
             return fail(r, st, nal, "adding a client package failed");
-        DPF_INFO("INFO: Successfully added client package (ID=%s) to DP %s~", pkg, nal);
+        TX_INFO("INFO: Successfully added client package (ID=%s) to DP %s~", pkg, nal);
     }
     return DPF_OK;
 }
@@ -135,8 +147,8 @@ static dpf_status insert_dp(run *r, const hman_role *role, const char *crc)
     dpf_status st = hman_store_dp_insert(r->db, r->site->site_code, role, guid, crc, &dpid);
     if (st != DPF_OK)
         return fail(r, st, role->nal_path, "inserting the DP failed");
-    DPF_INFO("~Inserted DP %s. CRC:%s,PDP:0,PullDP:%d", role->nal_path, crc, role->is_pull_dp);
-    DPF_DEBUG("SQL>>>insert DistributionPoints (DPID, ServerName, SMSSiteCode, IsPullDP, IsPXE, "
+    TX_INFO("~Inserted DP %s. CRC:%s,PDP:0,PullDP:%d", role->nal_path, crc, role->is_pull_dp);
+    TX_DEBUG("SQL>>>insert DistributionPoints (DPID, ServerName, SMSSiteCode, IsPullDP, IsPXE, "
               "Priority, TransferRate, MinFreeSpace, DPDrive, SslState, Description, "
               "PullSources, BoundaryGroups, IdentityGUID, DPCRC, Action) values (%lld, N'%s', "
               "N'%s', %d, %d, %d, %d, %d, N'%s', %d, N'%s', N'%s', N'%s', N'%s', N'%s', 0)",
@@ -158,9 +170,9 @@ static dpf_status update_dp(run *r, const hman_role *role, const hman_dp_row *ro
     dpf_status st = hman_store_dp_update(r->db, row->dpid, role, crc);
     if (st != DPF_OK)
         return fail(r, st, role->nal_path, "updating the DP failed");
-    DPF_INFO("~Updated DP %s. DBCRC:%s,NewCRC:%s,Action:0,PDP:0,PullDP:%d", role->nal_path,
+    TX_INFO("~Updated DP %s. DBCRC:%s,NewCRC:%s,Action:0,PDP:0,PullDP:%d", role->nal_path,
              row->dp_crc, crc, role->is_pull_dp);
-    DPF_DEBUG("SQL>>>update DistributionPoints set IsPullDP = %d, IsPXE = %d, Priority = %d, "
+    TX_DEBUG("SQL>>>update DistributionPoints set IsPullDP = %d, IsPXE = %d, Priority = %d, "
               "TransferRate = %d, MinFreeSpace = %d, DPDrive = N'%s', SslState = %d, "
               "Description = N'%s', PullSources = N'%s', BoundaryGroups = N'%s', DPCRC = N'%s', "
               "Action = 0 where DPID = %lld", role->is_pull_dp, role->is_pxe, role->priority,
@@ -177,9 +189,9 @@ static dpf_status remove_dp(run *r, const hman_dp_row *row)
     dpf_status st = hman_store_dp_remove(r->db, row->dpid);
     if (st != DPF_OK)
         return fail(r, st, row->nal_path, "marking the DP deleted failed");
-    DPF_INFO("SQL>>>update DistributionPoints set Action = 3, State = 0 where DPID = %lld",
+    TX_INFO("SQL>>>update DistributionPoints set Action = 3, State = 0 where DPID = %lld",
              row->dpid);
-    DPF_INFO("SQL>>>insert DPNotification (DPID, TimeKey) values (%lld, now())", row->dpid);
+    TX_INFO("SQL>>>insert DPNotification (DPID, TimeKey) values (%lld, now())", row->dpid);
     r->res->removed++;
     return DPF_OK;
 }
@@ -197,12 +209,12 @@ static dpf_status process_dp(run *r, const hman_role *role, const hman_dp_row *r
     case HMAN_DP_CHANGED:
         return update_dp(r, role, row, crc);
     case HMAN_DP_UNCHANGED:
-        DPF_INFO("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d",
+        TX_INFO("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d",
                  row->nal_path, row->dp_crc, crc, row->action, pull);
         r->res->unchanged++;
         return DPF_OK;
     case HMAN_DP_REMOVING:
-        DPF_WARN("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d. The DP "
+        TX_WARN("~Will not update DP %s. DBCRC:%s,NewCRC:%s,Action:%d,PDP:0,PullDP:%d. The DP "
                  "is still being removed; it is added again by the first site control change "
                  "after its removal completes", row->nal_path, row->dp_crc, crc, row->action,
                  pull);
@@ -242,10 +254,10 @@ static dpf_status process_dps(run *r)
 {
     hman_site *s = r->site;
     if (dps_change(s))
-        DPF_INFO("~Distribution Points of site %s have changed. Update the DistributionPoints "
+        TX_INFO("~Distribution Points of site %s have changed. Update the DistributionPoints "
                  "table in the database.", s->site_code);
     else
-        DPF_INFO("~Distribution Points of site %s have not changed. HMAN will not update the "
+        TX_INFO("~Distribution Points of site %s have not changed. HMAN will not update the "
                  "DistributionPoints table in the database.", s->site_code);
     dpf_status st = DPF_OK;
     for (int i = 0; i < s->nroles && st == DPF_OK; i++) {
@@ -304,6 +316,7 @@ dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr
         if (st != DPF_OK)
             fail(&r, st, NULL, "committing the site control change failed");
     }
+    hman_txlog_flush(&r.log, st == DPF_OK);
     if (st == DPF_OK)
         DPF_INFO("~Processed site control file of site %s: %d inserted, %d updated, %d "
                  "unchanged, %d removed", site_code, res->inserted, res->updated,
@@ -311,6 +324,7 @@ dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr
 
 cleanup:
     if (st != DPF_OK) {
+        hman_txlog_flush(&r.log, 0);
         dpf_db_rollback(db);
         if (st != DPF_ERR_NOT_FOUND)
             DPF_ERROR("~Failed to process site control file of site %s%s%s: %s. The whole "
@@ -323,5 +337,6 @@ cleanup:
     }
     dpf_db_result_free(r.packages);
     hman_site_destroy(r.site);
+    hman_txlog_clear(&r.log);
     return st;
 }

@@ -1,0 +1,32 @@
+/* The lines of one site control transaction, held until it ends. HMAN's
+ * lines say what it wrote ("Inserted DP ...", "Updated DP ..."); written as
+ * they happen, a crash or a rollback after them would leave lines for
+ * writes that never took effect, and the redelivered change would log them
+ * a second time. So the lines are kept here and written once the
+ * transaction commits; a rolled-back transaction's go to the debug level. */
+#ifndef HMAN_TXLOG_H
+#define HMAN_TXLOG_H
+
+#include <stddef.h>
+
+#include <dpf/log.h>
+#include <dpf/status.h>
+
+/* Embedded by the caller (zero-initialized = empty); the buffer is its own. */
+typedef struct hman_txlog {
+    char *buf;   /* entries: one level byte, the text, '\0' */
+    size_t len, cap;
+} hman_txlog;
+
+/* Keeps one line at level (formatted only when that level is logged). If
+ * memory runs out the line is written at once rather than lost. */
+void hman_txlog_add(hman_txlog *l, dpf_log_level level, const char *fmt, ...) DPF_PRINTF(3, 4);
+
+/* Writes the kept lines in order: at their own level when committed, else
+ * at the debug level prefixed "Rolled back: ". Empties l. */
+void hman_txlog_flush(hman_txlog *l, int committed);
+
+/* Frees the buffer (the lines are dropped); l may be reused. */
+void hman_txlog_clear(hman_txlog *l);
+
+#endif

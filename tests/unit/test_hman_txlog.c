@@ -1,0 +1,140 @@
+/* hman txlog: lines of a transaction are written only when it ends, in
+ * order, at their level when it committed and as debug "Rolled back: "
+ * lines when it did not. stderr is pointed at a temporary file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <dpf/log.h>
+
+#include "txlog.h"
+
+static char capture_path[64];
+static int saved_stderr = -1;
+
+static void capture_start(void)
+{
+    strcpy(capture_path, "/tmp/test_hman_txlog_XXXXXX");
+    int fd = mkstemp(capture_path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    saved_stderr = dup(2);
+    dup2(fd, 2);
+    close(fd);
+}
+
+/* Restores stderr; returns what was written (malloc'd). */
+static char *capture_end(void)
+{
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    FILE *f = fopen(capture_path, "r");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(capture_path);
+    return strdup(buf);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_committed_lines_written_at_the_end_in_order(void **state)
+{
+    (void)state;
+    hman_txlog l = {0};
+    dpf_log_set_level(DPF_LOG_INFO);
+    capture_start();
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s. CRC:%s", "\\\\DP1\\", "439BCA34");
+    hman_txlog_add(&l, DPF_LOG_DEBUG, "SQL>>>insert DistributionPoints %d", 1);
+    hman_txlog_add(&l, DPF_LOG_WARN, "~Will not update DP %s", "\\\\DP2\\");
+    char *before = capture_end();
+    assert_string_equal(before, "");
+    free(before);
+
+    capture_start();
+    hman_txlog_flush(&l, 1);
+    hman_txlog_flush(&l, 1); /* emptied: nothing twice */
+    char *out = capture_end();
+    assert_int_equal(count(out, "\n"), 2);
+    assert_int_equal(count(out, "~Inserted DP \\\\DP1\\. CRC:439BCA34"), 1);
+    assert_int_equal(count(out, " W "), 1);
+    assert_null(strstr(out, "SQL>>>")); /* debug is below the level */
+    assert_true(strstr(out, "Inserted DP") < strstr(out, "Will not update DP"));
+    free(out);
+    hman_txlog_clear(&l);
+}
+
+static void test_rolled_back_lines_only_at_debug(void **state)
+{
+    (void)state;
+    hman_txlog l = {0};
+    dpf_log_set_level(DPF_LOG_INFO);
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
+    capture_start();
+    hman_txlog_flush(&l, 0);
+    char *out = capture_end();
+    assert_string_equal(out, "");
+    free(out);
+
+    dpf_log_set_level(DPF_LOG_DEBUG);
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
+    capture_start();
+    hman_txlog_flush(&l, 0);
+    out = capture_end();
+    assert_int_equal(count(out, " D "), 1);
+    assert_int_equal(count(out, "Rolled back: ~Inserted DP DP1"), 1);
+    free(out);
+    hman_txlog_clear(&l);
+    dpf_log_set_level(DPF_LOG_INFO);
+}
+
+static void test_many_lines_keep_their_order(void **state)
+{
+    (void)state;
+    hman_txlog l = {0};
+    dpf_log_set_level(DPF_LOG_INFO);
+    for (int i = 0; i < 2000; i++)
+        hman_txlog_add(&l, DPF_LOG_INFO, "line %04d %s", i, "padding padding padding");
+    capture_start();
+    hman_txlog_flush(&l, 1);
+    char *out = capture_end();
+    assert_int_equal(count(out, "\n"), 2000);
+    const char *p = out;
+    for (int i = 0; i < 2000; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "line %04d", i);
+        const char *q = strstr(p, want);
+        assert_non_null(q);
+        p = q;
+    }
+    free(out);
+    hman_txlog_clear(&l);
+    hman_txlog_clear(&l); /* twice is harmless */
+    hman_txlog_flush(&l, 1); /* and an empty log flushes nothing */
+}
+
+int main(void)
+{
+    dpf_log_init("SMS_HIERARCHY_MANAGER");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_committed_lines_written_at_the_end_in_order),
+        cmocka_unit_test(test_rolled_back_lines_only_at_debug),
+        cmocka_unit_test(test_many_lines_keep_their_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
