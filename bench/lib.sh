@@ -48,6 +48,8 @@ bench_prepare() {
     dpf_install_deps
     if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then dpf_build >/dev/null; fi
     [ -x "$DPF_BUILD/services/distmgr/distmgr" ] || dpf_die "no build in $DPF_BUILD"
+    BENCH_COMMIT=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+    git -C "$BENCH_ROOT" diff --quiet HEAD -- lib services db 2>/dev/null || BENCH_COMMIT+=" + uncommitted edits"
 }
 
 # bench_stack_up N PROCS: a fresh stack whose N simulated hosts are served by
@@ -149,7 +151,7 @@ bench_header() {
     echo "$1"
     echo "  date      $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "  machine   $(nproc) cores, $mem memory, load average at end $load"
-    echo "  commit    $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), build $DPF_BUILD"
+    echo "  commit    ${BENCH_COMMIT:-?} (at the start), build $DPF_BUILD"
     echo "  settings  $2"
 }
 
