@@ -40,6 +40,7 @@ static dpf_db *g_db;
 static dpf_bus *g_bus;
 static natsConnection *g_nc;
 static jsCtx *g_js;
+static pid_t g_child; /* a running dbmon binary, stopped by teardown if a test failed */
 
 /* An outbox row as the triggers wrote it. */
 typedef struct expect {
@@ -109,6 +110,11 @@ static void purge(const char *subject)
 
 static int teardown(void **state)
 {
+    if (g_child > 0) {
+        kill(g_child, SIGKILL);
+        waitpid(g_child, NULL, 0);
+        g_child = 0;
+    }
     /* leave no events behind for the consumers of other suites sharing
      * this nats-server (distmgr would try to install our test DPs) */
     char subject[96];
@@ -379,11 +385,13 @@ static pid_t start_dbmon(const char *log)
     pid_t pid = 0;
     assert_int_equal(posix_spawn(&pid, DBMON_BIN, &fa, NULL, argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
+    g_child = pid;
     return pid;
 }
 
 static int stop_dbmon(pid_t pid)
 {
+    g_child = 0;
     kill(pid, SIGTERM);
     for (int i = 0; i < 100; i++) {
         int status = 0;
