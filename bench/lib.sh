@@ -82,6 +82,17 @@ bench_stack_up() {
             "$BENCH_ROOT/scripts/stack" agents-add "$list" || dpf_die "scripts/stack agents-add failed"
         fi
     done
+    # scripts/stack does not wait for the agents: a DP whose agent is not yet
+    # subscribed fails its first step and is retried a minute later, which
+    # would be measured. Each agent logs "serving agent.<FQDN>.step" once its
+    # subscription is live at the server.
+    local serving=0 t
+    for t in $(seq 1 300); do
+        serving=$(cat "$DPFLEET_STACK"/logs/dpagent*.log | grep -c ': serving agent\.' || true)
+        [ "$serving" -ge "$n" ] && return 0
+        sleep 0.2
+    done
+    dpf_die "only $serving of $n simulated hosts are served after 60 s"
 }
 
 # bench_add_api N: POST /v1/distributionpoints for hosts 1..N, one after
