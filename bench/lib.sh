@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell functions of bench/install, bench/reset and bench/remove.
 # Sourced, not run. Each benchmark starts its own stack (scripts/stack up)
 # in a fresh $DPFLEET_STACK and stops it on any exit (trap), even a failure
