@@ -88,10 +88,10 @@ dpf_pg_start() {
     chmod 0755 "$dir"
     chown "$(dpf_pg_user)" "$dir" 2>/dev/null || true
     dpf_as_pg "$DPF_PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
-        || { cat "$dir/initdb.log" >&2; dpf_die "initdb failed"; }
+        || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; dpf_die "initdb failed"; }
     dpf_as_pg "$DPF_PGBIN/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null \
-        || { cat "$dir/server.log" >&2; dpf_die "PostgreSQL did not start"; }
+        || { cat "$dir/server.log" >&2; rm -rf "$dir"; dpf_die "PostgreSQL did not start"; }
     echo "$dir" >"$state/pg.dir"
     echo "postgresql://postgres@127.0.0.1:$port/postgres" >"$state/pg.url"
     dpf_log "PostgreSQL on 127.0.0.1:$port (data $dir)"
