@@ -187,10 +187,11 @@ void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
                   db != NULL ? dpf_db_error(db) : "no database connection", words);
         dm_item_end(it, DM_NAK, delay);
     } else if (dp.action != 3) {
-        /* added back since HMAN marked it: the row is the truth */
+        /* added back since HMAN marked it: the row is the truth. The lease
+         * goes first so that whoever reads the line finds the row free. */
+        dm_item_release(db, dp.dpid, ctx->owner);
         DPF_INFO("DPID %lld - NAL Path %s is not marked for removal (Action = %d), nothing to "
                  "remove", dp.dpid, dp.nal_path, dp.action);
-        dm_item_release(db, dp.dpid, ctx->owner);
         dm_item_end(it, DM_ACK, 0);
     } else {
         remove_dp(ctx, it, db, &dp);
