@@ -113,8 +113,11 @@ e2e_eq "bad input changed nothing" "$before" "$(sql "select count(*) from site_s
 # Garbage on the bus is terminated and reported; the services go on working.
 "$E2E_JSPUB" sitecontrol.changed.PS1 "not a protobuf at all" || e2e_bad "publish garbage"
 "$E2E_JSPUB" dp.ins.999 "$(printf '\xff\xff\xff\xff garbage')" || e2e_bad "publish garbage"
-e2e_wait_sql "garbage on each subject raises 9901" \
-    "select count(*) from status_messages where msg_id=9901" 2 30
+"$E2E_JSPUB" dp.dpn.999 "$(printf '\x08\x96\x01\x12\xff')" || e2e_bad "publish garbage"
+e2e_wait_sql "garbage on each of the three subjects raises 9901" \
+    "select count(*) from status_messages where msg_id=9901" 3 30
+e2e_eq "each 9901 names its subject" 3 \
+    "$(sql "select count(distinct istr[1]) from status_messages where msg_id=9901")"
 code=$(api POST /v1/distributionpoints "{\"serverName\":\"$DP4\",\"siteCode\":\"PS1\"}")
 e2e_eq "POST $DP4 after the garbage is 201" 201 "$code"
 e2e_wait_sql "$DP4 is installed after the garbage" \
