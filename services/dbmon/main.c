@@ -15,6 +15,7 @@
 
 #include <dpf/config.h>
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -46,56 +47,25 @@ static const dpf_option g_opts[] = {
     DPF_OPT_END,
 };
 
-/* Sleeps ms in short slices so a stop request is not kept waiting. */
-static void nap(int ms)
-{
-    for (int slept = 0; slept < ms && !dpf_stopping(); slept += 100)
-        usleep(100 * 1000);
-}
-
 static int next_backoff(int ms)
 {
     ms *= 2;
     return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
 }
 
-/* Connects and LISTENs, retrying until it works or we are told to stop. */
-static dpf_db *connect_db(int listen)
+static dpf_status listen_outbox(dpf_db *db, void *arg)
 {
-    int wait = BACKOFF_MIN_MS;
-    while (!dpf_stopping()) {
-        dpf_db *db = NULL;
-        if (dpf_db_connect(g_db_url, &db) == DPF_OK) {
-            if (!listen || dpf_db_listen(db, DBMON_NOTIFY_CHANNEL) == DPF_OK)
-                return db;
-            DPF_WARN("LISTEN %s failed: %s", DBMON_NOTIFY_CHANNEL, dpf_db_error(db));
-            dpf_db_destroy(db);
-        }
-        DPF_WARN("Cannot reach the database yet; retrying in %d ms", wait);
-        nap(wait);
-        wait = next_backoff(wait);
-    }
-    return NULL;
+    (void)arg;
+    if (dpf_db_listen(db, DBMON_NOTIFY_CHANNEL) == DPF_OK)
+        return DPF_OK;
+    DPF_WARN("LISTEN %s failed: %s", DBMON_NOTIFY_CHANNEL, dpf_db_error(db));
+    return DPF_ERR_DB;
 }
 
-static dpf_bus *connect_bus(void)
+/* Connects (and LISTENs), retrying until it works or we are told to stop. */
+static dpf_db *connect_db(int listen)
 {
-    int wait = BACKOFF_MIN_MS;
-    while (!dpf_stopping()) {
-        dpf_bus *bus = NULL;
-        dpf_status st = dpf_bus_connect(g_nats_url, "dbmon", &bus);
-        if (st == DPF_OK) {
-            st = dpf_bus_ensure_streams(bus);
-            if (st == DPF_OK)
-                return bus;
-            DPF_WARN("Cannot create the JetStream streams: %s", dpf_status_text(st));
-            dpf_bus_destroy(bus);
-        }
-        DPF_WARN("Cannot reach NATS at %s yet; retrying in %d ms", g_nats_url, wait);
-        nap(wait);
-        wait = next_backoff(wait);
-    }
-    return NULL;
+    return dpf_service_connect_db(g_db_url, BACKOFF_MAX_MS, listen ? listen_outbox : NULL, NULL);
 }
 
 static int migrate(void)
@@ -142,7 +112,7 @@ static void run(dpf_bus *bus)
         }
         DPF_WARN("Publishing paused for %d ms (%s); the changes wait in the outbox", backoff,
                  dpf_status_text(st));
-        nap(backoff);
+        dpf_service_nap(backoff);
         backoff = next_backoff(backoff);
         /* a stream deleted under us (or a JetStream restarted empty) is
          * created again rather than waited for */
@@ -154,18 +124,9 @@ static void run(dpf_bus *bus)
 
 int main(int argc, char **argv)
 {
-    char err[256];
-    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
-    if (st == DPF_ERR_NOT_FOUND)
-        return 0; /* --help */
-    if (st != DPF_OK) {
-        fprintf(stderr, "dbmon: %s\n", err);
-        return 2;
-    }
-    dpf_log_init(DPF_COMP_DBMON);
-    dpf_handle_signals();
-
-    int rc = 0;
+    int rc;
+    if (dpf_service_start("dbmon", DPF_COMP_DBMON, g_opts, argc, argv, &rc) != DPF_OK)
+        return rc;
     if (g_migrate || g_migrate_only) {
         if (migrate() != 0) {
             rc = 1;
@@ -174,7 +135,7 @@ int main(int argc, char **argv)
         if (g_migrate_only)
             goto out;
     }
-    dpf_bus *bus = connect_bus();
+    dpf_bus *bus = dpf_service_connect_bus(g_nats_url, "dbmon", BACKOFF_MAX_MS);
     if (bus != NULL) {
         run(bus);
         dpf_bus_destroy(bus);

@@ -2,11 +2,9 @@
  * the reconcile timer and a clean stop. Startup waits for PostgreSQL and
  * NATS rather than dying, because in a fleet the services start in any
  * order. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <dpf/agent.h>
@@ -14,6 +12,7 @@
 #include <dpf/config.h>
 #include <dpf/db.h>
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -31,6 +30,8 @@
 
 /* An idle worker leaves after this long, closing its database connection. */
 #define WORKER_IDLE_MS 60000
+/* Longest wait between two attempts to reach PostgreSQL, NATS or a consumer. */
+#define RETRY_MAX_MS 5000
 
 static int g_thread_limit, g_removal_limit, g_step_timeout, g_retry_delay, g_max_deliveries;
 static int g_reconcile_s;
@@ -91,49 +92,10 @@ static const route g_routes[] = {
 };
 #define NROUTES (sizeof g_routes / sizeof g_routes[0])
 
-/* Sleeps ms in short slices; 0 when asked to stop meanwhile. */
-static int nap(int ms)
-{
-    for (int left = ms; left > 0; left -= 100) {
-        if (dpf_stopping())
-            return 0;
-        struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return !dpf_stopping();
-}
-
 static int backoff(int attempt)
 {
     int ms = 500 << (attempt < 4 ? attempt : 4);
-    return ms > 5000 ? 5000 : ms;
-}
-
-static dpf_db *connect_db(void)
-{
-    for (int i = 0; !dpf_stopping(); i++) {
-        dpf_db *db = NULL;
-        if (dpf_db_connect(g_db_url, &db) == DPF_OK)
-            return db;
-        DPF_WARN("PostgreSQL is not reachable yet, retrying in %d ms", backoff(i));
-        nap(backoff(i));
-    }
-    return NULL;
-}
-
-static dpf_bus *connect_bus(const char *name)
-{
-    for (int i = 0; !dpf_stopping(); i++) {
-        dpf_bus *bus = NULL;
-        dpf_status st = dpf_bus_connect(g_nats_url, name, &bus);
-        if (st == DPF_OK && (st = dpf_bus_ensure_streams(bus)) == DPF_OK)
-            return bus;
-        dpf_bus_destroy(bus);
-        DPF_WARN("NATS JetStream at %s is not ready (%s), retrying in %d ms", g_nats_url,
-                 dpf_status_text(st), backoff(i));
-        nap(backoff(i));
-    }
-    return NULL;
+    return ms > RETRY_MAX_MS ? RETRY_MAX_MS : ms;
 }
 
 static int subscribe_all(const dm_ctx *ctx, dm_proc **threads, const int *limits,
@@ -156,7 +118,7 @@ static int subscribe_all(const dm_ctx *ctx, dm_proc **threads, const int *limits
                                   &subs[r]) == DPF_OK)
                 break;
             DPF_WARN("Cannot subscribe to %s yet, retrying in %d ms", o.subject, backoff(i));
-            nap(backoff(i));
+            dpf_service_nap(backoff(i));
         }
     }
     return 1;
@@ -193,7 +155,7 @@ static int run(dm_ctx *ctx, dpf_db *db)
         goto cleanup;
     }
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
-    while (nap(200)) {
+    while (dpf_service_nap(200)) {
         if (dpf_mono_us() >= next) {
             dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
@@ -222,19 +184,9 @@ int main(int argc, char **argv)
 {
     char err[512];
     char replica[300];
-    dpf_log_init(DPF_COMP_DISTMGR);
-    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
-    if (st == DPF_ERR_NOT_FOUND) {
-        dpf_config_free(g_opts);
-        return 0;
-    }
-    if (st != DPF_OK) {
-        fprintf(stderr, "distmgr: %s\n", err);
-        dpf_config_free(g_opts);
-        return 2;
-    }
-    dpf_handle_signals();
-    signal(SIGPIPE, SIG_IGN);
+    int rc;
+    if (dpf_service_start("distmgr", DPF_COMP_DISTMGR, g_opts, argc, argv, &rc) != DPF_OK)
+        return rc;
 
     if (g_replica != NULL && *g_replica != '\0') {
         snprintf(replica, sizeof replica, "%s", g_replica);
@@ -262,11 +214,11 @@ int main(int argc, char **argv)
              dm_components_dir(comps), dm_components_total_bytes(comps),
              DPF_COMPONENT_VERSION);
 
-    int rc = 0;
     char conn_name[340];
     snprintf(conn_name, sizeof conn_name, "distmgr-%s", replica);
-    dpf_db *db = connect_db();
-    dpf_bus *bus = db != NULL ? connect_bus(conn_name) : NULL;
+    dpf_db *db = dpf_service_connect_db(g_db_url, RETRY_MAX_MS, NULL, NULL);
+    dpf_bus *bus = db != NULL ? dpf_service_connect_bus(g_nats_url, conn_name, RETRY_MAX_MS)
+                              : NULL;
     if (bus != NULL) {
         dm_ctx ctx = {
             .bus = bus,

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <dpf/agent.h>
 #include <dpf/bus.h>
 #include <dpf/config.h>
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 #include "dispatch.h"
@@ -122,14 +122,6 @@ static void on_request(dpf_bus_msg *msg, void *closure)
     if (--g_in_callback == 0)
         pthread_cond_broadcast(&g_gate_cv);
     pthread_mutex_unlock(&g_gate_mu);
-}
-
-static void sleep_ms(int ms)
-{
-    for (int waited = 0; waited < ms && !dpf_stopping(); waited += 100) {
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
 }
 
 /* "A,b.example.com , C" -> upper-cased, validated, de-duplicated FQDNs. */
@@ -254,7 +246,7 @@ static int connect_and_serve(served *hosts, size_t n)
         unsubscribe_all(hosts, n);
         dpf_bus_destroy(g_bus);
         g_bus = NULL;
-        sleep_ms(2000);
+        dpf_service_nap(2000);
     }
     return -1;
 }
@@ -318,10 +310,8 @@ int main(int argc, char **argv)
              "%s, %d workers, step delay %d ms", nhosts, g_root_opt, g_key_path, g_http_listen,
              g_workers, g_step_delay_ms);
     g_accepting = 1;
-    if (connect_and_serve(hosts, nhosts) == 0) {
-        while (!dpf_stopping())
-            sleep_ms(1000);
-    }
+    if (connect_and_serve(hosts, nhosts) == 0)
+        dpf_service_wait_stop();
     status = 0; /* only a signal ends the loops above: a clean stop */
     DPF_INFO("SMS DP provider stopping");
 

@@ -3,11 +3,9 @@
  * process.c) until SIGINT/SIGTERM. */
 #include "service.h"
 
-#include <stdio.h>
-#include <unistd.h>
-
 #include <dpf/config.h>
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -38,16 +36,9 @@ static const dpf_option g_opts[] = {
 
 int main(int argc, char **argv)
 {
-    char err[256];
-    dpf_status st = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
-    if (st == DPF_ERR_NOT_FOUND)
-        return 0; /* --help */
-    if (st != DPF_OK) {
-        fprintf(stderr, "hman: %s\n", err);
-        return 2;
-    }
-    dpf_log_init(DPF_COMP_HMAN);
-    dpf_handle_signals();
+    int rc;
+    if (dpf_service_start("hman", DPF_COMP_HMAN, g_opts, argc, argv, &rc) != DPF_OK)
+        return rc;
 
     hman_config cfg = {
         .db_url = g_db_url,
@@ -61,14 +52,13 @@ int main(int argc, char **argv)
         .max_ack_pending = g_max_ack_pending,
     };
     hman_service *svc = NULL;
-    st = hman_service_create(&cfg, &svc);
-    int rc = 0;
+    dpf_status st = hman_service_create(&cfg, &svc);
     if (st != DPF_OK && !dpf_stopping()) {
         DPF_ERROR("Cannot start: %s", dpf_status_text(st));
         rc = 1;
     }
-    while (svc != NULL && !dpf_stopping())
-        usleep(200 * 1000);
+    if (svc != NULL)
+        dpf_service_wait_stop();
     hman_service_destroy(svc);
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);

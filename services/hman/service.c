@@ -5,38 +5,20 @@
 #include "service.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
 #define RETRY_MAX_MS 30000
 
-static void nap(int ms)
-{
-    for (int slept = 0; slept < ms && !dpf_stopping(); slept += 100)
-        usleep(100 * 1000);
-}
-
 static dpf_status connect_all(hman_service *svc)
 {
-    int wait = 500;
-    while (!dpf_stopping()) {
-        if (svc->db == NULL && dpf_db_connect(svc->cfg.db_url, &svc->db) != DPF_OK)
-            DPF_WARN("Cannot reach the database yet; retrying in %d ms", wait);
-        if (svc->db != NULL && svc->bus == NULL &&
-            dpf_bus_connect(svc->cfg.nats_url, "hman", &svc->bus) != DPF_OK)
-            DPF_WARN("Cannot reach NATS at %s yet; retrying in %d ms", svc->cfg.nats_url, wait);
-        if (svc->db != NULL && svc->bus != NULL) {
-            if (dpf_bus_ensure_streams(svc->bus) == DPF_OK)
-                return DPF_OK;
-            DPF_WARN("Cannot create the JetStream streams yet; retrying in %d ms", wait);
-        }
-        nap(wait);
-        wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
-    }
-    return DPF_ERR_TIMEOUT;
+    svc->db = dpf_service_connect_db(svc->cfg.db_url, RETRY_MAX_MS, NULL, NULL);
+    if (svc->db != NULL)
+        svc->bus = dpf_service_connect_bus(svc->cfg.nats_url, "hman", RETRY_MAX_MS);
+    return svc->bus != NULL ? DPF_OK : DPF_ERR_TIMEOUT;
 }
 
 dpf_status hman_service_create(const hman_config *cfg, hman_service **out)

@@ -5,10 +5,10 @@
  * finish, then the pool closes. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <dpf/config.h>
 #include <dpf/log.h>
+#include <dpf/service.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -39,12 +39,6 @@ static const dpf_option OPTIONS[] = {
     DPF_OPT_END,
 };
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
-}
-
 /* Waits until one connection works, so the log says when the API is usable. */
 static void wait_for_database(prov_dbpool *pool)
 {
@@ -57,7 +51,7 @@ static void wait_for_database(prov_dbpool *pool)
             return;
         }
         DPF_WARN("PostgreSQL is not reachable (attempt %d); retrying in %ld ms", attempt, delay);
-        nap_ms(delay);
+        dpf_service_nap((int)delay);
         if (delay < 5000)
             delay *= 2;
     }
@@ -65,23 +59,16 @@ static void wait_for_database(prov_dbpool *pool)
 
 int main(int argc, char **argv)
 {
-    char err[256];
-    dpf_log_init(DPF_COMP_PROVIDER);
-    dpf_status st = dpf_config_parse(OPTIONS, argc, argv, err, sizeof err);
-    if (st == DPF_ERR_NOT_FOUND)
-        return 0; /* --help */
-    if (st != DPF_OK) {
-        fprintf(stderr, "provider: %s\n", err);
-        return 2;
-    }
+    int rc;
+    if (dpf_service_start("provider", DPF_COMP_PROVIDER, OPTIONS, argc, argv, &rc) != DPF_OK)
+        return rc;
     if (opt_db_url == NULL || *opt_db_url == '\0') {
         fprintf(stderr, "provider: DATABASE_URL (or --database-url) is required\n");
         dpf_config_free(OPTIONS);
         return 2;
     }
-    dpf_handle_signals();
 
-    int rc = 1;
+    rc = 1;
     prov_dbpool *pool = NULL;
     prov_http *http = NULL;
     if (prov_dbpool_create(opt_db_url, opt_threads, &pool) != DPF_OK) {
@@ -94,8 +81,7 @@ int main(int argc, char **argv)
     DPF_INFO("SMS Provider listening on http://%s (threads %d, max body %d bytes)", opt_listen,
              opt_threads, opt_max_body);
     wait_for_database(pool);
-    while (!dpf_stopping())
-        nap_ms(500);
+    dpf_service_wait_stop();
     DPF_INFO("stopping: finishing running requests");
     rc = 0;
 
