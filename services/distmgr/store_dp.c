@@ -107,6 +107,53 @@ static dpf_status write_one(dpf_db *db, const char *sql, int n, const char *cons
     return st;
 }
 
+/* Runs sql and collects the dpid in the first column of up to max rows. */
+static dpf_status query_ids(dpf_db *db, const char *sql, int nparams,
+                            const char *const *params, long long *ids, int max, int *n)
+{
+    dpf_db_result *r = NULL;
+    *n = 0;
+    dpf_status st = dpf_db_exec(db, sql, nparams, params, &r);
+    if (st == DPF_OK) {
+        int rows = dpf_db_result_rows(r);
+        for (int i = 0; i < rows && i < max; i++)
+            ids[(*n)++] = dpf_db_result_int(r, i, 0);
+    }
+    dpf_db_result_free(r);
+    return st;
+}
+
+/* Moves a leased DP to state (Installing, Removing). */
+static dpf_status set_state(dpf_db *db, long long dpid, const char *owner, dm_state state)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner, dm_state_name(state)};
+    return write_one(db,
+                     "UPDATE distribution_points SET install_state = $3, updated_at = now() "
+                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
+                     3, p, NULL);
+}
+
+/* Records a failed step in state (Failed, RemoveFailed) and frees the lease. */
+static dpf_status mark_failed_as(dpf_db *db, long long dpid, const char *owner, dm_state state,
+                                 const char *step, const char *reason, int *attempts)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner, dm_state_name(state), step, reason};
+    long long n = 0;
+    dpf_status st = write_one(db,
+                              "UPDATE distribution_points SET install_state = $3, "
+                              "last_step = $4, last_error = $5, attempts = attempts + 1, "
+                              "lease_owner = NULL, lease_until = NULL, updated_at = now() "
+                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING attempts",
+                              5, p, &n);
+    if (st == DPF_OK && attempts != NULL)
+        *attempts = (int)n;
+    return st;
+}
+
 dpf_status dm_store_dp_get(dpf_db *db, long long dpid, dm_dp_row *row)
 {
     char id[24];
@@ -151,13 +198,7 @@ dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int 
 
 dpf_status dm_store_dp_set_installing(dpf_db *db, long long dpid, const char *owner)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(DM_ST_INSTALLING)};
-    return write_one(db,
-                     "UPDATE distribution_points SET install_state = $3, updated_at = now() "
-                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
-                     3, p, NULL);
+    return set_state(db, dpid, owner, DM_ST_INSTALLING);
 }
 
 dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
@@ -179,19 +220,7 @@ dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *ow
 dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner,
                                    const char *step, const char *reason, int *attempts)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(DM_ST_FAILED), step, reason};
-    long long n = 0;
-    dpf_status st = write_one(db,
-                              "UPDATE distribution_points SET install_state = $3, "
-                              "last_step = $4, last_error = $5, attempts = attempts + 1, "
-                              "lease_owner = NULL, lease_until = NULL, updated_at = now() "
-                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING attempts",
-                              5, p, &n);
-    if (st == DPF_OK && attempts != NULL)
-        *attempts = (int)n;
-    return st;
+    return mark_failed_as(db, dpid, owner, DM_ST_FAILED, step, reason, attempts);
 }
 
 dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner)
@@ -209,19 +238,10 @@ dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *i
                                      int *n)
 {
     const char *p[] = {owner};
-    dpf_db_result *r = NULL;
-    *n = 0;
-    dpf_status st = dpf_db_exec(db,
-                                "UPDATE distribution_points SET lease_owner = NULL, "
-                                "lease_until = NULL WHERE lease_owner = $1 RETURNING dpid",
-                                1, p, &r);
-    if (st == DPF_OK) {
-        int rows = dpf_db_result_rows(r);
-        for (int i = 0; i < rows && i < max; i++)
-            ids[(*n)++] = dpf_db_result_int(r, i, 0);
-    }
-    dpf_db_result_free(r);
-    return st;
+    return query_ids(db,
+                     "UPDATE distribution_points SET lease_owner = NULL, "
+                     "lease_until = NULL WHERE lease_owner = $1 RETURNING dpid",
+                     1, p, ids, max, n);
 }
 
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
@@ -243,9 +263,7 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {grace, version, lim};
-    dpf_db_result *r = NULL;
-    *n = 0;
-    dpf_status st = dpf_db_exec(
+    return query_ids(
         db,
         "SELECT dpid FROM distribution_points WHERE action = 0 AND ("
         " (install_state IN ('Pending', 'Failed')"
@@ -254,45 +272,20 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
         " OR (install_state = 'Installed' AND (installed_crc <> dp_crc"
         "     OR installed_version <> $2))"
         ") ORDER BY dpid LIMIT $3::int",
-        3, p, &r);
-    if (st == DPF_OK) {
-        int rows = dpf_db_result_rows(r);
-        for (int i = 0; i < rows && i < max; i++)
-            ids[(*n)++] = dpf_db_result_int(r, i, 0);
-    }
-    dpf_db_result_free(r);
-    return st;
+        3, p, ids, max, n);
 }
 
 /* ---- removal ---- */
 
 dpf_status dm_store_dp_set_removing(dpf_db *db, long long dpid, const char *owner)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(DM_ST_REMOVING)};
-    return write_one(db,
-                     "UPDATE distribution_points SET install_state = $3, updated_at = now() "
-                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
-                     3, p, NULL);
+    return set_state(db, dpid, owner, DM_ST_REMOVING);
 }
 
 dpf_status dm_store_dp_mark_remove_failed(dpf_db *db, long long dpid, const char *owner,
                                           const char *step, const char *reason, int *attempts)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(DM_ST_REMOVE_FAILED), step, reason};
-    long long n = 0;
-    dpf_status st = write_one(db,
-                              "UPDATE distribution_points SET install_state = $3, "
-                              "last_step = $4, last_error = $5, attempts = attempts + 1, "
-                              "lease_owner = NULL, lease_until = NULL, updated_at = now() "
-                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING attempts",
-                              5, p, &n);
-    if (st == DPF_OK && attempts != NULL)
-        *attempts = (int)n;
-    return st;
+    return mark_failed_as(db, dpid, owner, DM_ST_REMOVE_FAILED, step, reason, attempts);
 }
 
 dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner)
@@ -330,20 +323,11 @@ dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, 
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {grace, lim};
-    dpf_db_result *r = NULL;
-    *n = 0;
-    dpf_status st = dpf_db_exec(
+    return query_ids(
         db,
         "SELECT dpid FROM distribution_points WHERE action = 3 AND ("
         " (install_state = 'RemoveFailed' AND updated_at < now() - make_interval(secs => $1::int))"
         " OR (install_state NOT IN ('RemoveFailed') AND (lease_until IS NULL OR lease_until < now()))"
         ") ORDER BY dpid LIMIT $2::int",
-        2, p, &r);
-    if (st == DPF_OK) {
-        int rows = dpf_db_result_rows(r);
-        for (int i = 0; i < rows && i < max; i++)
-            ids[(*n)++] = dpf_db_result_int(r, i, 0);
-    }
-    dpf_db_result_free(r);
-    return st;
+        2, p, ids, max, n);
 }
