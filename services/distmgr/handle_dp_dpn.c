@@ -31,34 +31,15 @@ void dm_dp_dpn_decode(const void *data, size_t len, const char *subject, dm_item
         snprintf(it->bad, sizeof it->bad, "not a DpNotification protobuf (%zu bytes)", len);
         return;
     }
-    const char *prefix = DPF_SUBJ_DP_DPN ".";
-    const char *tail = subject != NULL && strncmp(subject, prefix, strlen(prefix)) == 0
-                           ? subject + strlen(prefix) : NULL;
-    char *end = NULL;
-    long long subj_id = tail != NULL ? strtoll(tail, &end, 10) : 0;
-    if (m->dpid <= 0)
-        snprintf(it->bad, sizeof it->bad, "DpNotification without a valid DPID (%lld)",
-                 (long long)m->dpid);
-    else if (tail != NULL && end != tail && *end == '\0' && subj_id != m->dpid)
-        snprintf(it->bad, sizeof it->bad, "subject names DPID %lld but the body DPID %lld",
-                 subj_id, (long long)m->dpid);
-    else {
-        it->dpid = m->dpid;
-        it->change_id = m->change_id;
-    }
+    dm_item_take_dpid(it, "DpNotification", DPF_SUBJ_DP_DPN ".", subject, m->dpid,
+                      m->change_id);
     dpf__dp_notification__free_unpacked(m, NULL);
 }
 
 static void raise_msg(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id, char sev,
-                  const char *step, const char *reason)
+                      const char *step, const char *reason)
 {
-    dpf_statmsg m = {
-        .id = id, .severity = sev, .level = 'M',
-        .component = DPF_COMP_DISTMGR, .site = dp->site_code,
-        .istr = {dp->nal_path, dp->server_name, step, reason},
-        .nattrs = 1, .attr_id = {404}, .attr_val = {dp->nal_path},
-    };
-    if (dpf_statmsg_raise(ctx->bus, db, &m) != DPF_OK)
+    if (dm_item_raise(ctx, db, dp, id, sev, step, reason) != DPF_OK)
         DPF_WARN("DPID %lld: status message %u could not be published or stored", dp->dpid, id);
 }
 
@@ -123,17 +104,9 @@ static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *
 
 static void remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
 {
-    char words[128];
-    dm_state to;
-    if (dm_state_next(dp->state, DM_EV_REMOVE, &to) != DPF_OK ||
-        dm_store_dp_set_removing(db, dp->dpid, ctx->owner) != DPF_OK) {
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-        DPF_ERROR("DPID %lld: could not move from %s to Removing: %s; %s", dp->dpid,
-                  dm_state_name(dp->state), dpf_db_error(db), words);
-        dm_item_release(db, dp->dpid, ctx->owner);
-        dm_item_end(it, DM_NAK, delay);
+    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, DM_ST_REMOVING,
+                            dm_store_dp_set_removing))
         return;
-    }
     DPF_INFO("~Created policy provider trigger for ID %lld", dp->dpid);
     raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);
 
@@ -147,22 +120,14 @@ static void remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_ro
         failed(ctx, it, db, dp, &res);
         break;
     case DM_STEPS_STOPPING:
-        dm_item_release(db, dp->dpid, ctx->owner);
-        DPF_INFO("Stopping: DPID %lld removal interrupted before step %s; it resumes on the "
-                 "next start or on another replica", dp->dpid, res.step);
-        dm_item_end(it, DM_NAK, 0);
-        break;
     case DM_STEPS_LOST_LEASE:
-        DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
-                 "that replica", dp->dpid, res.step);
-        dm_item_end(it, DM_ACK, 0);
+        dm_item_steps_interrupted(ctx, it, db, dp, &res, "removal");
         break;
     }
 }
 
 void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
-    char words[128];
     dm_dp_row dp = {0};
     dpf_log_set_corr(it->corr);
     if (it->bad[0] != '\0') {
@@ -178,14 +143,9 @@ void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
         dm_item_end(it, DM_ACK, 0);
     } else if (st == DPF_ERR_BUSY) {
-        DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
-                 it->dpid, dp.lease_owner, dp.lease_until, dm_item_lease_busy_s(ctx));
-        dm_item_end(it, DM_NAK, dm_item_lease_busy_s(ctx) * 1000);
+        dm_item_lease_busy(ctx, it, &dp);
     } else if (st != DPF_OK) {
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-        DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
-                  db != NULL ? dpf_db_error(db) : "no database connection", words);
-        dm_item_end(it, DM_NAK, delay);
+        dm_item_read_failed(ctx, it, db);
     } else if (dp.action != 3) {
         /* added back since HMAN marked it: the row is the truth. The lease
          * goes first so that whoever reads the line finds the row free. */

@@ -33,25 +33,10 @@ void dm_dp_ins_decode(const void *data, size_t len, const char *subject, dm_item
         snprintf(it->bad, sizeof it->bad, "not a DpInstall protobuf (%zu bytes)", len);
         return;
     }
-    const char *tail = NULL;
-    size_t plen = strlen(DPF_SUBJ_DP_INS ".");
-    if (subject != NULL && strncmp(subject, DPF_SUBJ_DP_INS ".", plen) == 0)
-        tail = subject + plen;
-    char *end = NULL;
-    long long subj_id = tail != NULL ? strtoll(tail, &end, 10) : 0;
-    if (m->dpid <= 0) {
-        snprintf(it->bad, sizeof it->bad, "DpInstall without a valid DPID (%lld)",
-                 (long long)m->dpid);
-    } else if (tail != NULL && end != NULL && *end == '\0' && end != tail &&
-               subj_id != m->dpid) {
-        snprintf(it->bad, sizeof it->bad, "subject names DPID %lld but the body DPID %lld",
-                 subj_id, (long long)m->dpid);
-    } else {
-        it->dpid = m->dpid;
-        it->change_id = m->change_id;
+    if (dm_item_take_dpid(it, "DpInstall", DPF_SUBJ_DP_INS ".", subject, m->dpid,
+                          m->change_id))
         snprintf(it->reason, sizeof it->reason, "%s",
                  m->reason != NULL && m->reason[0] != '\0' ? m->reason : "update");
-    }
     dpf__dp_install__free_unpacked(m, NULL);
 }
 
@@ -105,13 +90,7 @@ static void succeeded(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_ro
         return;
     }
     if (st == DPF_OK) {
-        dpf_statmsg m = {
-            .id = DPF_MSG_DP_INSTALLED, .severity = 'I', .level = 'M',
-            .component = DPF_COMP_DISTMGR, .site = dp->site_code,
-            .istr = {dp->nal_path, dp->server_name},
-            .nattrs = 1, .attr_id = {404}, .attr_val = {dp->nal_path},
-        };
-        if (dpf_statmsg_raise(ctx->bus, db, &m) != DPF_OK)
+        if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALLED, 'I', NULL, NULL) != DPF_OK)
             DPF_WARN("DPID %lld: status message 2399 could not be published; it is stored",
                      dp->dpid);
         st = dpf_db_commit(db);
@@ -142,13 +121,8 @@ static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *
         st = dm_store_dp_mark_failed(db, dp->dpid, ctx->owner, res->step, res->reason,
                                      &attempts);
     if (st == DPF_OK) {
-        dpf_statmsg m = {
-            .id = DPF_MSG_DP_INSTALL_FAILED, .severity = 'E', .level = 'M',
-            .component = DPF_COMP_DISTMGR, .site = dp->site_code,
-            .istr = {dp->nal_path, dp->server_name, res->step, res->reason},
-            .nattrs = 1, .attr_id = {404}, .attr_val = {dp->nal_path},
-        };
-        if (dpf_statmsg_raise(ctx->bus, db, &m) != DPF_OK)
+        if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
+                          res->reason) != DPF_OK)
             DPF_WARN("DPID %lld: status message 2398 could not be published; it is stored",
                      dp->dpid);
         st = dpf_db_commit(db);
@@ -165,17 +139,9 @@ static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *
 
 static void install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
 {
-    dm_state to;
-    if (dm_state_next(dp->state, DM_EV_START, &to) != DPF_OK ||
-        dm_store_dp_set_installing(db, dp->dpid, ctx->owner) != DPF_OK) {
-        char words[128];
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-        DPF_ERROR("DPID %lld: could not move from %s to Installing: %s; %s", dp->dpid,
-                  dm_state_name(dp->state), dpf_db_error(db), words);
-        dm_item_release(db, dp->dpid, ctx->owner);
-        dm_item_end(it, DM_NAK, delay);
+    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_START, DM_ST_INSTALLING,
+                            dm_store_dp_set_installing))
         return;
-    }
     if (dp->installed_version[0] != '\0' &&
         strcmp(dp->installed_version, DPF_COMPONENT_VERSION) != 0)
         DPF_INFO("DPID %lld has components %s, upgrading to %s", dp->dpid,
@@ -197,15 +163,8 @@ static void install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row 
         failed(ctx, it, db, dp, &res);
         break;
     case DM_STEPS_STOPPING:
-        dm_item_release(db, dp->dpid, ctx->owner);
-        DPF_INFO("Stopping: DPID %lld install interrupted before step %s; it resumes on the "
-                 "next start or on another replica", dp->dpid, res.step);
-        dm_item_end(it, DM_NAK, 0);
-        break;
     case DM_STEPS_LOST_LEASE:
-        DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
-                 "that replica", dp->dpid, res.step);
-        dm_item_end(it, DM_ACK, 0);
+        dm_item_steps_interrupted(ctx, it, db, dp, &res, "install");
         break;
     }
 }
@@ -252,10 +211,7 @@ void dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         goto cleanup;
     }
     if (st != DPF_OK) {
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-        DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
-                  db != NULL ? dpf_db_error(db) : "no database connection", words);
-        dm_item_end(it, DM_NAK, delay);
+        dm_item_read_failed(ctx, it, db);
         goto cleanup;
     }
     note_reset(it, &dp);
@@ -266,9 +222,7 @@ void dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 
     st = dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, &dp);
     if (st == DPF_ERR_BUSY) {
-        DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
-                 it->dpid, dp.lease_owner, dp.lease_until, dm_item_lease_busy_s(ctx));
-        dm_item_end(it, DM_NAK, dm_item_lease_busy_s(ctx) * 1000);
+        dm_item_lease_busy(ctx, it, &dp);
         goto cleanup;
     }
     if (st == DPF_ERR_NOT_FOUND) {

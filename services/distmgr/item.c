@@ -1,15 +1,40 @@
 /* The parts of handling a message that do not depend on which message it
- * is, shared by the dp.ins and dp.dpn handlers so both end messages, report
- * garbage and word their retries the same way. */
+ * is, shared by the dp.ins and dp.dpn handlers so both check DPIDs, end
+ * messages, report garbage, word their retries and handle busy or vanished
+ * rows and interrupted steps the same way. */
 #include "item.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/statmsg.h>
 
 #include "store_dp.h"
+
+int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const char *subject,
+                      long long dpid, long long change_id)
+{
+    size_t plen = strlen(prefix);
+    const char *tail = subject != NULL && strncmp(subject, prefix, plen) == 0 ? subject + plen
+                                                                              : NULL;
+    char *end = NULL;
+    long long subj_id = tail != NULL ? strtoll(tail, &end, 10) : 0;
+    if (dpid <= 0) {
+        snprintf(it->bad, sizeof it->bad, "%s without a valid DPID (%lld)", type, dpid);
+        return 0;
+    }
+    if (tail != NULL && end != tail && *end == '\0' && subj_id != dpid) {
+        snprintf(it->bad, sizeof it->bad, "subject names DPID %lld but the body DPID %lld",
+                 subj_id, dpid);
+        return 0;
+    }
+    it->dpid = dpid;
+    it->change_id = change_id;
+    return 1;
+}
 
 void dm_item_end(dm_item *it, dm_end how, int delay_ms)
 {
@@ -81,4 +106,64 @@ void dm_item_release(dpf_db *db, long long dpid, const char *owner)
     if (dm_store_dp_release(db, dpid, owner) != DPF_OK)
         DPF_WARN("DPID %lld: could not release the lease (%s); it expires by itself", dpid,
                  dpf_db_error(db));
+}
+
+void dm_item_read_failed(const dm_ctx *ctx, dm_item *it, dpf_db *db)
+{
+    char words[128];
+    int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+    DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
+              db != NULL ? dpf_db_error(db) : "no database connection", words);
+    dm_item_end(it, DM_NAK, delay);
+}
+
+void dm_item_lease_busy(const dm_ctx *ctx, dm_item *it, const dm_dp_row *dp)
+{
+    DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
+             it->dpid, dp->lease_owner, dp->lease_until, dm_item_lease_busy_s(ctx));
+    dm_item_end(it, DM_NAK, dm_item_lease_busy_s(ctx) * 1000);
+}
+
+int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                       dm_event ev, dm_state working,
+                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner))
+{
+    dm_state to;
+    if (dm_state_next(dp->state, ev, &to) == DPF_OK && set(db, dp->dpid, ctx->owner) == DPF_OK)
+        return 1;
+    char words[128];
+    int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+    DPF_ERROR("DPID %lld: could not move from %s to %s: %s; %s", dp->dpid,
+              dm_state_name(dp->state), dm_state_name(working), dpf_db_error(db), words);
+    dm_item_release(db, dp->dpid, ctx->owner);
+    dm_item_end(it, DM_NAK, delay);
+    return 0;
+}
+
+dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,
+                         char severity, const char *step, const char *reason)
+{
+    dpf_statmsg m = {
+        .id = id, .severity = severity, .level = 'M',
+        .component = DPF_COMP_DISTMGR, .site = dp->site_code,
+        .istr = {dp->nal_path, dp->server_name, step, reason},
+        .nattrs = 1, .attr_id = {404}, .attr_val = {dp->nal_path},
+    };
+    return dpf_statmsg_raise(ctx->bus, db, &m);
+}
+
+void dm_item_steps_interrupted(const dm_ctx *ctx, dm_item *it, dpf_db *db,
+                               const dm_dp_row *dp, const dm_steps_result *res,
+                               const char *what)
+{
+    if (res->outcome == DM_STEPS_STOPPING) {
+        dm_item_release(db, dp->dpid, ctx->owner);
+        DPF_INFO("Stopping: DPID %lld %s interrupted before step %s; it resumes on the "
+                 "next start or on another replica", dp->dpid, what, res->step);
+        dm_item_end(it, DM_NAK, 0);
+        return;
+    }
+    DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
+             "that replica", dp->dpid, res->step);
+    dm_item_end(it, DM_ACK, 0);
 }

@@ -1,6 +1,10 @@
-/* What every handler does with its dm_item: end the message (ack, nak with
- * a delay, term), get the worker's database connection, report a message
- * that could not be decoded (9901), and say when a failure is retried. */
+/* What every handler does with its dm_item: check the DPID it decoded, end
+ * the message (ack, nak with a delay, term), get the worker's database
+ * connection, report a message that could not be decoded (9901), say when a
+ * failure is retried, and the steps of a DP's handling that installs and
+ * removals share (a row that cannot be read or is leased elsewhere, the move
+ * into Installing or Removing, the status message about the DP, steps that
+ * ended without an outcome). */
 #ifndef DM_ITEM_H
 #define DM_ITEM_H
 
@@ -8,8 +12,17 @@
 #include <dpf/db.h>
 
 #include "distmgr.h"
+#include "step_runner.h"
+#include "store_dp.h"
 
 typedef enum dm_end { DM_ACK, DM_NAK, DM_TERM } dm_end;
+
+/* For a decoder: accepts the body's dpid (and change_id) into it unless it
+ * is not positive or the subject (prefix "dp.ins." and the like, then a
+ * number) names another DPID; then it->bad says why, naming the message
+ * type ("DpInstall"). 1 when accepted. Strings borrowed. */
+int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const char *subject,
+                      long long dpid, long long change_id);
 
 /* Ends it->msg (if any) and destroys it; it->msg is NULL afterwards. A
  * failure to ack is logged: JetStream redelivers and the DP is found done. */
@@ -32,5 +45,35 @@ int dm_item_lease_busy_s(const dm_ctx *ctx);
 
 /* Best effort: an unreleased lease only delays the next attempt. */
 void dm_item_release(dpf_db *db, long long dpid, const char *owner);
+
+/* The DP's row could not be read (db NULL: no connection): logs and naks
+ * for a retry. */
+void dm_item_read_failed(const dm_ctx *ctx, dm_item *it, dpf_db *db);
+
+/* Another replica holds the DP's lease (dp read with the holder): logs and
+ * naks to look again in dm_item_lease_busy_s. */
+void dm_item_lease_busy(const dm_ctx *ctx, dm_item *it, const dm_dp_row *dp);
+
+/* Moves the DP whose lease this replica holds into its working state: ev
+ * DM_EV_START with set = dm_store_dp_set_installing (Installing), or
+ * DM_EV_REMOVE with dm_store_dp_set_removing (Removing). 1 when done;
+ * otherwise logs, releases the lease, naks for a retry and returns 0. */
+int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                       dm_event ev, dm_state working,
+                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner));
+
+/* Stores and publishes status message id about dp (ISTR0 NAL path, ISTR1
+ * server name, ISTR2 step, ISTR3 reason; step and reason may be NULL) on db,
+ * in the caller's transaction if one is open. As dpf_statmsg_raise. */
+dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,
+                         char severity, const char *step, const char *reason) DPF_MUSTCHECK;
+
+/* Ends the item of steps that stopped without an outcome: DM_STEPS_STOPPING
+ * (lease released, nak at once: the work resumes on the next start or on
+ * another replica) or DM_STEPS_LOST_LEASE (ack: the replica that took the
+ * DP over finishes it). what: "install" or "removal", for the log. */
+void dm_item_steps_interrupted(const dm_ctx *ctx, dm_item *it, dpf_db *db,
+                               const dm_dp_row *dp, const dm_steps_result *res,
+                               const char *what);
 
 #endif
