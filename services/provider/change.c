@@ -1,7 +1,8 @@
-/* Shared pieces of the admin-change transactions (dp_create.c, dp_update.c,
- * handle_dp_delete.c, handle_site_reset.c). */
+/* Shared pieces of the admin-change requests and transactions (dp_create.c,
+ * dp_update.c, handle_dp_update.c, handle_dp_delete.c, handle_site_reset.c). */
 #include "change.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,20 @@ dpf_status prov_change_db_fail(dpf_db *db, prov_field_error *err, const char *wh
     return prov_change_err(err, DPF_ERR_DB, "", "database error while %s; nothing was changed", what);
 }
 
+int prov_change_server_param(const prov_request *req, prov_reply *reply, char *server)
+{
+    char why[160];
+    if (!dpf_fqdn_valid(req->param, why, sizeof why)) {
+        prov_reply_error(reply, 404, "serverName", "no distribution point named '%.253s'", req->param);
+        return 0;
+    }
+    size_t n = 0;
+    for (; req->param[n] != '\0' && n < DPF_FQDN_MAX; n++)
+        server[n] = (char)toupper((unsigned char)req->param[n]);
+    server[n] = '\0';
+    return 1;
+}
+
 dpf_status prov_change_begin(dpf_db *db, const char *corr, prov_field_error *err)
 {
     if (dpf_db_begin(db) != DPF_OK)
@@ -39,6 +54,24 @@ dpf_status prov_change_begin(dpf_db *db, const char *corr, prov_field_error *err
         dpf_db_rollback(db);
         return st;
     }
+    return DPF_OK;
+}
+
+dpf_status prov_change_find_dp(dpf_db *db, const char *server, long long *role_id, char *site,
+                               char *nal, prov_field_error *err)
+{
+    long long again = 0;
+    char name[128];
+    dpf_status st = prov_store_dp_role(db, server, role_id, site, nal);
+    if (st == DPF_OK && (st = prov_store_site_lock(db, site, name, sizeof name)) == DPF_OK)
+        st = prov_store_dp_role(db, server, &again, site, nal);
+    if (st == DPF_OK && again != *role_id)
+        st = DPF_ERR_NOT_FOUND;
+    if (st == DPF_ERR_NOT_FOUND)
+        return prov_change_err(err, DPF_ERR_NOT_FOUND, "serverName",
+                               "no distribution point named %s", server);
+    if (st != DPF_OK)
+        return prov_change_db_fail(db, err, "looking up the DP");
     return DPF_OK;
 }
 
@@ -89,6 +122,15 @@ dpf_status prov_change_audit_dp(dpf_db *db, const prov_user *u, const char *corr
     if (prov_store_audit(db, u->user, u->app, u->machine, action, PROV_CLASS_SYSRES, object,
                          corr) != DPF_OK)
         return prov_change_db_fail(db, err, "writing the audit log");
+    return DPF_OK;
+}
+
+dpf_status prov_change_commit_site(dpf_db *db, const char *site, prov_field_error *err)
+{
+    if (prov_store_site_bump(db, site) != DPF_OK)
+        return prov_change_db_fail(db, err, "updating the site control");
+    if (dpf_db_commit(db) != DPF_OK)
+        return prov_change_db_fail(db, err, "committing");
     return DPF_OK;
 }
 

@@ -97,15 +97,8 @@ dpf_status prov_dp_create(dpf_db *db, const prov_dp_spec *s, const prov_user *u,
         (st = write_roles(db, s, nal, u, corr, err)) != DPF_OK ||
         (st = prov_groups_add(db, &target, s->groups, s->n_groups, ch, err)) != DPF_OK)
         goto cleanup;
-    /* one admin change = one site control change = one wake-up of hman */
-    if (prov_store_site_bump(db, s->site) != DPF_OK) {
-        st = prov_change_db_fail(db, err, "updating the site control");
+    if ((st = prov_change_commit_site(db, s->site, err)) != DPF_OK)
         goto cleanup;
-    }
-    if (dpf_db_commit(db) != DPF_OK) {
-        st = prov_change_db_fail(db, err, "committing");
-        goto cleanup;
-    }
     DPF_INFO("Auditing: User %s created an instance of class %s.", u->user, PROV_CLASS_SYSRES);
     prov_groups_log_committed(ch, u->user);
 

@@ -31,26 +31,6 @@ static void merge(prov_dp_props *p, const prov_dp_spec *s)
         p->priority = s->priority;
 }
 
-/* Finds the DP and locks its site; the role is looked up again under the
- * lock because a concurrent DELETE may have removed it meanwhile. */
-static dpf_status find_locked(dpf_db *db, const char *server, long long *role_id, char *site,
-                              char *nal, prov_field_error *err)
-{
-    long long again = 0;
-    char name[128];
-    dpf_status st = prov_store_dp_role(db, server, role_id, site, nal);
-    if (st == DPF_OK && (st = prov_store_site_lock(db, site, name, sizeof name)) == DPF_OK)
-        st = prov_store_dp_role(db, server, &again, site, nal);
-    if (st == DPF_OK && again != *role_id)
-        st = DPF_ERR_NOT_FOUND;
-    if (st == DPF_ERR_NOT_FOUND)
-        return prov_change_err(err, DPF_ERR_NOT_FOUND, "serverName",
-                               "no distribution point named %s", server);
-    if (st != DPF_OK)
-        return prov_change_db_fail(db, err, "looking up the DP");
-    return DPF_OK;
-}
-
 static dpf_status write_sources(dpf_db *db, long long role_id, const char *server,
                                 const prov_dp_spec *s, prov_field_error *err)
 {
@@ -94,7 +74,7 @@ dpf_status prov_dp_update(dpf_db *db, const char *server, const prov_dp_spec *s,
     dpf_status st = prov_change_begin(db, corr, err);
     if (st != DPF_OK)
         return st;
-    if ((st = find_locked(db, server, &role_id, site, nal, err)) != DPF_OK)
+    if ((st = prov_change_find_dp(db, server, &role_id, site, nal, err)) != DPF_OK)
         goto cleanup;
     ch = calloc(1, sizeof *ch);
     if (ch == NULL) {
@@ -111,14 +91,8 @@ dpf_status prov_dp_update(dpf_db *db, const char *server, const prov_dp_spec *s,
         goto cleanup;
     if ((st = prov_change_audit_dp(db, u, corr, "modified", nal, site, err)) != DPF_OK)
         goto cleanup;
-    if (prov_store_site_bump(db, site) != DPF_OK) {
-        st = prov_change_db_fail(db, err, "updating the site control");
+    if ((st = prov_change_commit_site(db, site, err)) != DPF_OK)
         goto cleanup;
-    }
-    if (dpf_db_commit(db) != DPF_OK) {
-        st = prov_change_db_fail(db, err, "committing");
-        goto cleanup;
-    }
     DPF_INFO("Auditing: User %s modified an instance of class %s.", u->user, PROV_CLASS_SYSRES);
     prov_groups_log_committed(ch, u->user);
 

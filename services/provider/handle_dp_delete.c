@@ -4,7 +4,6 @@
  * memberships, audits, and changes the site control once; hman then marks
  * the DP Action = 3 and distmgr uninstalls it. A DP that other DPs pull from
  * is refused (409) until they stop using it. */
-#include <ctype.h>
 #include <stdio.h>
 
 #include <dpf/dp.h>
@@ -16,24 +15,6 @@
 #include "store_change.h"
 #include "store_dp.h"
 
-static dpf_status find_locked(dpf_db *db, const char *server, long long *role_id, char *site,
-                              char *nal, prov_field_error *err)
-{
-    long long again = 0;
-    char name[128];
-    dpf_status st = prov_store_dp_role(db, server, role_id, site, nal);
-    if (st == DPF_OK && (st = prov_store_site_lock(db, site, name, sizeof name)) == DPF_OK)
-        st = prov_store_dp_role(db, server, &again, site, nal);
-    if (st == DPF_OK && again != *role_id)
-        st = DPF_ERR_NOT_FOUND;
-    if (st == DPF_ERR_NOT_FOUND)
-        return prov_change_err(err, DPF_ERR_NOT_FOUND, "serverName",
-                               "no distribution point named %s", server);
-    if (st != DPF_OK)
-        return prov_change_db_fail(db, err, "looking up the DP");
-    return DPF_OK;
-}
-
 static dpf_status remove_dp(dpf_db *db, const char *server, const prov_user *u, const char *corr,
                             char *site, char *nal, prov_field_error *err)
 {
@@ -42,7 +23,7 @@ static dpf_status remove_dp(dpf_db *db, const char *server, const prov_user *u, 
     dpf_status st = prov_change_begin(db, corr, err);
     if (st != DPF_OK)
         return st;
-    if ((st = find_locked(db, server, &role_id, site, nal, err)) != DPF_OK)
+    if ((st = prov_change_find_dp(db, server, &role_id, site, nal, err)) != DPF_OK)
         goto cleanup;
     DPF_INFO("DeleteInstanceAsync SMS_SCI_SysResUse.FileType=2,ItemName=\"%s,%s\","
              "ItemType=\"System Resource Usage\",SiteCode=\"%s\"", nal, DPF_ROLE_DP, site);
@@ -68,12 +49,7 @@ static dpf_status remove_dp(dpf_db *db, const char *server, const prov_user *u, 
     }
     if ((st = prov_change_audit_dp(db, u, corr, "deleted", nal, site, err)) != DPF_OK)
         goto cleanup;
-    if (prov_store_site_bump(db, site) != DPF_OK) {
-        st = prov_change_db_fail(db, err, "updating the site control");
-        goto cleanup;
-    }
-    if (dpf_db_commit(db) != DPF_OK)
-        st = prov_change_db_fail(db, err, "committing");
+    st = prov_change_commit_site(db, site, err);
 
 cleanup:
     if (st != DPF_OK)
@@ -84,17 +60,11 @@ cleanup:
 void prov_handle_dp_delete(prov_request *req, prov_reply *reply)
 {
     prov_field_error err = {{0}, {0}};
-    char server[DPF_FQDN_MAX + 1], site[8] = "", nal[DPF_NAL_MAX] = "", why[160];
+    char server[DPF_FQDN_MAX + 1], site[8] = "", nal[DPF_NAL_MAX] = "";
 
     prov_log_enter(req);
-    if (!dpf_fqdn_valid(req->param, why, sizeof why)) {
-        prov_reply_error(reply, 404, "serverName", "no distribution point named '%.253s'", req->param);
+    if (!prov_change_server_param(req, reply, server))
         goto out;
-    }
-    size_t n = 0;
-    for (; req->param[n] != '\0' && n < DPF_FQDN_MAX; n++)
-        server[n] = (char)toupper((unsigned char)req->param[n]);
-    server[n] = '\0';
     dpf_db *db = prov_request_db(req, reply);
     if (db == NULL)
         goto out;

@@ -2,8 +2,6 @@
  * on an existing SMS_SCI_SysResUse. Same validation as POST (serverName and
  * siteCode name the DP and cannot change); 200 with the DP's names and the
  * correlation id. */
-#include <ctype.h>
-
 #include <dpf/dp.h>
 #include <dpf/log.h>
 
@@ -27,7 +25,7 @@ void prov_handle_dp_update(prov_request *req, prov_reply *reply)
 {
     prov_dp_spec spec;
     prov_field_error err;
-    char server[DPF_FQDN_MAX + 1], site[8], nal[DPF_NAL_MAX], why[160];
+    char server[DPF_FQDN_MAX + 1], site[8], nal[DPF_NAL_MAX];
 
     prov_log_enter(req);
     DPF_INFO("PutInstanceAsync %s", PROV_CLASS_SYSRES);
@@ -37,14 +35,8 @@ void prov_handle_dp_update(prov_request *req, prov_reply *reply)
         prov_reply_error(reply, 400, err.field, "%s", err.message);
         goto out;
     }
-    if (!dpf_fqdn_valid(req->param, why, sizeof why)) {
-        prov_reply_error(reply, 404, "serverName", "no distribution point named '%.253s'", req->param);
+    if (!prov_change_server_param(req, reply, server))
         goto out;
-    }
-    size_t n = 0;
-    for (; req->param[n] != '\0' && n < DPF_FQDN_MAX; n++)
-        server[n] = (char)toupper((unsigned char)req->param[n]);
-    server[n] = '\0';
     DPF_INFO("CExtProviderClassObject::DoPutInstanceInstance");
 
     dpf_db *db = prov_request_db(req, reply);
