@@ -15,7 +15,7 @@
 
 #include <dpf/config.h>
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -65,7 +65,7 @@ static dpf_status listen_outbox(dpf_db *db, void *arg)
 /* Connects (and LISTENs), retrying until it works or we are told to stop. */
 static dpf_db *connect_db(int listen)
 {
-    return dpf_service_connect_db(g_db_url, BACKOFF_MAX_MS, listen ? listen_outbox : NULL, NULL);
+    return dpf_daemon_connect_db(g_db_url, BACKOFF_MAX_MS, listen ? listen_outbox : NULL, NULL);
 }
 
 static int migrate(void)
@@ -112,7 +112,7 @@ static void run(dpf_bus *bus)
         }
         DPF_WARN("Publishing paused for %d ms (%s); the changes wait in the outbox", backoff,
                  dpf_status_text(st));
-        dpf_service_nap(backoff);
+        dpf_daemon_nap(backoff);
         backoff = next_backoff(backoff);
         /* a stream deleted under us (or a JetStream restarted empty) is
          * created again rather than waited for */
@@ -125,7 +125,7 @@ static void run(dpf_bus *bus)
 int main(int argc, char **argv)
 {
     int rc;
-    if (dpf_service_start("dbmon", DPF_COMP_DBMON, g_opts, argc, argv, &rc) != DPF_OK)
+    if (dpf_daemon_start("dbmon", DPF_COMP_DBMON, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
     if (g_migrate || g_migrate_only) {
         if (migrate() != 0) {
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         if (g_migrate_only)
             goto out;
     }
-    dpf_bus *bus = dpf_service_connect_bus(g_nats_url, "dbmon", BACKOFF_MAX_MS);
+    dpf_bus *bus = dpf_daemon_connect_bus(g_nats_url, "dbmon", BACKOFF_MAX_MS);
     if (bus != NULL) {
         run(bus);
         dpf_bus_destroy(bus);

@@ -12,7 +12,7 @@
 #include <dpf/config.h>
 #include <dpf/db.h>
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -118,7 +118,7 @@ static int subscribe_all(const dm_ctx *ctx, dm_proc **threads, const int *limits
                                   &subs[r]) == DPF_OK)
                 break;
             DPF_WARN("Cannot subscribe to %s yet, retrying in %d ms", o.subject, backoff(i));
-            dpf_service_nap(backoff(i));
+            dpf_daemon_nap(backoff(i));
         }
     }
     return 1;
@@ -155,7 +155,7 @@ static int run(dm_ctx *ctx, dpf_db *db)
         goto cleanup;
     }
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
-    while (dpf_service_nap(200)) {
+    while (dpf_daemon_nap(200)) {
         if (dpf_mono_us() >= next) {
             dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
     char err[512];
     char replica[300];
     int rc;
-    if (dpf_service_start("distmgr", DPF_COMP_DISTMGR, g_opts, argc, argv, &rc) != DPF_OK)
+    if (dpf_daemon_start("distmgr", DPF_COMP_DISTMGR, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
 
     if (g_replica != NULL && *g_replica != '\0') {
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 
     char conn_name[340];
     snprintf(conn_name, sizeof conn_name, "distmgr-%s", replica);
-    dpf_db *db = dpf_service_connect_db(g_db_url, RETRY_MAX_MS, NULL, NULL);
-    dpf_bus *bus = db != NULL ? dpf_service_connect_bus(g_nats_url, conn_name, RETRY_MAX_MS)
+    dpf_db *db = dpf_daemon_connect_db(g_db_url, RETRY_MAX_MS, NULL, NULL);
+    dpf_bus *bus = db != NULL ? dpf_daemon_connect_bus(g_nats_url, conn_name, RETRY_MAX_MS)
                               : NULL;
     if (bus != NULL) {
         dm_ctx ctx = {

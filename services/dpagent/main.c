@@ -14,7 +14,7 @@
 #include <dpf/bus.h>
 #include <dpf/config.h>
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 #include "dispatch.h"
@@ -246,7 +246,7 @@ static int connect_and_serve(served *hosts, size_t n)
         unsubscribe_all(hosts, n);
         dpf_bus_destroy(g_bus);
         g_bus = NULL;
-        dpf_service_nap(2000);
+        dpf_daemon_nap(2000);
     }
     return -1;
 }
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
              g_workers, g_step_delay_ms);
     g_accepting = 1;
     if (connect_and_serve(hosts, nhosts) == 0)
-        dpf_service_wait_stop();
+        dpf_daemon_wait_stop();
     status = 0; /* only a signal ends the loops above: a clean stop */
     DPF_INFO("SMS DP provider stopping");
 

@@ -5,7 +5,7 @@
 
 #include <dpf/config.h>
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -37,7 +37,7 @@ static const dpf_option g_opts[] = {
 int main(int argc, char **argv)
 {
     int rc;
-    if (dpf_service_start("hman", DPF_COMP_HMAN, g_opts, argc, argv, &rc) != DPF_OK)
+    if (dpf_daemon_start("hman", DPF_COMP_HMAN, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
 
     hman_config cfg = {
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         rc = 1;
     }
     if (svc != NULL)
-        dpf_service_wait_stop();
+        dpf_daemon_wait_stop();
     hman_service_destroy(svc);
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -15,9 +15,9 @@
 
 static dpf_status connect_all(hman_service *svc)
 {
-    svc->db = dpf_service_connect_db(svc->cfg.db_url, RETRY_MAX_MS, NULL, NULL);
+    svc->db = dpf_daemon_connect_db(svc->cfg.db_url, RETRY_MAX_MS, NULL, NULL);
     if (svc->db != NULL)
-        svc->bus = dpf_service_connect_bus(svc->cfg.nats_url, "hman", RETRY_MAX_MS);
+        svc->bus = dpf_daemon_connect_bus(svc->cfg.nats_url, "hman", RETRY_MAX_MS);
     return svc->bus != NULL ? DPF_OK : DPF_ERR_TIMEOUT;
 }
 

@@ -8,7 +8,7 @@
 
 #include <dpf/config.h>
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -51,7 +51,7 @@ static void wait_for_database(prov_dbpool *pool)
             return;
         }
         DPF_WARN("PostgreSQL is not reachable (attempt %d); retrying in %ld ms", attempt, delay);
-        dpf_service_nap((int)delay);
+        dpf_daemon_nap((int)delay);
         if (delay < 5000)
             delay *= 2;
     }
@@ -60,7 +60,7 @@ static void wait_for_database(prov_dbpool *pool)
 int main(int argc, char **argv)
 {
     int rc;
-    if (dpf_service_start("provider", DPF_COMP_PROVIDER, OPTIONS, argc, argv, &rc) != DPF_OK)
+    if (dpf_daemon_start("provider", DPF_COMP_PROVIDER, OPTIONS, argc, argv, &rc) != DPF_OK)
         return rc;
     if (opt_db_url == NULL || *opt_db_url == '\0') {
         fprintf(stderr, "provider: DATABASE_URL (or --database-url) is required\n");
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     DPF_INFO("SMS Provider listening on http://%s (threads %d, max body %d bytes)", opt_listen,
              opt_threads, opt_max_body);
     wait_for_database(pool);
-    dpf_service_wait_stop();
+    dpf_daemon_wait_stop();
     DPF_INFO("stopping: finishing running requests");
     rc = 0;
 

@@ -1,4 +1,4 @@
-/* service: the start-up every service shares (options, --help, a bad
+/* daemon: the start-up every service shares (options, --help, a bad
  * option), naps, and the connect-with-retry loops against the real
  * PostgreSQL and nats-server; the stop request, which cannot be undone in a
  * process, comes last. */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include <dpf/log.h>
-#include <dpf/service.h>
+#include <dpf/daemon.h>
 #include <dpf/util.h>
 
 #include "dpf_test.h"
@@ -27,8 +27,8 @@ static int g_retries;
 static char *g_name;
 
 static const dpf_option g_opts[] = {
-    DPF_OPT_INT("retries", "TEST_SERVICE_RETRIES", &g_retries, 3, 0, 10, "a number"),
-    DPF_OPT_STRING("name", "TEST_SERVICE_NAME", &g_name, "x", "a string"),
+    DPF_OPT_INT("retries", "TEST_DAEMON_RETRIES", &g_retries, 3, 0, 10, "a number"),
+    DPF_OPT_STRING("name", "TEST_DAEMON_NAME", &g_name, "x", "a string"),
     DPF_OPT_END,
 };
 
@@ -38,7 +38,7 @@ static int g_cap_saved = -1;
 
 static void capture_begin(void)
 {
-    snprintf(g_cap_path, sizeof g_cap_path, "/tmp/test_service_XXXXXX");
+    snprintf(g_cap_path, sizeof g_cap_path, "/tmp/test_daemon_XXXXXX");
     int fd = mkstemp(g_cap_path);
     assert_true(fd >= 0);
     fflush(stderr);
@@ -64,7 +64,7 @@ static void test_start_help(void **state)
 {
     char *argv[] = {"svc", "--help", NULL};
     int rc = -1;
-    assert_int_equal(dpf_service_start("svc", "TEST_SERVICE", g_opts, 2, argv, &rc),
+    assert_int_equal(dpf_daemon_start("svc", "TEST_DAEMON", g_opts, 2, argv, &rc),
                      DPF_ERR_NOT_FOUND);
     assert_int_equal(rc, 0);
     assert_null(g_name); /* freed: nothing to leak */
@@ -75,7 +75,7 @@ static void test_start_bad_option(void **state)
     char *argv[] = {"svc", "--retries=eleven", NULL};
     int rc = -1;
     capture_begin();
-    dpf_status st = dpf_service_start("svc", "TEST_SERVICE", g_opts, 2, argv, &rc);
+    dpf_status st = dpf_daemon_start("svc", "TEST_DAEMON", g_opts, 2, argv, &rc);
     char *err = capture_end();
     assert_int_not_equal(st, DPF_OK);
     assert_int_equal(rc, 2);
@@ -89,11 +89,11 @@ static void test_start_runs(void **state)
 {
     char *argv[] = {"svc", "--retries", "7", "--name=hman", NULL};
     int rc = -1;
-    assert_int_equal(dpf_service_start("svc", "TEST_SERVICE", g_opts, 4, argv, &rc), DPF_OK);
+    assert_int_equal(dpf_daemon_start("svc", "TEST_DAEMON", g_opts, 4, argv, &rc), DPF_OK);
     assert_int_equal(rc, 0);
     assert_int_equal(g_retries, 7);
     assert_string_equal(g_name, "hman");
-    assert_string_equal(dpf_log_component(), "TEST_SERVICE");
+    assert_string_equal(dpf_log_component(), "TEST_DAEMON");
     assert_false(dpf_stopping());
     dpf_config_free(g_opts);
 }
@@ -101,7 +101,7 @@ static void test_start_runs(void **state)
 static void test_nap_sleeps(void **state)
 {
     int64_t t0 = dpf_mono_us();
-    assert_int_equal(dpf_service_nap(250), 1);
+    assert_int_equal(dpf_daemon_nap(250), 1);
     int64_t took = dpf_mono_us() - t0;
     assert_true(took >= 250000);
     assert_true(took < 2000000);
@@ -123,7 +123,7 @@ static void test_connect_db_retries_until_ready(void **state)
     assert_non_null(url);
     g_ready_calls = 0;
     capture_begin();
-    dpf_db *db = dpf_service_connect_db(url, 1000, ready_second_time, &g_ready_calls);
+    dpf_db *db = dpf_daemon_connect_db(url, 1000, ready_second_time, &g_ready_calls);
     char *err = capture_end();
     assert_non_null(db);
     assert_int_equal(g_ready_calls, 2);
@@ -138,7 +138,7 @@ static void test_connect_bus_with_streams(void **state)
 {
     const char *url = dpf_test_env("NATS_URL");
     assert_non_null(url);
-    dpf_bus *bus = dpf_service_connect_bus(url, "test_service", 1000);
+    dpf_bus *bus = dpf_daemon_connect_bus(url, "test_daemon", 1000);
     assert_non_null(bus);
     dpf_bus_destroy(bus);
 }
@@ -159,7 +159,7 @@ static void test_stop_ends_retries(void **state)
     assert_int_equal(pthread_create(&t, NULL, stop_later, NULL), 0);
     int64_t t0 = dpf_mono_us();
     capture_begin();
-    dpf_db *db = dpf_service_connect_db(DEAD_PG_URL, 700, NULL, NULL);
+    dpf_db *db = dpf_daemon_connect_db(DEAD_PG_URL, 700, NULL, NULL);
     char *err = capture_end();
     int64_t took = dpf_mono_us() - t0;
     pthread_join(t, NULL);
@@ -174,16 +174,16 @@ static void test_stop_ends_retries(void **state)
     free(err);
 
     t0 = dpf_mono_us();
-    assert_int_equal(dpf_service_nap(5000), 0);
-    assert_null(dpf_service_connect_db(DEAD_PG_URL, 1000, NULL, NULL));
-    assert_null(dpf_service_connect_bus("nats://127.0.0.1:1", "test_service", 1000));
-    dpf_service_wait_stop();
+    assert_int_equal(dpf_daemon_nap(5000), 0);
+    assert_null(dpf_daemon_connect_db(DEAD_PG_URL, 1000, NULL, NULL));
+    assert_null(dpf_daemon_connect_bus("nats://127.0.0.1:1", "test_daemon", 1000));
+    dpf_daemon_wait_stop();
     assert_true(dpf_mono_us() - t0 < 500000);
 }
 
 int main(void)
 {
-    dpf_log_init("TEST_SERVICE");
+    dpf_log_init("TEST_DAEMON");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_help),
         cmocka_unit_test(test_start_bad_option),

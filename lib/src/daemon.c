@@ -1,7 +1,7 @@
 /* The start-up and waiting every service shares, so that dbmon, hman and
  * distmgr come up the same way: one retry schedule and one set of log lines
  * for a database or NATS that is not there yet. */
-#include "dpf/service.h"
+#include "dpf/daemon.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -11,7 +11,7 @@
 
 #define RETRY_FIRST_MS 500
 
-dpf_status dpf_service_start(const char *prog, const char *component, const dpf_option *opts,
+dpf_status dpf_daemon_start(const char *prog, const char *component, const dpf_option *opts,
                              int argc, char **argv, int *exit_code)
 {
     char err[512];
@@ -31,7 +31,7 @@ dpf_status dpf_service_start(const char *prog, const char *component, const dpf_
     return DPF_OK;
 }
 
-int dpf_service_nap(int ms)
+int dpf_daemon_nap(int ms)
 {
     for (int left = ms; left > 0; left -= 100) {
         if (dpf_stopping())
@@ -42,9 +42,9 @@ int dpf_service_nap(int ms)
     return !dpf_stopping();
 }
 
-void dpf_service_wait_stop(void)
+void dpf_daemon_wait_stop(void)
 {
-    while (dpf_service_nap(1000))
+    while (dpf_daemon_nap(1000))
         ;
 }
 
@@ -54,7 +54,7 @@ static int next_wait(int ms, int max_ms)
     return ms > max_ms ? max_ms : ms;
 }
 
-dpf_db *dpf_service_connect_db(const char *url, int max_wait_ms, dpf_service_db_ready ready,
+dpf_db *dpf_daemon_connect_db(const char *url, int max_wait_ms, dpf_daemon_db_ready ready,
                                void *arg)
 {
     int wait = RETRY_FIRST_MS;
@@ -66,13 +66,13 @@ dpf_db *dpf_service_connect_db(const char *url, int max_wait_ms, dpf_service_db_
             dpf_db_destroy(db);
         }
         DPF_WARN("Cannot reach the database yet; retrying in %d ms", wait);
-        dpf_service_nap(wait);
+        dpf_daemon_nap(wait);
         wait = next_wait(wait, max_wait_ms);
     }
     return NULL;
 }
 
-dpf_bus *dpf_service_connect_bus(const char *url, const char *name, int max_wait_ms)
+dpf_bus *dpf_daemon_connect_bus(const char *url, const char *name, int max_wait_ms)
 {
     int wait = RETRY_FIRST_MS;
     while (!dpf_stopping()) {
@@ -86,7 +86,7 @@ dpf_bus *dpf_service_connect_bus(const char *url, const char *name, int max_wait
             dpf_bus_destroy(bus);
         }
         DPF_WARN("Cannot reach NATS at %s yet; retrying in %d ms", url, wait);
-        dpf_service_nap(wait);
+        dpf_daemon_nap(wait);
         wait = next_wait(wait, max_wait_ms);
     }
     return NULL;
