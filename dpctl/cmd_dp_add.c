@@ -6,6 +6,17 @@
 #include "dp_opts.h"
 #include "dpctl.h"
 
+static void print(const dpctl_resp *r)
+{
+    const char *server = json_string_value(json_object_get(r->json, "serverName"));
+    const char *site = json_string_value(json_object_get(r->json, "siteCode"));
+    const char *nal = json_string_value(json_object_get(r->json, "nalPath"));
+    printf("Added distribution point %s to site %s.\n", server ? server : "?", site ? site : "?");
+    printf("  NAL path:       %s\n", nal ? nal : "?");
+    printf("  correlation id: %s\n", r->corr);
+    printf("Follow the install with: dpctl statmsg watch --site %s\n", site ? site : "PS1");
+}
+
 int dpctl_cmd_dp_add(dpctl_ctx *ctx, int argc, char **argv)
 {
     json_t *body = json_object();
@@ -13,24 +24,7 @@ int dpctl_cmd_dp_add(dpctl_ctx *ctx, int argc, char **argv)
         json_decref(body);
         return DPCTL_USAGE;
     }
-    dpctl_resp r;
-    int rc = dpctl_http(ctx, "POST", "/v1/distributionpoints", body, &r);
+    int rc = dpctl_call(ctx, "POST", "/v1/distributionpoints", body, -1, print);
     json_decref(body);
-    if (rc != DPCTL_OK)
-        return rc;
-    if (r.status >= 400) {
-        rc = dpctl_refused(&r);
-    } else if (ctx->json) {
-        dpctl_print_raw(&r);
-    } else {
-        const char *server = json_string_value(json_object_get(r.json, "serverName"));
-        const char *site = json_string_value(json_object_get(r.json, "siteCode"));
-        const char *nal = json_string_value(json_object_get(r.json, "nalPath"));
-        printf("Added distribution point %s to site %s.\n", server ? server : "?", site ? site : "?");
-        printf("  NAL path:       %s\n", nal ? nal : "?");
-        printf("  correlation id: %s\n", r.corr);
-        printf("Follow the install with: dpctl statmsg watch --site %s\n", site ? site : "PS1");
-    }
-    dpctl_resp_free(&r);
     return rc;
 }

@@ -11,6 +11,27 @@ static const char *text_or_dash(json_t *o, const char *key)
     return s && *s ? s : "-";
 }
 
+static void print(const dpctl_resp *r)
+{
+    printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", "DPID", "SERVER", "SITE", "STATE", "CRC",
+           "PXE", "PULL");
+    size_t i;
+    json_t *dp;
+    json_array_foreach(r->json, i, dp) {
+        json_t *id = json_object_get(dp, "dpid");
+        char dpid[24] = "-";
+        if (json_is_integer(id))
+            snprintf(dpid, sizeof dpid, "%lld", (long long)json_integer_value(id));
+        printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", dpid, text_or_dash(dp, "serverName"),
+               text_or_dash(dp, "siteCode"), text_or_dash(dp, "installState"),
+               text_or_dash(dp, "crc"),
+               json_is_true(json_object_get(dp, "enablePXE")) ? "yes" : "no",
+               json_is_object(json_object_get(dp, "pullDP")) ? "yes" : "no");
+    }
+    if (json_array_size(r->json) == 0)
+        printf("(no distribution points)\n");
+}
+
 int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {{"site", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
@@ -35,33 +56,5 @@ int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv)
         }
         snprintf(path, sizeof path, "/v1/distributionpoints?site=%s", esc);
     }
-    dpctl_resp r;
-    int rc = dpctl_http(ctx, "GET", path, NULL, &r);
-    if (rc != DPCTL_OK)
-        return rc;
-    if (r.status >= 400 || !json_is_array(r.json)) {
-        rc = dpctl_refused(&r);
-    } else if (ctx->json) {
-        dpctl_print_raw(&r);
-    } else {
-        printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", "DPID", "SERVER", "SITE", "STATE", "CRC",
-               "PXE", "PULL");
-        size_t i;
-        json_t *dp;
-        json_array_foreach(r.json, i, dp) {
-            json_t *id = json_object_get(dp, "dpid");
-            char dpid[24] = "-";
-            if (json_is_integer(id))
-                snprintf(dpid, sizeof dpid, "%lld", (long long)json_integer_value(id));
-            printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", dpid, text_or_dash(dp, "serverName"),
-                   text_or_dash(dp, "siteCode"), text_or_dash(dp, "installState"),
-                   text_or_dash(dp, "crc"),
-                   json_is_true(json_object_get(dp, "enablePXE")) ? "yes" : "no",
-                   json_is_object(json_object_get(dp, "pullDP")) ? "yes" : "no");
-        }
-        if (json_array_size(r.json) == 0)
-            printf("(no distribution points)\n");
-    }
-    dpctl_resp_free(&r);
-    return rc;
+    return dpctl_call(ctx, "GET", path, NULL, JSON_ARRAY, print);
 }

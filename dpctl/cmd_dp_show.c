@@ -56,28 +56,16 @@ static void show(json_t *dp)
     num_line("Action:", json_object_get(dp, "action"));
 }
 
+static void print(const dpctl_resp *r)
+{
+    show(r->json);
+}
+
 int dpctl_cmd_dp_show(dpctl_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "dpctl: dp show takes exactly one SERVER\n");
+    char path[900];
+    if (!dpctl_one_arg(argc, argv, "dp show", "SERVER") ||
+        !dpctl_dp_path(argv[1], path, sizeof path))
         return DPCTL_USAGE;
-    }
-    char esc[800], path[900];
-    if (!dpctl_escape(argv[1], esc, sizeof esc)) {
-        fprintf(stderr, "dpctl: the server name is too long\n");
-        return DPCTL_USAGE;
-    }
-    snprintf(path, sizeof path, "/v1/distributionpoints/%s", esc);
-    dpctl_resp r;
-    int rc = dpctl_http(ctx, "GET", path, NULL, &r);
-    if (rc != DPCTL_OK)
-        return rc;
-    if (r.status >= 400 || !json_is_object(r.json))
-        rc = dpctl_refused(&r);
-    else if (ctx->json)
-        dpctl_print_raw(&r);
-    else
-        show(r.json);
-    dpctl_resp_free(&r);
-    return rc;
+    return dpctl_call(ctx, "GET", path, NULL, JSON_OBJECT, print);
 }

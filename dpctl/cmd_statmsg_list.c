@@ -17,6 +17,14 @@ static int add_arg(char *path, size_t len, const char *name, const char *value)
     return w > 0 && (size_t)w < len - n;
 }
 
+static void print(const dpctl_resp *r)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(r->json, i, m)
+        dpctl_statmsg_print_json(m);
+}
+
 int dpctl_cmd_statmsg_list(dpctl_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -42,20 +50,5 @@ int dpctl_cmd_statmsg_list(dpctl_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "dpctl: statmsg list takes no arguments\n");
         return DPCTL_USAGE;
     }
-    dpctl_resp r;
-    int rc = dpctl_http(ctx, "GET", path, NULL, &r);
-    if (rc != DPCTL_OK)
-        return rc;
-    if (r.status >= 400 || !json_is_array(r.json)) {
-        rc = dpctl_refused(&r);
-    } else if (ctx->json) {
-        dpctl_print_raw(&r);
-    } else {
-        size_t i;
-        json_t *m;
-        json_array_foreach(r.json, i, m)
-            dpctl_statmsg_print_json(m);
-    }
-    dpctl_resp_free(&r);
-    return rc;
+    return dpctl_call(ctx, "GET", path, NULL, JSON_ARRAY, print);
 }

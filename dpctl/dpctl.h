@@ -51,6 +51,26 @@ void dpctl_print_raw(const dpctl_resp *r);
 /* Percent-encodes s for a URL path segment or query value into buf. 0 if short. */
 int dpctl_escape(const char *s, char *buf, size_t len);
 
+/* cmd_util.c: what the commands share. */
+
+/* For a command whose one operand is argv[1] (not an option): 1, or 0
+ * after printing "dpctl: <cmd> takes exactly one <what>". */
+int dpctl_one_arg(int argc, char **argv, const char *cmd, const char *what);
+
+/* "/v1/distributionpoints/<server, percent-encoded>" into path (len
+ * bytes, 900 are enough): 1, or 0 after printing that it is too long. */
+int dpctl_dp_path(const char *server, char *path, size_t len);
+
+/* Prints an answer for the administrator; r and its JSON are borrowed. */
+typedef void (*dpctl_print_fn)(const dpctl_resp *r);
+
+/* Sends method path with body (borrowed; NULL for none) and deals with the
+ * answer: refused (dpctl_refused) when its status is 400 or more or its
+ * JSON is not of type expect (JSON_OBJECT, JSON_ARRAY; -1: any); with
+ * --json printed as sent; otherwise handed to print. Returns the exit code. */
+int dpctl_call(const dpctl_ctx *ctx, const char *method, const char *path, json_t *body,
+               int expect, dpctl_print_fn print);
+
 /* Commands (one file each). */
 int dpctl_cmd_dp_add(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv);
