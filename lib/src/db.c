@@ -188,6 +188,31 @@ dpf_status dpf_db_exec(dpf_db *db, const char *sql, int nparams,
     return DPF_OK;
 }
 
+dpf_status dpf_db_exec_row(dpf_db *db, const char *sql, int nparams,
+                           const char *const *params, dpf_db_result **out)
+{
+    if (out == NULL)
+        return DPF_ERR_INVALID;
+    dpf_status st = dpf_db_exec(db, sql, nparams, params, out);
+    if (st == DPF_OK && dpf_db_result_rows(*out) == 0) {
+        dpf_db_result_free(*out);
+        *out = NULL;
+        st = DPF_ERR_NOT_FOUND;
+    }
+    return st;
+}
+
+dpf_status dpf_db_exec_text(dpf_db *db, const char *sql, int nparams,
+                            const char *const *params, char *buf, size_t len)
+{
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec_row(db, sql, nparams, params, &r);
+    if (st == DPF_OK && buf != NULL && len > 0)
+        snprintf(buf, len, "%s", dpf_db_result_get(r, 0, 0));
+    dpf_db_result_free(r);
+    return st;
+}
+
 dpf_status dpf_db_begin(dpf_db *db)
 {
     if (db == NULL || db->conn == NULL)

@@ -83,9 +83,9 @@ static dpf_status query_row(dpf_db *db, const char *sql, int n, const char *cons
                             dm_dp_row *row)
 {
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, sql, n, params, &r);
+    dpf_status st = dpf_db_exec_row(db, sql, n, params, &r);
     if (st == DPF_OK)
-        st = dpf_db_result_rows(r) > 0 ? fill_row(r, row) : DPF_ERR_NOT_FOUND;
+        st = fill_row(r, row);
     dpf_db_result_free(r);
     return st;
 }
@@ -96,13 +96,9 @@ static dpf_status write_one(dpf_db *db, const char *sql, int n, const char *cons
                             long long *first_col)
 {
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, sql, n, params, &r);
-    if (st == DPF_OK) {
-        if (dpf_db_result_rows(r) == 0)
-            st = DPF_ERR_NOT_FOUND;
-        else if (first_col != NULL)
-            *first_col = dpf_db_result_int(r, 0, 0);
-    }
+    dpf_status st = dpf_db_exec_row(db, sql, n, params, &r);
+    if (st == DPF_OK && first_col != NULL)
+        *first_col = dpf_db_result_int(r, 0, 0);
     dpf_db_result_free(r);
     return st;
 }

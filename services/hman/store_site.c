@@ -48,15 +48,8 @@ static const char SQL_SYSRES[] =
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
                                 size_t namelen)
 {
-    dpf_db_result *r = NULL;
     const char *p[] = {site_code};
-    dpf_status st = dpf_db_exec(db, SQL_LOCK, 1, p, &r);
-    if (st == DPF_OK && dpf_db_result_rows(r) == 0)
-        st = DPF_ERR_NOT_FOUND;
-    if (st == DPF_OK)
-        dpf_fmt(site_name, namelen, "%s", dpf_db_result_get(r, 0, 0));
-    dpf_db_result_free(r);
-    return st;
+    return dpf_db_exec_text(db, SQL_LOCK, 1, p, site_name, namelen);
 }
 
 static char *upper_dup(const char *text)

@@ -17,16 +17,13 @@ dpf_status prov_store_dp_role(dpf_db *db, const char *server, long long *role_id
 {
     const char *p[] = {DPF_ROLE_DP, server};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db,
-                                "SELECT id, site_code, nal_path FROM site_system_roles "
-                                "WHERE role_name = $1 AND server_name = upper($2) ORDER BY id LIMIT 1",
-                                2, p, &r);
+    dpf_status st = dpf_db_exec_row(db,
+                                    "SELECT id, site_code, nal_path FROM site_system_roles "
+                                    "WHERE role_name = $1 AND server_name = upper($2) "
+                                    "ORDER BY id LIMIT 1",
+                                    2, p, &r);
     if (st != DPF_OK)
         return st;
-    if (dpf_db_result_rows(r) == 0) {
-        dpf_db_result_free(r);
-        return DPF_ERR_NOT_FOUND;
-    }
     *role_id = dpf_db_result_int(r, 0, 0);
     snprintf(site, 8, "%s", dpf_db_result_get(r, 0, 1));
     snprintf(nal, DPF_NAL_MAX, "%s", dpf_db_result_get(r, 0, 2));
@@ -86,47 +83,31 @@ dpf_status prov_store_pull_sources_clear(dpf_db *db, long long role_id)
 dpf_status prov_store_dp_sourced_by(dpf_db *db, const char *server, char *buf, size_t len)
 {
     const char *p[] = {server};
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db,
-                                "SELECT r.server_name FROM pull_dp_sources s "
-                                "JOIN site_system_roles r ON r.id = s.role_id "
-                                "WHERE s.source_server = upper($1) ORDER BY r.server_name LIMIT 1",
-                                1, p, &r);
-    if (st != DPF_OK)
-        return st;
-    st = dpf_db_result_rows(r) > 0 ? DPF_OK : DPF_ERR_NOT_FOUND;
-    if (st == DPF_OK)
-        snprintf(buf, len, "%s", dpf_db_result_get(r, 0, 0));
-    dpf_db_result_free(r);
-    return st;
+    return dpf_db_exec_text(db,
+                            "SELECT r.server_name FROM pull_dp_sources s "
+                            "JOIN site_system_roles r ON r.id = s.role_id "
+                            "WHERE s.source_server = upper($1) ORDER BY r.server_name LIMIT 1",
+                            1, p, buf, len);
 }
 
 dpf_status prov_store_pull_chain_reaches(dpf_db *db, const char *source, const char *self,
                                          char *via, size_t len)
 {
     const char *p[] = {source, self, DPF_ROLE_DP};
-    dpf_db_result *r = NULL;
     /* every DP the chain reaches, with the DP that pulls from it; UNION
      * keeps each (server, via) pair once, so even a loop already in the
      * table (written around the API) ends */
-    dpf_status st = dpf_db_exec(db,
-                                "WITH RECURSIVE reach(server, via) AS ("
-                                "  SELECT upper($1)::text, ''::text "
-                                "  UNION "
-                                "  SELECT s.source_server, r.server_name FROM reach "
-                                "  JOIN site_system_roles r "
-                                "    ON r.role_name = $3 AND r.server_name = reach.server "
-                                "  JOIN pull_dp_sources s ON s.role_id = r.id) "
-                                "SELECT via FROM reach WHERE server = upper($2) "
-                                "ORDER BY via = upper($1) DESC, via LIMIT 1",
-                                3, p, &r);
-    if (st != DPF_OK)
-        return st;
-    st = dpf_db_result_rows(r) > 0 ? DPF_OK : DPF_ERR_NOT_FOUND;
-    if (st == DPF_OK)
-        snprintf(via, len, "%s", dpf_db_result_get(r, 0, 0));
-    dpf_db_result_free(r);
-    return st;
+    return dpf_db_exec_text(db,
+                            "WITH RECURSIVE reach(server, via) AS ("
+                            "  SELECT upper($1)::text, ''::text "
+                            "  UNION "
+                            "  SELECT s.source_server, r.server_name FROM reach "
+                            "  JOIN site_system_roles r "
+                            "    ON r.role_name = $3 AND r.server_name = reach.server "
+                            "  JOIN pull_dp_sources s ON s.role_id = r.id) "
+                            "SELECT via FROM reach WHERE server = upper($2) "
+                            "ORDER BY via = upper($1) DESC, via LIMIT 1",
+                            3, p, via, len);
 }
 
 dpf_status prov_store_dp_groups(dpf_db *db, const char *nal, dpf_db_result **out)

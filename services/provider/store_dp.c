@@ -7,46 +7,31 @@
 
 #include <dpf/sitecontrol.h>
 
-static dpf_status first_text(dpf_db *db, const char *sql, int n, const char *const *params,
-                             char *buf, size_t len)
-{
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, sql, n, params, &r);
-    if (st != DPF_OK)
-        return st;
-    if (dpf_db_result_rows(r) == 0) {
-        dpf_db_result_free(r);
-        return DPF_ERR_NOT_FOUND;
-    }
-    if (buf != NULL && len > 0)
-        snprintf(buf, len, "%s", dpf_db_result_get(r, 0, 0));
-    dpf_db_result_free(r);
-    return DPF_OK;
-}
-
 dpf_status prov_store_site_lock(dpf_db *db, const char *site, char *name, size_t len)
 {
     const char *p[] = {site};
-    return first_text(db,
-                      "SELECT s.site_name FROM sites s JOIN site_control c USING (site_code) "
-                      "WHERE s.site_code = $1 FOR UPDATE OF c",
-                      1, p, name, len);
+    return dpf_db_exec_text(db,
+                            "SELECT s.site_name FROM sites s JOIN site_control c "
+                            "USING (site_code) WHERE s.site_code = $1 FOR UPDATE OF c",
+                            1, p, name, len);
 }
 
 dpf_status prov_store_dp_site(dpf_db *db, const char *server, char *site, size_t len)
 {
     const char *p[] = {DPF_ROLE_DP, server};
-    return first_text(db,
-                      "SELECT site_code FROM site_system_roles "
-                      "WHERE role_name = $1 AND server_name = upper($2) ORDER BY id LIMIT 1",
-                      2, p, site, len);
+    return dpf_db_exec_text(db,
+                            "SELECT site_code FROM site_system_roles WHERE role_name = $1 "
+                            "AND server_name = upper($2) ORDER BY id LIMIT 1",
+                            2, p, site, len);
 }
 
 dpf_status prov_store_dp_removing(dpf_db *db, const char *nal)
 {
     const char *p[] = {nal};
-    return first_text(db, "SELECT dpid FROM distribution_points WHERE nal_path = $1 AND action = 3",
-                      1, p, NULL, 0);
+    return dpf_db_exec_text(db,
+                            "SELECT dpid FROM distribution_points "
+                            "WHERE nal_path = $1 AND action = 3",
+                            1, p, NULL, 0);
 }
 
 dpf_status prov_store_role_insert(dpf_db *db, const char *site, const char *role,
@@ -119,16 +104,12 @@ static dpf_status group_find(dpf_db *db, const char *name, long long *id, char *
 {
     const char *p[] = {name};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db,
-                                "SELECT id, name FROM boundary_groups WHERE lower(name) = lower($1) "
-                                "ORDER BY id LIMIT 1",
-                                1, p, &r);
+    dpf_status st = dpf_db_exec_row(db,
+                                    "SELECT id, name FROM boundary_groups "
+                                    "WHERE lower(name) = lower($1) ORDER BY id LIMIT 1",
+                                    1, p, &r);
     if (st != DPF_OK)
         return st;
-    if (dpf_db_result_rows(r) == 0) {
-        dpf_db_result_free(r);
-        return DPF_ERR_NOT_FOUND;
-    }
     *id = dpf_db_result_int(r, 0, 0);
     snprintf(canonical, len, "%s", dpf_db_result_get(r, 0, 1));
     dpf_db_result_free(r);

@@ -249,6 +249,39 @@ static void test_reconnect_after_backend_dies(void **state)
     dpf_db_destroy(killer);
 }
 
+static void test_exec_row_and_text(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->db, "CREATE TABLE one (id int PRIMARY KEY, v text)");
+    exec_ok(f->db, "INSERT INTO one VALUES (1, 'first value'), (2, 'second')");
+    const char *p1[] = {"1"}, *p3[] = {"3"};
+    dpf_db_result *r = NULL;
+    assert_int_equal(dpf_db_exec_row(f->db, "SELECT id, v FROM one WHERE id >= $1 ORDER BY id",
+                                     1, p1, &r), DPF_OK);
+    assert_int_equal(dpf_db_result_rows(r), 2);
+    assert_string_equal(dpf_db_result_get(r, 0, 1), "first value");
+    dpf_db_result_free(r);
+    r = (dpf_db_result *)&r; /* must be cleared */
+    assert_int_equal(dpf_db_exec_row(f->db, "SELECT id FROM one WHERE id = $1", 1, p3, &r),
+                     DPF_ERR_NOT_FOUND);
+    assert_null(r);
+    assert_int_equal(dpf_db_exec_row(f->db, "SELECT nope FROM one", 0, NULL, &r), DPF_ERR_DB);
+    assert_null(r);
+    assert_int_equal(dpf_db_exec_row(f->db, "SELECT 1", 0, NULL, NULL), DPF_ERR_INVALID);
+
+    char buf[6] = "xxxxx";
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT v FROM one WHERE id = $1", 1, p1, buf,
+                                      sizeof buf), DPF_OK);
+    assert_string_equal(buf, "first"); /* truncated to the buffer */
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT v FROM one WHERE id = $1", 1, p3, buf,
+                                      sizeof buf), DPF_ERR_NOT_FOUND);
+    assert_string_equal(buf, "first"); /* untouched */
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT v FROM one WHERE id = $1", 1, p1, NULL, 0),
+                     DPF_OK);
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT v FROM one WHERE id = $1", 1, p3, NULL, 0),
+                     DPF_ERR_NOT_FOUND);
+}
+
 static void test_bad_arguments(void **state)
 {
     dpf_db *db = NULL;
@@ -267,6 +300,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_params_are_literal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nulls_and_result_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_row_and_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_twice_is_noop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_notify, setup, teardown),

@@ -27,6 +27,18 @@ dpf_status dpf_db_ensure(dpf_db *db) DPF_MUSTCHECK;
 dpf_status dpf_db_exec(dpf_db *db, const char *sql, int nparams,
                        const char *const *params, dpf_db_result **out) DPF_MUSTCHECK;
 
+/* dpf_db_exec for a statement that must return a row: DPF_ERR_NOT_FOUND
+ * (and *out NULL) when it returns none. Otherwise as dpf_db_exec; out must
+ * not be NULL (DPF_ERR_INVALID). */
+dpf_status dpf_db_exec_row(dpf_db *db, const char *sql, int nparams,
+                           const char *const *params, dpf_db_result **out) DPF_MUSTCHECK;
+
+/* dpf_db_exec_row, then the first column of the first row copied into buf
+ * (truncated to len). buf may be NULL when only whether there is a row
+ * matters. */
+dpf_status dpf_db_exec_text(dpf_db *db, const char *sql, int nparams,
+                            const char *const *params, char *buf, size_t len) DPF_MUSTCHECK;
+
 /* Convenience transaction control. */
 dpf_status dpf_db_begin(dpf_db *db) DPF_MUSTCHECK;
 dpf_status dpf_db_commit(dpf_db *db) DPF_MUSTCHECK;
