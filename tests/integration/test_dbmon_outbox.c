@@ -52,18 +52,12 @@ typedef struct expect {
 
 static void sql(const char *q, int n, const char *const *p)
 {
-    if (dpf_db_exec(g_db, q, n, p, NULL) != DPF_OK)
-        fail_msg("%s: %s", q, dpf_db_error(g_db));
+    dpf_test_sql(g_db, q, n, p);
 }
 
 static long long num(const char *q, int n, const char *const *p)
 {
-    dpf_db_result *r = NULL;
-    if (dpf_db_exec(g_db, q, n, p, &r) != DPF_OK)
-        fail_msg("%s: %s", q, dpf_db_error(g_db));
-    long long v = dpf_db_result_rows(r) ? dpf_db_result_int(r, 0, 0) : -1;
-    dpf_db_result_free(r);
-    return v;
+    return dpf_test_num(g_db, q, n, p);
 }
 
 static int setup(void **state)
@@ -392,16 +386,7 @@ static pid_t start_dbmon(const char *log)
 static int stop_dbmon(pid_t pid)
 {
     g_child = 0;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        usleep(50 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return dpf_test_stop(pid, 5000);
 }
 
 static long long wait_outbox_empty(int timeout_ms)

@@ -200,18 +200,7 @@ static pid_t spawn(char *const argv[], const char *log, const char *const *env,
 
 int dmt_stop(pid_t pid)
 {
-    if (pid <= 0)
-        return -1;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 400; i++) {
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        usleep(50 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return dpf_test_stop(pid, 20000);
 }
 
 pid_t dmt_start_distmgr(const char *replica, const char *log, const char *const *extra_env)

@@ -28,7 +28,7 @@ void dmt_teardown(const char *name);
  * delay 1 s, step timeout 5 s, no periodic reconcile) plus extra env pairs
  * (NULL-terminated, may be NULL), logging to log. */
 pid_t dmt_start_distmgr(const char *replica, const char *log, const char *const *extra_env);
-/* SIGTERM, then the exit status (-1 after 20 s, then SIGKILL). */
+/* SIGTERM and wait up to 20 s: dpf_test_stop. */
 int dmt_stop(pid_t pid);
 
 long long dmt_sql_int(const char *sql, const char *p1);

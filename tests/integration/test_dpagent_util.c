@@ -1,5 +1,6 @@
 /* Helpers of the dpagent integration test (see test_dpagent_util.h). */
 #include "test_dpagent_util.h"
+#include "dpf_test.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,17 +50,7 @@ pid_t tda_agent_start(const char *nats_url, const char *root, const char *hosts,
 
 int tda_agent_stop(pid_t pid)
 {
-    int status = 0;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
+    return dpf_test_stop(pid, 10000);
 }
 
 int tda_wait_ready(dpf_bus *bus, const char *fqdn, int timeout_ms)

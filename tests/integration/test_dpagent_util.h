@@ -13,7 +13,7 @@
  * to <root>.log. extra: more "--opt", "value" arguments, NULL-terminated. */
 pid_t tda_agent_start(const char *nats_url, const char *root, const char *hosts,
                       const char *const *extra);
-/* SIGTERM and wait; returns the exit status (-1 if it had to be killed). */
+/* SIGTERM and wait up to 10 s: dpf_test_stop. */
 int tda_agent_stop(pid_t pid);
 /* Waits until fqdn answers a status request (up to timeout_ms); 0 when it does. */
 int tda_wait_ready(dpf_bus *bus, const char *fqdn, int timeout_ms);

@@ -42,9 +42,7 @@ static int teardown(void **state)
 
 static void sql(const char *q, int n, const char *const *p)
 {
-    dpf_status st = dpf_db_exec(g_db, q, n, p, NULL);
-    if (st != DPF_OK)
-        fail_msg("%s: %s", q, dpf_db_error(g_db));
+    dpf_test_sql(g_db, q, n, p);
 }
 
 /* The first column of the first row of q, as text (static buffer). */

@@ -37,18 +37,12 @@ static jsCtx *g_js;
 
 static void sql(const char *q, int n, const char *const *p)
 {
-    if (dpf_db_exec(g_db, q, n, p, NULL) != DPF_OK)
-        fail_msg("%s: %s", q, dpf_db_error(g_db));
+    dpf_test_sql(g_db, q, n, p);
 }
 
 static long long num(const char *q, int n, const char *const *p)
 {
-    dpf_db_result *r = NULL;
-    if (dpf_db_exec(g_db, q, n, p, &r) != DPF_OK)
-        fail_msg("%s: %s", q, dpf_db_error(g_db));
-    long long v = dpf_db_result_rows(r) ? dpf_db_result_int(r, 0, 0) : -1;
-    dpf_db_result_free(r);
-    return v;
+    return dpf_test_num(g_db, q, n, p);
 }
 
 /* Polls q until it returns want or timeout_ms passes; returns the last value. */

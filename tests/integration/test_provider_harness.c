@@ -262,19 +262,10 @@ long wait_health(const char *api, long want)
     return code;
 }
 
-/* SIGTERM, then the exit status (-1 if it had to be killed). */
+/* SIGTERM and wait up to 10 s: dpf_test_stop. */
 int stop_provider(pid_t pid)
 {
-    int status = 0;
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        nap_ms(100);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
+    return dpf_test_stop(pid, 10000);
 }
 
 int ph_setup(const char *dbname)

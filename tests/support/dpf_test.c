@@ -1,13 +1,22 @@
 /* Integration-test support: a fresh, migrated database per test program on
- * the PostgreSQL that scripts/test started. The admin URL may be a URI or a
- * key=value string; libpq parses it and we rebuild it with our dbname. */
+ * the PostgreSQL that scripts/test started (the admin URL may be a URI or a
+ * key=value string; libpq parses it and we rebuild it with our dbname),
+ * statements that fail the test when they fail, and stopping a service
+ * binary the test started. */
 #include "dpf_test.h"
 
 #include <ctype.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include <libpq-fe.h>
 
@@ -152,4 +161,36 @@ void dpf_test_db_drop(const char *name)
     char db[64];
     db_name(name, db, sizeof db);
     admin_exec("DROP DATABASE IF EXISTS", db, " WITH (FORCE)");
+}
+
+void dpf_test_sql(dpf_db *db, const char *q, int n, const char *const *p)
+{
+    if (dpf_db_exec(db, q, n, p, NULL) != DPF_OK)
+        fail_msg("%s: %s", q, dpf_db_error(db));
+}
+
+long long dpf_test_num(dpf_db *db, const char *q, int n, const char *const *p)
+{
+    dpf_db_result *r = NULL;
+    if (dpf_db_exec(db, q, n, p, &r) != DPF_OK)
+        fail_msg("%s: %s", q, dpf_db_error(db));
+    long long v = dpf_db_result_rows(r) ? dpf_db_result_int(r, 0, 0) : -1;
+    dpf_db_result_free(r);
+    return v;
+}
+
+int dpf_test_stop(pid_t pid, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill(pid, SIGTERM);
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
 }

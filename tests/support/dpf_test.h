@@ -1,9 +1,11 @@
 /* Support for integration tests that run against the real servers
- * scripts/test started (DPF_TEST_PG_URL, NATS_URL). */
+ * scripts/test started (DPF_TEST_PG_URL, NATS_URL). The functions that fail
+ * the test do it with cmocka's fail_msg. */
 #ifndef DPF_TEST_H
 #define DPF_TEST_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <dpf/db.h>
 
 /* Creates a fresh database named "t_<name>_<pid>" with every migration of
@@ -16,5 +18,17 @@ void dpf_test_db_drop(const char *name);
 
 /* getenv with a clear failure message when unset. */
 const char *dpf_test_env(const char *var);
+
+/* Runs q with n parameters p on db; fails the test if it fails. */
+void dpf_test_sql(dpf_db *db, const char *q, int n, const char *const *p);
+
+/* The first column of q's first row as a number, -1 when there is no row;
+ * fails the test if q fails. */
+long long dpf_test_num(dpf_db *db, const char *q, int n, const char *const *p);
+
+/* SIGTERM to a child the test started, then waits up to timeout_ms for it
+ * (SIGKILL after). Its exit status, 128 + the signal that ended it, or -1
+ * when it had to be killed (or pid <= 0). */
+int dpf_test_stop(pid_t pid, int timeout_ms);
 
 #endif
