@@ -3,6 +3,7 @@
  * applied default first, then environment, then command line, so the last
  * writer is the one with the highest precedence. */
 #include "dpf/config.h"
+#include "dpf/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) DPF_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int parse_bool(const char *v, int *out)
 {
@@ -51,15 +40,15 @@ static dpf_status apply(const dpf_option *o, const char *value, const char *wher
         errno = 0;
         long long v = strtoll(value, &end, 10);
         if (*value == '\0' || end == value || *end != '\0' || errno == ERANGE) {
-            set_err(err, errlen, "%s: '%s' is not a number%s", o->name, value, where);
+            dpf_fmt(err, errlen, "%s: '%s' is not a number%s", o->name, value, where);
             return DPF_ERR_INVALID;
         }
         if (v < o->min) {
-            set_err(err, errlen, "%s: %lld is below the minimum %lld%s", o->name, v, o->min, where);
+            dpf_fmt(err, errlen, "%s: %lld is below the minimum %lld%s", o->name, v, o->min, where);
             return DPF_ERR_INVALID;
         }
         if (v > o->max) {
-            set_err(err, errlen, "%s: %lld is above the maximum %lld%s", o->name, v, o->max, where);
+            dpf_fmt(err, errlen, "%s: %lld is above the maximum %lld%s", o->name, v, o->max, where);
             return DPF_ERR_INVALID;
         }
         *(int *)o->target = (int)v;
@@ -68,7 +57,7 @@ static dpf_status apply(const dpf_option *o, const char *value, const char *wher
     case DPF_OPT_T_BOOL: {
         int b;
         if (!parse_bool(value, &b)) {
-            set_err(err, errlen, "%s: '%s' is not a boolean (1/0/true/false/yes/no/on/off)%s",
+            dpf_fmt(err, errlen, "%s: '%s' is not a boolean (1/0/true/false/yes/no/on/off)%s",
                     o->name, value, where);
             return DPF_ERR_INVALID;
         }
@@ -78,7 +67,7 @@ static dpf_status apply(const dpf_option *o, const char *value, const char *wher
     case DPF_OPT_T_STRING: {
         char *copy = strdup(value);
         if (copy == NULL) {
-            set_err(err, errlen, "%s: out of memory", o->name);
+            dpf_fmt(err, errlen, "%s: out of memory", o->name);
             return DPF_ERR_NOMEM;
         }
         char **t = (char **)o->target;
@@ -89,7 +78,7 @@ static dpf_status apply(const dpf_option *o, const char *value, const char *wher
     case DPF_OPT_T_END:
         break;
     }
-    set_err(err, errlen, "%s: option has no type", o->name ? o->name : "?");
+    dpf_fmt(err, errlen, "%s: option has no type", o->name ? o->name : "?");
     return DPF_ERR_INVALID;
 }
 
@@ -127,7 +116,7 @@ static dpf_status parse_argv(const dpf_option *opts, int argc, char **argv,
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0) {
-            set_err(err, errlen, "unexpected argument '%s' (options are --name value)", arg);
+            dpf_fmt(err, errlen, "unexpected argument '%s' (options are --name value)", arg);
             return DPF_ERR_INVALID;
         }
         const char *name = arg + 2;
@@ -135,7 +124,7 @@ static dpf_status parse_argv(const dpf_option *opts, int argc, char **argv,
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         const dpf_option *o = find_opt(opts, name, nlen);
         if (o == NULL) {
-            set_err(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name);
+            dpf_fmt(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name);
             return DPF_ERR_INVALID;
         }
         const char *value;
@@ -151,7 +140,7 @@ static dpf_status parse_argv(const dpf_option *opts, int argc, char **argv,
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            set_err(err, errlen, "%s: missing value after --%s", o->name, o->name);
+            dpf_fmt(err, errlen, "%s: missing value after --%s", o->name, o->name);
             return DPF_ERR_INVALID;
         }
         dpf_status s = apply(o, value, "", err, errlen);
@@ -176,7 +165,7 @@ dpf_status dpf_config_parse(const dpf_option *opts, int argc, char **argv,
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (opts == NULL) {
-        set_err(err, errlen, "no option table");
+        dpf_fmt(err, errlen, "no option table");
         return DPF_ERR_INVALID;
     }
     if (wants_help(argc, argv)) {

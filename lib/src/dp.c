@@ -3,6 +3,7 @@
  * one place; the property CRC is what HMAN compares to decide whether a DP
  * changed, so its canonical text must never depend on the caller. */
 #include "dpf/dp.h"
+#include "dpf/util.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -10,18 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) DPF_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int label_char_ok(unsigned char c)
 {
@@ -33,12 +22,12 @@ int dpf_fqdn_valid(const char *name, char *err, size_t errlen)
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (name == NULL || *name == '\0') {
-        set_err(err, errlen, "name is empty");
+        dpf_fmt(err, errlen, "name is empty");
         return 0;
     }
     size_t total = strlen(name);
     if (total > DPF_FQDN_MAX) {
-        set_err(err, errlen, "name is %zu characters long, more than %d", total, DPF_FQDN_MAX);
+        dpf_fmt(err, errlen, "name is %zu characters long, more than %d", total, DPF_FQDN_MAX);
         return 0;
     }
 
@@ -51,11 +40,11 @@ int dpf_fqdn_valid(const char *name, char *err, size_t errlen)
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
         labels++;
         if (len == 0) {
-            set_err(err, errlen, "label %d is empty (leading, trailing or double dot)", labels);
+            dpf_fmt(err, errlen, "label %d is empty (leading, trailing or double dot)", labels);
             return 0;
         }
         if (len > 63) {
-            set_err(err, errlen, "label %d '%.20s...' is %zu characters long, more than 63",
+            dpf_fmt(err, errlen, "label %d '%.20s...' is %zu characters long, more than 63",
                     labels, p, len);
             return 0;
         }
@@ -63,20 +52,20 @@ int dpf_fqdn_valid(const char *name, char *err, size_t errlen)
             unsigned char c = (unsigned char)p[i];
             if (!label_char_ok(c)) {
                 if (isprint(c) && isascii(c))
-                    set_err(err, errlen, "label '%.*s' contains '%c' (only letters, digits and '-')",
+                    dpf_fmt(err, errlen, "label '%.*s' contains '%c' (only letters, digits and '-')",
                             (int)len, p, c);
                 else
-                    set_err(err, errlen, "label %d contains byte 0x%02x (only letters, digits and '-')",
+                    dpf_fmt(err, errlen, "label %d contains byte 0x%02x (only letters, digits and '-')",
                             labels, c);
                 return 0;
             }
         }
         if (p[0] == '-') {
-            set_err(err, errlen, "label '%.*s' starts with '-'", (int)len, p);
+            dpf_fmt(err, errlen, "label '%.*s' starts with '-'", (int)len, p);
             return 0;
         }
         if (p[len - 1] == '-') {
-            set_err(err, errlen, "label '%.*s' ends with '-'", (int)len, p);
+            dpf_fmt(err, errlen, "label '%.*s' ends with '-'", (int)len, p);
             return 0;
         }
         last = p;
@@ -86,14 +75,14 @@ int dpf_fqdn_valid(const char *name, char *err, size_t errlen)
         p = dot + 1;
     }
     if (labels < 2) {
-        set_err(err, errlen, "'%s' is a single label; a FQDN needs at least host.domain", name);
+        dpf_fmt(err, errlen, "'%s' is a single label; a FQDN needs at least host.domain", name);
         return 0;
     }
     size_t digits = 0;
     while (digits < last_len && isdigit((unsigned char)last[digits]))
         digits++;
     if (digits == last_len) {
-        set_err(err, errlen, "top-level label '%.*s' is all digits", (int)last_len, last);
+        dpf_fmt(err, errlen, "top-level label '%.*s' is all digits", (int)last_len, last);
         return 0;
     }
     return 1;

@@ -35,18 +35,6 @@ struct dm_components {
     size_t signature_len;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) DPF_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
@@ -75,12 +63,12 @@ static dpf_status read_in(const char *dir, const char *name, char **data, size_t
 {
     char path[4096];
     if (!dpf_fmt(path, sizeof path, "%s/%s", dir, name)) {
-        set_err(err, errlen, "path %s/%s is too long", dir, name);
+        dpf_fmt(err, errlen, "path %s/%s is too long", dir, name);
         return DPF_ERR_INVALID;
     }
     dpf_status st = dpf_read_file(path, data, len);
     if (st != DPF_OK)
-        set_err(err, errlen, "cannot read %s: %s", path, dpf_status_text(st));
+        dpf_fmt(err, errlen, "cannot read %s: %s", path, dpf_status_text(st));
     return st;
 }
 
@@ -144,20 +132,20 @@ static dpf_status load_files(dm_components *c, char *err, size_t errlen)
         unsigned char hash[32];
         char *name = NULL;
         if (parse_line(line, hash, &name) != DPF_OK) {
-            set_err(err, errlen, "%s/%s line %zu is not \"<sha256 hex>  <file name>\"",
+            dpf_fmt(err, errlen, "%s/%s line %zu is not \"<sha256 hex>  <file name>\"",
                     c->dir, MANIFEST_NAME, lineno);
             st = DPF_ERR_INVALID;
             goto cleanup;
         }
         for (size_t i = 0; i < c->count; i++) {
             if (strcmp(c->files[i].name, name) == 0) {
-                set_err(err, errlen, "%s/%s lists %s twice", c->dir, MANIFEST_NAME, name);
+                dpf_fmt(err, errlen, "%s/%s lists %s twice", c->dir, MANIFEST_NAME, name);
                 st = DPF_ERR_INVALID;
                 goto cleanup;
             }
         }
         if (c->count == MAX_FILES) {
-            set_err(err, errlen, "%s/%s lists more than %d files", c->dir, MANIFEST_NAME,
+            dpf_fmt(err, errlen, "%s/%s lists more than %d files", c->dir, MANIFEST_NAME,
                     MAX_FILES);
             st = DPF_ERR_INVALID;
             goto cleanup;
@@ -173,14 +161,14 @@ static dpf_status load_files(dm_components *c, char *err, size_t errlen)
         if (st != DPF_OK)
             goto cleanup;
         if (!sha256_matches(f->data, f->len, hash)) {
-            set_err(err, errlen, "%s/%s does not match the SHA-256 in %s", c->dir, name,
+            dpf_fmt(err, errlen, "%s/%s does not match the SHA-256 in %s", c->dir, name,
                     MANIFEST_NAME);
             st = DPF_ERR_VERIFY;
             goto cleanup;
         }
     }
     if (c->count == 0) {
-        set_err(err, errlen, "%s/%s lists no files", c->dir, MANIFEST_NAME);
+        dpf_fmt(err, errlen, "%s/%s lists no files", c->dir, MANIFEST_NAME);
         st = DPF_ERR_INVALID;
     }
 cleanup:
@@ -191,7 +179,7 @@ cleanup:
 dpf_status dm_components_load(const char *dir, dm_components **out, char *err, size_t errlen)
 {
     if (dir == NULL || *dir == '\0' || out == NULL) {
-        set_err(err, errlen, "no components directory given");
+        dpf_fmt(err, errlen, "no components directory given");
         return DPF_ERR_INVALID;
     }
     dm_components *c = calloc(1, sizeof *c);
@@ -205,7 +193,7 @@ dpf_status dm_components_load(const char *dir, dm_components **out, char *err, s
     if (st != DPF_OK)
         goto fail;
     if (strlen(c->manifest) != c->manifest_len) {
-        set_err(err, errlen, "%s/%s contains a NUL byte", dir, MANIFEST_NAME);
+        dpf_fmt(err, errlen, "%s/%s contains a NUL byte", dir, MANIFEST_NAME);
         st = DPF_ERR_INVALID;
         goto fail;
     }
