@@ -331,6 +331,28 @@ static dpf_status ensure_consumer(dpf_bus *bus, const char *stream, jsConsumerCo
     return dpf_bus__status(s, jerr, "add consumer");
 }
 
+/* Ends a subscribe call, given what nats.c answered (ns, jerr): on failure
+ * s is freed; otherwise its completion is armed and the connection flushed,
+ * so the subscription is live at the server when this returns DPF_OK (on a
+ * failed flush s is destroyed). what: the operation, for the log. */
+static dpf_status go_live(dpf_bus *bus, dpf_bus_sub *s, natsStatus ns, jsErrCode jerr,
+                          const char *what)
+{
+    if (ns != NATS_OK) {
+        dpf_status st = dpf_bus__status(ns, jerr, what);
+        free_sub(s);
+        return st;
+    }
+    arm_completion(s);
+    ns = natsConnection_FlushTimeout(bus->nc, 5000);
+    if (ns != NATS_OK) {
+        dpf_status st = dpf_bus__status(ns, 0, what);
+        dpf_bus_sub_destroy(s);
+        return st;
+    }
+    return DPF_OK;
+}
+
 dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
                              dpf_bus_handler handler, void *closure, dpf_bus_sub **out)
 {
@@ -396,19 +418,8 @@ dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
     }
     char op[200];
     snprintf(op, sizeof op, "subscribe %s", what);
-    if (ns != NATS_OK) {
-        st = dpf_bus__status(ns, jerr, op);
-        free_sub(s);
+    if ((st = go_live(bus, s, ns, jerr, op)) != DPF_OK)
         return st;
-    }
-    arm_completion(s);
-    /* live at the server once this returns */
-    ns = natsConnection_FlushTimeout(bus->nc, 5000);
-    if (ns != NATS_OK) {
-        st = dpf_bus__status(ns, 0, op);
-        dpf_bus_sub_destroy(s);
-        return st;
-    }
     DPF_INFO("Subscribed to %s on %s (ack wait %d ms, max deliver %lld, max ack pending %lld)",
              opts->subject, what, (int)(cc.AckWait / NS_PER_MS), (long long)cc.MaxDeliver,
              (long long)cc.MaxAckPending);
@@ -437,18 +448,9 @@ dpf_status dpf_bus_watch_stream(dpf_bus *bus, const char *stream, const char *su
     so.Config.AckPolicy = js_AckNone;
     jsErrCode jerr = 0;
     natsStatus ns = js_Subscribe(&s->sub, bus->js, subject, on_js_msg, s, NULL, &so, &jerr);
-    if (ns != NATS_OK) {
-        dpf_status st = dpf_bus__status(ns, jerr, what);
-        free_sub(s);
+    dpf_status st = go_live(bus, s, ns, jerr, what);
+    if (st != DPF_OK)
         return st;
-    }
-    arm_completion(s);
-    ns = natsConnection_FlushTimeout(bus->nc, 5000);
-    if (ns != NATS_OK) {
-        dpf_status st = dpf_bus__status(ns, 0, what);
-        dpf_bus_sub_destroy(s);
-        return st;
-    }
     *out = s;
     return DPF_OK;
 }
@@ -470,19 +472,9 @@ dpf_status dpf_bus_serve(dpf_bus *bus, const char *subject, const char *queue,
         ns = natsConnection_QueueSubscribe(&s->sub, bus->nc, subject, queue, on_core_msg, s);
     else
         ns = natsConnection_Subscribe(&s->sub, bus->nc, subject, on_core_msg, s);
-    if (ns != NATS_OK) {
-        dpf_status st = dpf_bus__status(ns, 0, what);
-        free_sub(s);
+    dpf_status st = go_live(bus, s, ns, 0, what);
+    if (st != DPF_OK)
         return st;
-    }
-    arm_completion(s);
-    /* the subscription is live once the server has it */
-    ns = natsConnection_FlushTimeout(bus->nc, 5000);
-    if (ns != NATS_OK) {
-        dpf_status st = dpf_bus__status(ns, 0, what);
-        dpf_bus_sub_destroy(s);
-        return st;
-    }
     *out = s;
     return DPF_OK;
 }
