@@ -8,17 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dpf/util.h>
+
 int dpctl_parse_int(const char *text, long long min, long long max, long long *out)
 {
-    char *end = NULL;
-    if (text == NULL || *text == '\0')
-        return 0;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return 0;
-    *out = v;
-    return 1;
+    return dpf_parse_int(text, min, max, out);
 }
 
 int dpctl_parse_pull_source(const char *text, int def, char *server, size_t len, int *priority,

@@ -1,6 +1,6 @@
 /* Small helpers every service needs: ids, clocks, this host's name, whole-file
- * reads, a stop flag for SIGINT/SIGTERM, and a snprintf that reports
- * truncation. */
+ * reads, a stop flag for SIGINT/SIGTERM, whole-integer parsing, and a
+ * snprintf that reports truncation. */
 #include "dpf/util.h"
 
 #include <ctype.h>
@@ -166,6 +166,19 @@ void dpf_handle_signals(void)
 int dpf_stopping(void)
 {
     return g_stopping != 0;
+}
+
+int dpf_parse_int(const char *text, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    if (text == NULL || *text == '\0')
+        return 0;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return 0;
+    *out = v;
+    return 1;
 }
 
 int dpf_fmt(char *buf, size_t len, const char *fmt, ...)

@@ -8,6 +8,7 @@
 
 #include <dpf/dp.h>
 #include <dpf/log.h>
+#include <dpf/util.h>
 
 #include "http_conn.h"
 #include "provider.h"
@@ -19,15 +20,9 @@
 /* 1 if text is a decimal integer within [min, max]. */
 static int int_arg(const char *text, long long min, long long max, long long *out)
 {
-    char *end = NULL;
-    if (text == NULL || *text == '\0' || strlen(text) > 20)
+    if (text != NULL && strlen(text) > 20)
         return 0;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return 0;
-    *out = v;
-    return 1;
+    return dpf_parse_int(text, min, max, out);
 }
 
 static json_t *parsed(const char *text)

@@ -70,6 +70,23 @@ static void test_read_file(void **state)
     free(data);
 }
 
+static void test_parse_int(void **state)
+{
+    long long v = 99;
+    assert_int_equal(dpf_parse_int("42", 0, 100, &v), 1);
+    assert_int_equal(v, 42);
+    assert_int_equal(dpf_parse_int("-5", -10, 10, &v), 1);
+    assert_int_equal(v, -5);
+    v = 99;
+    assert_int_equal(dpf_parse_int("101", 0, 100, &v), 0);  /* above max */
+    assert_int_equal(dpf_parse_int("-1", 0, 100, &v), 0);   /* below min */
+    assert_int_equal(dpf_parse_int("4x", 0, 100, &v), 0);   /* trailing text */
+    assert_int_equal(dpf_parse_int("", 0, 100, &v), 0);
+    assert_int_equal(dpf_parse_int(NULL, 0, 100, &v), 0);
+    assert_int_equal(dpf_parse_int("99999999999999999999", 0, 9223372036854775807LL, &v), 0);
+    assert_int_equal(v, 99); /* untouched on failure */
+}
+
 static void test_fmt(void **state)
 {
     char buf[8];
@@ -95,6 +112,7 @@ int main(void)
         cmocka_unit_test(test_clocks),
         cmocka_unit_test(test_system_name_from_env),
         cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_signals),
     };

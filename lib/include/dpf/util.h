@@ -25,6 +25,10 @@ dpf_status dpf_read_file(const char *path, char **data, size_t *len) DPF_MUSTCHE
 void dpf_handle_signals(void);
 int dpf_stopping(void);
 
+/* 1 if text is a whole decimal integer (no sign-only, blanks or trailing
+ * characters) within [min, max], stored in *out; 0 otherwise, *out kept. */
+int dpf_parse_int(const char *text, long long min, long long max, long long *out);
+
 /* snprintf that always terminates; returns 0 if truncated, 1 otherwise. */
 int dpf_fmt(char *buf, size_t len, const char *fmt, ...) DPF_PRINTF(3, 4);
 
