@@ -18,6 +18,7 @@
 #include <dpf/daemon.h>
 #include <dpf/util.h>
 
+#include "dpf_capture.h"
 #include "dpf_test.h"
 
 /* An address where nothing listens: connects fail at once. */
@@ -31,34 +32,6 @@ static const dpf_option g_opts[] = {
     DPF_OPT_STRING("name", "TEST_DAEMON_NAME", &g_name, "x", "a string"),
     DPF_OPT_END,
 };
-
-/* stderr of the calls between capture_begin and capture_end, in a file. */
-static char g_cap_path[64];
-static int g_cap_saved = -1;
-
-static void capture_begin(void)
-{
-    snprintf(g_cap_path, sizeof g_cap_path, "/tmp/test_daemon_XXXXXX");
-    int fd = mkstemp(g_cap_path);
-    assert_true(fd >= 0);
-    fflush(stderr);
-    g_cap_saved = dup(2);
-    assert_true(dup2(fd, 2) >= 0);
-    close(fd);
-}
-
-/* Returns what was written (malloc'd, owned by the caller). */
-static char *capture_end(void)
-{
-    fflush(stderr);
-    dup2(g_cap_saved, 2);
-    close(g_cap_saved);
-    char *text = NULL;
-    size_t len = 0;
-    assert_int_equal(dpf_read_file(g_cap_path, &text, &len), DPF_OK);
-    unlink(g_cap_path);
-    return text;
-}
 
 static void test_start_help(void **state)
 {
@@ -74,9 +47,9 @@ static void test_start_bad_option(void **state)
 {
     char *argv[] = {"svc", "--retries=eleven", NULL};
     int rc = -1;
-    capture_begin();
+    dpf_capture_begin();
     dpf_status st = dpf_daemon_start("svc", "TEST_DAEMON", g_opts, 2, argv, &rc);
-    char *err = capture_end();
+    char *err = dpf_capture_end();
     assert_int_not_equal(st, DPF_OK);
     assert_int_equal(rc, 2);
     assert_int_equal(strncmp(err, "svc: ", 5), 0);
@@ -122,9 +95,9 @@ static void test_connect_db_retries_until_ready(void **state)
     const char *url = dpf_test_env("DPF_TEST_PG_URL");
     assert_non_null(url);
     g_ready_calls = 0;
-    capture_begin();
+    dpf_capture_begin();
     dpf_db *db = dpf_daemon_connect_db(url, 1000, ready_second_time, &g_ready_calls);
-    char *err = capture_end();
+    char *err = dpf_capture_end();
     assert_non_null(db);
     assert_int_equal(g_ready_calls, 2);
     assert_non_null(strstr(err, "Cannot reach the database yet; retrying in 500 ms"));
@@ -158,9 +131,9 @@ static void test_stop_ends_retries(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, stop_later, NULL), 0);
     int64_t t0 = dpf_mono_us();
-    capture_begin();
+    dpf_capture_begin();
     dpf_db *db = dpf_daemon_connect_db(DEAD_PG_URL, 700, NULL, NULL);
-    char *err = capture_end();
+    char *err = dpf_capture_end();
     int64_t took = dpf_mono_us() - t0;
     pthread_join(t, NULL);
     assert_null(db);

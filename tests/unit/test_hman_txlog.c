@@ -13,37 +13,8 @@
 
 #include <dpf/log.h>
 
+#include "dpf_capture.h"
 #include "txlog.h"
-
-static char capture_path[64];
-static int saved_stderr = -1;
-
-static void capture_start(void)
-{
-    strcpy(capture_path, "/tmp/test_hman_txlog_XXXXXX");
-    int fd = mkstemp(capture_path);
-    assert_true(fd >= 0);
-    fflush(stderr);
-    saved_stderr = dup(2);
-    dup2(fd, 2);
-    close(fd);
-}
-
-/* Restores stderr; returns what was written (malloc'd). */
-static char *capture_end(void)
-{
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    FILE *f = fopen(capture_path, "r");
-    assert_non_null(f);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    unlink(capture_path);
-    return strdup(buf);
-}
 
 static int count(const char *hay, const char *needle)
 {
@@ -58,18 +29,18 @@ static void test_committed_lines_written_at_the_end_in_order(void **state)
     (void)state;
     hman_txlog l = {0};
     dpf_log_set_level(DPF_LOG_INFO);
-    capture_start();
+    dpf_capture_begin();
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s. CRC:%s", "\\\\DP1\\", "439BCA34");
     hman_txlog_add(&l, DPF_LOG_DEBUG, "SQL>>>insert DistributionPoints %d", 1);
     hman_txlog_add(&l, DPF_LOG_WARN, "~Will not update DP %s", "\\\\DP2\\");
-    char *before = capture_end();
+    char *before = dpf_capture_end();
     assert_string_equal(before, "");
     free(before);
 
-    capture_start();
+    dpf_capture_begin();
     hman_txlog_flush(&l, 1);
     hman_txlog_flush(&l, 1); /* emptied: nothing twice */
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     assert_int_equal(count(out, "\n"), 2);
     assert_int_equal(count(out, "~Inserted DP \\\\DP1\\. CRC:439BCA34"), 1);
     assert_int_equal(count(out, " W "), 1);
@@ -85,17 +56,17 @@ static void test_rolled_back_lines_only_at_debug(void **state)
     hman_txlog l = {0};
     dpf_log_set_level(DPF_LOG_INFO);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
-    capture_start();
+    dpf_capture_begin();
     hman_txlog_flush(&l, 0);
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     assert_string_equal(out, "");
     free(out);
 
     dpf_log_set_level(DPF_LOG_DEBUG);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
-    capture_start();
+    dpf_capture_begin();
     hman_txlog_flush(&l, 0);
-    out = capture_end();
+    out = dpf_capture_end();
     assert_int_equal(count(out, " D "), 1);
     assert_int_equal(count(out, "Rolled back: ~Inserted DP DP1"), 1);
     free(out);
@@ -110,9 +81,9 @@ static void test_many_lines_keep_their_order(void **state)
     dpf_log_set_level(DPF_LOG_INFO);
     for (int i = 0; i < 2000; i++)
         hman_txlog_add(&l, DPF_LOG_INFO, "line %04d %s", i, "padding padding padding");
-    capture_start();
+    dpf_capture_begin();
     hman_txlog_flush(&l, 1);
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     assert_int_equal(count(out, "\n"), 2000);
     const char *p = out;
     for (int i = 0; i < 2000; i++) {

@@ -15,45 +15,16 @@
 
 #include <dpf/log.h>
 
-static char capture_path[] = "/tmp/test_log_XXXXXX";
-static int saved_stderr = -1;
-
-static int capture_start(void **state)
-{
-    int fd = mkstemp(capture_path);
-    assert_true(fd >= 0);
-    fflush(stderr);
-    saved_stderr = dup(2);
-    dup2(fd, 2);
-    close(fd);
-    return 0;
-}
-
-/* Restores stderr and returns what was written (malloc'd). */
-static char *capture_end(void)
-{
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    FILE *f = fopen(capture_path, "r");
-    assert_non_null(f);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    unlink(capture_path);
-    strcpy(capture_path, "/tmp/test_log_XXXXXX");
-    return strdup(buf);
-}
+#include "dpf_capture.h"
 
 static void test_line_shape(void **state)
 {
     dpf_log_init("SMS_DISTRIBUTION_MANAGER");
     dpf_log_set_level(DPF_LOG_INFO);
     dpf_log_set_corr("4f1c-corr");
-    capture_start(state);
+    dpf_capture_begin();
     DPF_INFO("~Processing %d.INS", 32);
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     dpf_log_set_corr(NULL);
 
     regex_t re;
@@ -81,12 +52,12 @@ static void test_levels_and_newlines(void **state)
     dpf_log_set_level(DPF_LOG_WARN);
     assert_false(dpf_log_enabled(DPF_LOG_INFO));
     assert_true(dpf_log_enabled(DPF_LOG_ERROR));
-    capture_start(state);
+    dpf_capture_begin();
     DPF_DEBUG("hidden debug");
     DPF_INFO("hidden info");
     DPF_WARN("first\nsecond\n");
     DPF_ERROR("boom");
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     dpf_log_set_level(DPF_LOG_INFO);
     assert_null(strstr(out, "hidden"));
     assert_non_null(strstr(out, " W T "));
@@ -104,9 +75,9 @@ static void test_long_message_is_one_line(void **state)
     char big[10000];
     memset(big, 'z', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    capture_start(state);
+    dpf_capture_begin();
     DPF_INFO("%s", big);
-    char *out = capture_end();
+    char *out = dpf_capture_end();
     size_t len = strlen(out);
     assert_true(len > 1000 && len <= 4096);
     assert_int_equal(out[len - 1], '\n');
