@@ -31,9 +31,9 @@ static int g_migrate_only;
 static int g_batch;
 
 static const dpf_option g_opts[] = {
-    DPF_OPT_STRING("DatabaseUrl", "DATABASE_URL", &g_db_url,
+    DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
                    "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
-    DPF_OPT_STRING("NatsUrl", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
+    DPF_OPT_STRING("nats-url", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
     DPF_OPT_BOOL("migrate", "DPFLEET_MIGRATE", &g_migrate, 0,
                  "apply the db/ migrations at start, then run"),
     DPF_OPT_BOOL("migrate-only", NULL, &g_migrate_only, 0,

@@ -264,7 +264,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (rc != DPF_OK) {
-        fprintf(stderr, "dpagent: %s (see --help)\n", err);
+        fprintf(stderr, "dpagent: %s\n", err);
         return 2;
     }
 

@@ -18,9 +18,9 @@ static int g_max_deliver;
 static int g_max_ack_pending;
 
 static const dpf_option g_opts[] = {
-    DPF_OPT_STRING("DatabaseUrl", "DATABASE_URL", &g_db_url,
+    DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
                    "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
-    DPF_OPT_STRING("NatsUrl", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
+    DPF_OPT_STRING("nats-url", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222", "NATS server URL"),
     DPF_OPT_INT("HmanRetryDelaySeconds", "DPFLEET_HMAN_RETRY_DELAY_SECONDS", &g_retry_delay,
                 30, 0, 3600, "a failed site control change is processed again this much later"),
     DPF_OPT_INT("HmanAckWaitSeconds", "DPFLEET_HMAN_ACK_WAIT_SECONDS", &g_ack_wait, 60, 1, 3600,
