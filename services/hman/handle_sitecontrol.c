@@ -4,6 +4,7 @@
  *
  * Outcomes, each acknowledged only after its effects are committed:
  *   processed          3306, ack
+ *   processed before   (the same change id, delivered again) ack, nothing else
  *   cannot be decoded  9901, term (never redelivered, never blocks the queue)
  *   site unknown       3307, term (redelivery cannot help)
  *   failed             3307 naming the DP and the reason, nak with
@@ -113,6 +114,7 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         return;
     }
     char site[8], path[160];
+    long long change_id = ev->change_id;
     dpf_fmt(site, sizeof site, "%s", ev->site_code);
     /* ISTR0 of 3306: the change as dbmon's SND line names it */
     dpf_fmt(path, sizeof path, "%s [%lld]", dpf_bus_msg_subject(msg), (long long)ev->change_id);
@@ -131,15 +133,19 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         dpf_log_set_corr(NULL);
         return;
     }
-    st = hman_process_site(svc->db, site, dpf_bus_msg_corr(msg), &res);
+    st = hman_process_change(svc->db, site, dpf_bus_msg_corr(msg), change_id, &res);
     if (st == DPF_ERR_DB && res.failed_nal[0] == '\0' && dpf_db_ensure(svc->db) == DPF_OK) {
         /* failed before touching any DP: most likely the connection died
          * while idle (a server restart shows only on the next query);
          * once reconnected, one more try settles it */
         DPF_INFO("Retrying %s once after: %s", path, res.reason);
-        st = hman_process_site(svc->db, site, dpf_bus_msg_corr(msg), &res);
+        st = hman_process_change(svc->db, site, dpf_bus_msg_corr(msg), change_id, &res);
     }
-    if (st == DPF_OK) {
+    if (st == DPF_OK && res.already) {
+        /* its 3306 was raised when it was processed */
+        pthread_mutex_unlock(&svc->mu);
+        finish(msg, dpf_bus_msg_ack(msg), "acknowledge");
+    } else if (st == DPF_OK) {
         dpf_statmsg m = {.id = DPF_MSG_HMAN_PROCESSED, .severity = 'I', .level = 'M',
                          .site = site};
         m.istr[0] = path;

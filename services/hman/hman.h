@@ -125,6 +125,10 @@ dpf_status hman_store_dp_insert(dpf_db *db, const char *site, const hman_role *r
 dpf_status hman_store_dp_update(dpf_db *db, long long dpid, const hman_role *role,
                                 const char *crc) DPF_MUSTCHECK;
 dpf_status hman_store_dp_remove(dpf_db *db, long long dpid) DPF_MUSTCHECK;
+/* Records change_id as processed for site; DPF_ERR_CONFLICT if it already
+ * was. Also forgets records older than a week. */
+dpf_status hman_store_record_change(dpf_db *db, long long change_id,
+                                    const char *site) DPF_MUSTCHECK;
 dpf_status hman_store_add_package(dpf_db *db, long long dpid, const char *package_id) DPF_MUSTCHECK;
 dpf_status hman_store_cert(dpf_db *db, const char *server, const char *guid, int cert_type,
                            const char *thumbprint) DPF_MUSTCHECK;
@@ -137,6 +141,7 @@ typedef struct hman_result {
     char site_name[128];
     int inserted, updated, unchanged, removed, waiting;
     int sysres_added, sysres_removed;
+    int already;                      /* 1: this change id was processed before */
     char failed_nal[DPF_NAL_MAX + 1]; /* the DP whose write failed, "" if none */
     char reason[512];                 /* why it failed, "" on success */
 } hman_result;
@@ -148,5 +153,11 @@ typedef struct hman_result {
  * which DP and why. res filled in every case. */
 dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr,
                              hman_result *res) DPF_MUSTCHECK;
+
+/* The same for the change change_id (> 0), recorded in the same transaction:
+ * a change already recorded is not processed again (DPF_OK, res->already =
+ * 1, nothing written). change_id 0 behaves as hman_process_site. */
+dpf_status hman_process_change(dpf_db *db, const char *site_code, const char *corr,
+                               long long change_id, hman_result *res) DPF_MUSTCHECK;
 
 #endif

@@ -275,6 +275,12 @@ static dpf_status process_dps(run *r)
 dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr,
                              hman_result *res)
 {
+    return hman_process_change(db, site_code, corr, 0, res);
+}
+
+dpf_status hman_process_change(dpf_db *db, const char *site_code, const char *corr,
+                               long long change_id, hman_result *res)
+{
     memset(res, 0, sizeof *res);
     run r = {.db = db, .res = res};
     if (site_code == NULL || !dpf_site_code_valid(site_code)) {
@@ -298,6 +304,21 @@ dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr
     if (st != DPF_OK) {
         fail(&r, st, NULL, "locking the site control row failed");
         goto cleanup;
+    }
+    if (change_id > 0) {
+        st = hman_store_record_change(db, change_id, site_code);
+        if (st == DPF_ERR_CONFLICT) {
+            DPF_INFO("~Site control change [%lld] of site %s was processed before; nothing to "
+                     "do", change_id, site_code);
+            res->already = 1;
+            dpf_db_rollback(db);
+            st = DPF_OK;
+            goto done;
+        }
+        if (st != DPF_OK) {
+            fail(&r, st, NULL, "recording the change failed");
+            goto cleanup;
+        }
     }
     DPF_INFO("~Processing site control file: Site %s", site_code);
     st = hman_site_create(site_code, &r.site);
@@ -335,6 +356,7 @@ cleanup:
         res->inserted = res->updated = res->removed = res->unchanged = res->waiting = 0;
         res->sysres_added = res->sysres_removed = 0;
     }
+done:
     dpf_db_result_free(r.packages);
     hman_site_destroy(r.site);
     hman_txlog_clear(&r.log);

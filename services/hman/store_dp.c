@@ -142,3 +142,25 @@ dpf_status hman_store_client_packages(dpf_db *db, dpf_db_result **out)
 {
     return dpf_db_exec(db, SQL_CLIENT_PACKAGES, 0, NULL, out);
 }
+
+dpf_status hman_store_record_change(dpf_db *db, long long change_id, const char *site)
+{
+    char id[24];
+    dpf_fmt(id, sizeof id, "%lld", change_id);
+    const char *p[] = {id, site};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec(db,
+                                "INSERT INTO hman_processed_changes (change_id, site_code) "
+                                "VALUES ($1::bigint, $2) ON CONFLICT (change_id) DO NOTHING "
+                                "RETURNING change_id",
+                                2, p, &r);
+    if (st == DPF_OK && dpf_db_result_rows(r) == 0)
+        st = DPF_ERR_CONFLICT;
+    dpf_db_result_free(r);
+    if (st == DPF_OK)
+        st = dpf_db_exec(db,
+                         "DELETE FROM hman_processed_changes "
+                         "WHERE processed_at < now() - interval '7 days'",
+                         0, NULL, NULL);
+    return st;
+}

@@ -1,4 +1,4 @@
-/* hman against a real PostgreSQL: hman_process_site on a database populated
+/* hman against a real PostgreSQL: hman_process_site/_change on a database populated
  * with the same SQL the provider uses (roles + props + pull sources +
  * boundary groups + site_control bump). What an administrator would check:
  * DistributionPoints rows with CRC and GUID, client packages, certificates,
@@ -334,7 +334,7 @@ static void test_failure_rolls_back_everything(void **state)
     clear_outbox();
 
     hman_result res;
-    dpf_status st = hman_process_site(g_db, "PS1", "corr-fail", &res);
+    dpf_status st = hman_process_change(g_db, "PS1", "corr-fail", 77, &res);
     assert_int_equal(st, DPF_ERR_DB);
     char n9[DPF_NAL_MAX + 1];
     nal(bad.server, n9);
@@ -349,12 +349,43 @@ static void test_failure_rolls_back_everything(void **state)
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 0);
     assert_int_equal(num("SELECT count(*) FROM dp_certificates", 0, NULL), 0);
     assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_int_equal(num("SELECT count(*) FROM hman_processed_changes", 0, NULL), 0);
 
-    /* once the cause is gone the same change goes through whole */
+    /* once the cause is gone the same change (redelivered) goes through whole */
     sql("ALTER TABLE distribution_points DROP CONSTRAINT no_boom", 0, NULL);
-    assert_int_equal(hman_process_site(g_db, "PS1", "corr-fail", &res), DPF_OK);
+    assert_int_equal(hman_process_change(g_db, "PS1", "corr-fail", 77, &res), DPF_OK);
+    assert_int_equal(res.already, 0);
     assert_int_equal(res.inserted, 3);
     assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 3);
+    assert_int_equal(num("SELECT count(*) FROM hman_processed_changes WHERE change_id = 77", 0,
+                         NULL), 1);
+}
+
+static void test_same_change_delivered_twice_is_processed_once(void **state)
+{
+    add_dp(&DP1);
+    clear_outbox();
+    hman_result res;
+    assert_int_equal(hman_process_change(g_db, "PS1", "c1", 4242, &res), DPF_OK);
+    assert_int_equal(res.already, 0);
+    assert_int_equal(res.inserted, 1);
+
+    /* change 4242 comes again (dbmon republished it after a crash): even
+     * with new site control data waiting, nothing is processed or written */
+    add_dp(&DP2);
+    clear_outbox();
+    assert_int_equal(hman_process_change(g_db, "PS1", "c1", 4242, &res), DPF_OK);
+    assert_int_equal(res.already, 1);
+    assert_int_equal(res.inserted + res.updated + res.unchanged + res.removed, 0);
+    assert_int_equal(num("SELECT count(*) FROM distribution_points", 0, NULL), 1);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+
+    /* the next change picks the new DP up */
+    assert_int_equal(hman_process_change(g_db, "PS1", "c2", 4243, &res), DPF_OK);
+    assert_int_equal(res.already, 0);
+    assert_int_equal(res.inserted, 1);
+    assert_int_equal(res.unchanged, 1);
+    assert_int_equal(num("SELECT count(*) FROM hman_processed_changes", 0, NULL), 2);
 }
 
 static void test_later_dp_only_inserts_that_one(void **state)
@@ -396,6 +427,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_removed_dp_marked_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_rolls_back_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_later_dp_only_inserts_that_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_change_delivered_twice_is_processed_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_or_bad_site, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
