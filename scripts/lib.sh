@@ -9,7 +9,8 @@ DPF_PGBIN=${DPFLEET_PGBIN:-/usr/lib/postgresql/15/bin}
 # Debian packages the build, the tests and the stack need.
 DPF_PACKAGES="build-essential cmake pkg-config git ca-certificates curl openssl procps iproute2 \
 libnats-dev nats-server libprotobuf-c-dev protobuf-c-compiler libpq-dev postgresql \
-postgresql-client libcmocka-dev libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev"
+postgresql-client libcmocka-dev libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev \
+python3 python3-yaml"
 
 dpf_log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 dpf_die() { dpf_log "ERROR: $*"; exit 1; }
