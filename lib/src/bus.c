@@ -238,14 +238,15 @@ dpf_status dpf_bus_ensure_streams(dpf_bus *bus)
 {
     if (bus == NULL)
         return DPF_ERR_INVALID;
-    static const char *events_subjects[] = {"sitecontrol.changed.>", "dp.ins.>", "dp.dpn.>"};
+    static const char *events_subjects[] = {"sitecontrol.changed.>", "dp.ins.>", "dp.dpn.>",
+                                            "pkg.changed.>"};
     static const char *statmsg_subjects[] = {"statmsg.>"};
 
     jsStreamConfig ev;
     jsStreamConfig_Init(&ev);
     ev.Name = "DPF_EVENTS";
     ev.Subjects = events_subjects;
-    ev.SubjectsLen = 3;
+    ev.SubjectsLen = 4;
     /* each event is work for exactly one consumer group and goes once acked */
     ev.Retention = js_WorkQueuePolicy;
     ev.Storage = js_FileStorage;

@@ -85,6 +85,22 @@ static dpf_status enc_dp_dpn(const dbmon_row *row, dbmon_event *ev, char *err, s
     return pack(&m.base, ev, err, errlen);
 }
 
+static dpf_status enc_pkg_changed(const dbmon_row *row, dbmon_event *ev, char *err,
+                                  size_t errlen)
+{
+    long long seq;
+    if (!parse_dpid(row->object_key, &seq)) {
+        dpf_fmt(err, errlen, "'%s' is not a package number", row->object_key);
+        return DPF_ERR_INVALID;
+    }
+    Dpf__PackageChanged m = DPF__PACKAGE_CHANGED__INIT;
+    m.seq = seq;
+    m.change_id = row->id;
+    m.reason = (char *)row->reason;
+    dpf_fmt(ev->inbox, sizeof ev->inbox, "distmgr.box/%lld.PKG", seq);
+    return pack(&m.base, ev, err, errlen);
+}
+
 static const struct {
     const char *prefix; /* the subject is "<prefix>.<object_key>" */
     encoder fn;
@@ -92,6 +108,7 @@ static const struct {
     {DPF_SUBJ_SITECONTROL, enc_sitecontrol},
     {DPF_SUBJ_DP_INS, enc_dp_ins},
     {DPF_SUBJ_DP_DPN, enc_dp_dpn},
+    {DPF_SUBJ_PKG_CHANGED, enc_pkg_changed},
 };
 
 dpf_status dbmon_encode(const dbmon_row *row, dbmon_event *ev, char *err, size_t errlen)

@@ -20,6 +20,45 @@
  *   remove_shares, remove_vdirs, remove_settings
  * Query:
  *   status            reply log lines "key=value" describing the host
+ *
+ * Content steps (issue 6). The host's content library is
+ * SCCMContentLib$/FileLib/<first 4 hex of sha256>/<sha256> (each file once,
+ * by hash, shared by every package and version), DataLib/<pkg>.<ver>.INI
+ * (the version's files: "<sha256> <size> <path>" per line) and
+ * PkgLib/<pkg>.INI ("version=<n>": the version the host serves). A file is
+ * written to FileLib/.partial/<sha256> and moved into FileLib only after its
+ * SHA-256 and size were verified, so nothing partial is ever served. Every
+ * reply carries content_url when the content server runs.
+ *   content_have      request content = files (sha256, size); reply content =
+ *                     the same files with size = bytes the host holds (the
+ *                     whole size: in FileLib; less: a partial file to resume
+ *                     at that offset; 0: nothing)
+ *   content_put       params "sha256", "size" (whole file); offset; chunk (at
+ *                     most DPF_CONTENT_CHUNK_MAX bytes). offset 0 starts the
+ *                     file again; any other offset must equal what the host
+ *                     holds (else the step fails naming the offset it holds).
+ *                     When the file is complete it is verified and moved into
+ *                     FileLib (a mismatch deletes it and fails: "... failed
+ *                     verification: SHA-256 mismatch"). reply content[0] =
+ *                     {sha256, size = bytes held}
+ *   content_install   params "package_id", "version"; content = every file of
+ *                     the version (path, sha256, size). Fails, changing
+ *                     nothing, unless every file is in FileLib; else writes
+ *                     DataLib then PkgLib (the switch a client sees), removes
+ *                     the package's older DataLib versions and the FileLib
+ *                     files no package references any more
+ *   content_remove    param "package_id": PkgLib and DataLib entries go, then
+ *                     the FileLib files no other package uses. Idempotent
+ *   content_pull      (pull DPs) params "package_id", "sources" =
+ *                     "FQDN=http://host:port,..." in the order to try;
+ *                     content = one file (path, sha256, size). Downloads
+ *                     <base>/SMS_DP_SMSPKG$/<package_id>/<path> from each
+ *                     source in turn until one gives the right bytes (HTTP
+ *                     error, unreachable or hash mismatch: next source), into
+ *                     FileLib like content_put. Fails naming every source
+ *                     tried and why; reply log has one line per attempt
+ * The content server serves GET /SMS_DP_SMSPKG$/<pkg>/<path> from the
+ * version PkgLib names (404 for a package or path it does not hold).
  */
 #ifndef DPF_AGENT_H
 #define DPF_AGENT_H
@@ -42,6 +81,16 @@
 #define DPF_STEP_REMOVE_VDIRS "remove_vdirs"
 #define DPF_STEP_REMOVE_SETTINGS "remove_settings"
 #define DPF_STEP_STATUS "status"
+#define DPF_STEP_CONTENT_HAVE "content_have"
+#define DPF_STEP_CONTENT_PUT "content_put"
+#define DPF_STEP_CONTENT_INSTALL "content_install"
+#define DPF_STEP_CONTENT_REMOVE "content_remove"
+#define DPF_STEP_CONTENT_PULL "content_pull"
+
+/* Largest content_put chunk (NATS's default max_payload is 1 MiB). */
+#define DPF_CONTENT_CHUNK_MAX (512 * 1024)
+/* The virtual directory clients download packages from. */
+#define DPF_CONTENT_VDIR "SMS_DP_SMSPKG$"
 
 /* The DP component version distmgr installs; written to the settings file
  * as ComponentVersion and compared on upgrade. */

@@ -22,6 +22,7 @@
 #define DPF_SUBJ_SITECONTROL "sitecontrol.changed"
 #define DPF_SUBJ_DP_INS "dp.ins"
 #define DPF_SUBJ_DP_DPN "dp.dpn"
+#define DPF_SUBJ_PKG_CHANGED "pkg.changed"
 #define DPF_STREAM_EVENTS "DPF_EVENTS"
 #define DPF_STREAM_STATMSG "DPF_STATMSG"
 
