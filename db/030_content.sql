@@ -152,9 +152,22 @@ CREATE TRIGGER dp_packages_upd AFTER UPDATE ON dp_packages
 
 -- A DP that was not ready for content (not yet Installed) wakes its waiting
 -- packages once it is: distmgr calls this in the transaction that records
--- the install.
+-- the install. It first gives the DP the packages distributed to its
+-- boundary groups (a DP added to a group later gets them too).
+CREATE FUNCTION content_sync_groups(p_dpid bigint) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO dp_packages (dpid, package_id)
+    SELECT d.dpid, g.package_id
+    FROM distribution_points d
+    JOIN boundary_group_members m ON m.nal_path = d.nal_path
+    JOIN package_boundary_groups g ON g.group_id = m.group_id
+    JOIN packages p ON p.package_id = g.package_id AND p.state <> 'Deleting'
+    WHERE d.action = 0 AND (p_dpid IS NULL OR d.dpid = p_dpid)
+    ON CONFLICT DO NOTHING;
+$$;
+
 CREATE FUNCTION content_wake_dp(p_dpid bigint) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM content_sync_groups(p_dpid);
     PERFORM outbox_add('pkg.changed.' || p.seq, 'UPDATE', 'DpPackages', 'DpPackages_Wake',
                        p.seq::text, 'dp-ready')
     FROM (SELECT DISTINCT package_id FROM dp_packages
