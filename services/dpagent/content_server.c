@@ -1,12 +1,15 @@
 /* The host's content server, libmicrohttpd with its own polling thread.
  * Clients download package content from here (the source's IIS virtual
  * directories). Security rests on three checks, in order: our own URL
- * unescaping refuses an encoded NUL, the relative part must be a plain path
- * (dpa_http_rel_safe), and the opened file's real path must still lie in the
- * virtual directory's real path (so a symbolic link cannot lead out). */
+ * unescaping refuses an encoded NUL and encoded separators, the relative
+ * part must be a plain path (dpa_http_rel_safe), and the file opened is
+ * either named by a package manifest's hash (package vdirs: the URL never
+ * becomes a path) or, for the other vdirs, its real path must still lie in
+ * the virtual directory's real path (so a symbolic link cannot lead out). */
 #include "content_server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -17,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dpf/agent.h>
+#include "pkglib.h"
 
 #define MAX_VDIRS 16
 #define BAD_URL_MARK "\x01"
@@ -28,6 +33,7 @@ struct dpa_http {
     size_t n;
     char *names[MAX_VDIRS];
     char *dirs[MAX_VDIRS];
+    int pkg[MAX_VDIRS]; /* 1: a package vdir, dirs[i] is the content library */
 };
 
 int dpa_http_rel_safe(const char *rel)
@@ -75,11 +81,14 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
             continue;
         }
         int hi = hexval(r[1]), lo = hi < 0 ? -1 : hexval(r[2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+        int ch = hi * 16 + lo;
+        /* an encoded separator would hide a segment boundary from the
+         * path checks: "%2F" and "%5C" are refused, never decoded */
+        if (hi < 0 || lo < 0 || ch == 0 || ch == '/' || ch == '\\') {
             strcpy(s, BAD_URL_MARK);
             return 1;
         }
-        *w++ = (char)(hi * 16 + lo);
+        *w++ = (char)ch;
         r += 2;
     }
     *w = '\0';
@@ -119,6 +128,37 @@ static int open_in(const char *dir, const char *rel, struct stat *st)
     return fd;
 }
 
+int dpa_http_is_pkg_vdir(const char *name)
+{
+    return strcmp(name, DPF_CONTENT_VDIR) == 0 || strcmp(name, "NOCERT_" DPF_CONTENT_VDIR) == 0;
+}
+
+/* Opens the file "<pkg>/<path>" (rel) of the package version PkgLib names
+ * in the content library lib; -1 if the host does not hold it. The FileLib
+ * path comes from the manifest's checked hash, never from the URL. */
+static int open_pkg(const char *lib, const char *rel, struct stat *st)
+{
+    char pkg[9], file[PATH_MAX];
+    const char *slash = strchr(rel, '/');
+    int64_t size = 0;
+    if (slash == NULL || slash - rel != 8 || slash[1] == '\0')
+        return -1;
+    for (int i = 0; i < 8; i++)
+        pkg[i] = (char)toupper((unsigned char)rel[i]);
+    pkg[8] = '\0';
+    if (!dpa_clib_pkg_valid(pkg, NULL, 0) ||
+        dpa_pkglib_lookup(lib, pkg, slash + 1, file, sizeof file, &size) != DPF_OK)
+        return -1;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || (int64_t)st->st_size != size) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -148,7 +188,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < h->n; i++) {
         if (strlen(h->names[i]) == vlen && strncmp(h->names[i], vdir, vlen) == 0) {
-            fd = open_in(h->dirs[i], rel, &st);
+            fd = h->pkg[i] ? open_pkg(h->dirs[i], rel, &st) : open_in(h->dirs[i], rel, &st);
             break;
         }
     }
@@ -245,6 +285,7 @@ dpf_status dpa_http_set_vdirs(dpa_http *h, const char *const *names, const char 
     for (size_t i = 0; i < n; i++) {
         h->names[i] = nn[i];
         h->dirs[i] = nd[i];
+        h->pkg[i] = dpa_http_is_pkg_vdir(nn[i]);
     }
     h->n = n;
     pthread_mutex_unlock(&h->mu);

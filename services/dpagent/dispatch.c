@@ -3,6 +3,7 @@
  * waits on it, and a reply with ok=0 and a reason is what lets it raise a
  * status message naming the failed step instead of timing out. */
 #include "dispatch.h"
+#include "content_server.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +33,11 @@ static const dpa_step_def g_steps[] = {
     {DPF_STEP_REMOVE_VDIRS, dpa_step_remove_vdirs, DPA_REMOVE},
     {DPF_STEP_REMOVE_SETTINGS, dpa_step_remove_settings, DPA_REMOVE},
     {DPF_STEP_STATUS, dpa_step_status, DPA_QUERY},
+    {DPF_STEP_CONTENT_HAVE, dpa_step_content_have, DPA_CONTENT},
+    {DPF_STEP_CONTENT_PUT, dpa_step_content_put, DPA_CONTENT},
+    {DPF_STEP_CONTENT_INSTALL, dpa_step_content_install, DPA_CONTENT},
+    {DPF_STEP_CONTENT_REMOVE, dpa_step_content_remove, DPA_CONTENT},
+    {DPF_STEP_CONTENT_PULL, dpa_step_content_pull, DPA_CONTENT},
 };
 
 #define NSTEPS (sizeof g_steps / sizeof g_steps[0])
@@ -63,6 +69,19 @@ static void simulate_slow_host(int ms)
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !dpf_stopping())
         ;
+}
+
+/* "http://<addr>:<port>" of the host's running content server, "" when it
+ * is off. A wildcard listen address is no address for a client: the host's
+ * FQDN stands in for it. distmgr records this after content_install. */
+static void content_url(const dpa_host *h, char *out, size_t len)
+{
+    if (h->http == NULL || h->agent == NULL)
+        return;
+    const char *addr = h->agent->http_addr;
+    if (strcmp(addr, "0.0.0.0") == 0 || addr[0] == '\0')
+        addr = h->fqdn;
+    snprintf(out, len, "http://%s:%d", addr, dpa_http_port(h->http));
 }
 
 static dpf_status encode(const Dpf__AgentReply *r, uint8_t **out, size_t *len)
@@ -108,8 +127,10 @@ dpf_status dpa_dispatch(dpa_host *h, const void *data, size_t len, uint8_t **rep
             s.kind = def->kind;
             DPF_INFO("%s: %s (DPID %lld, NAL path %s)", h->fqdn, def->name,
                      (long long)req->dpid, req->nal_path ? req->nal_path : "");
-            /* status is a query (readiness probes, tests): never slowed down */
-            if (h->agent != NULL && h->agent->step_delay_ms > 0 && def->kind != DPA_QUERY)
+            /* status (readiness probes, tests) and content (hundreds of chunks)
+             * are never slowed down */
+            if (h->agent != NULL && h->agent->step_delay_ms > 0 &&
+                (def->kind == DPA_INSTALL || def->kind == DPA_REMOVE))
                 simulate_slow_host(h->agent->step_delay_ms);
             dpf_status rc = def->fn(&s);
             if (rc != DPF_OK && s.error[0] == '\0')
@@ -118,6 +139,11 @@ dpf_status dpa_dispatch(dpa_host *h, const void *data, size_t len, uint8_t **rep
         }
     }
 
+    char url[DPF_FQDN_MAX + 32] = "";
+    content_url(h, url, sizeof url);
+    r.content_url = url;
+    r.content = s.content;
+    r.n_content = s.ncontent;
     r.ok = s.error[0] == '\0';
     r.step = step_name;
     r.changed = s.changed;

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <dpf/status.h>
 #include <dpf/dp.h>
 #include "dpfleet.pb-c.h"
@@ -37,6 +38,8 @@ typedef enum dpa_step_kind {
     DPA_INSTALL = 1, /* install/upgrade: creates SMS_DP$/sms/logs if missing */
     DPA_REMOVE = 2,  /* removal: appends only while the log directory exists */
     DPA_QUERY = 3,   /* status: lines go to the reply only (debug log) */
+    DPA_CONTENT = 4, /* content steps: append only while the log directory exists
+                        (never bring back a removed DP's SMS_DP$); no --step-delay-ms */
 } dpa_step_kind;
 
 /* What one step reports back: it becomes the AgentReply. */
@@ -48,6 +51,8 @@ typedef struct dpa_step {
     size_t nlines, caplines;
     char error[1024];
     int changed;
+    Dpf__ContentFile **content;     /* owned: the reply's content (content steps) */
+    size_t ncontent, capcontent;
 } dpa_step;
 
 typedef dpf_status (*dpa_step_fn)(dpa_step *s);
@@ -62,7 +67,11 @@ const char *dpa_step_param(const dpa_step *s, const char *key);
 dpf_status dpa_step_path(dpa_step *s, char *buf, size_t len, const char *rel) DPF_MUSTCHECK;
 /* \\<FQDN>\<rel with '/' shown as '\'>: how the source names a file on a DP. */
 void dpa_step_unc(const dpa_step *s, char *buf, size_t len, const char *rel);
-/* Frees the lines. */
+/* Adds a file to the reply's content (path and sha copied; path may be
+ * NULL). DPF_ERR_NOMEM with the step failed if it cannot. */
+dpf_status dpa_step_content(dpa_step *s, const char *path, const char *sha,
+                            int64_t size) DPF_MUSTCHECK;
+/* Frees the lines and the content. */
 void dpa_step_clear(dpa_step *s);
 
 /* Host start-up: resumes what a previous run left enabled (the HTTP
@@ -98,6 +107,11 @@ dpf_status dpa_step_remove_shares(dpa_step *s);
 dpf_status dpa_step_remove_vdirs(dpa_step *s);
 dpf_status dpa_step_remove_settings(dpa_step *s);
 dpf_status dpa_step_status(dpa_step *s);
+dpf_status dpa_step_content_have(dpa_step *s);
+dpf_status dpa_step_content_put(dpa_step *s);
+dpf_status dpa_step_content_install(dpa_step *s);
+dpf_status dpa_step_content_remove(dpa_step *s);
+dpf_status dpa_step_content_pull(dpa_step *s);
 
 /* Relative paths under a host root (README.md). */
 #define DPA_REL_BIN "SMS_DP$/sms/bin"

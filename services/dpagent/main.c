@@ -20,6 +20,7 @@
 #include "dispatch.h"
 #include "fsutil.h"
 #include "pool.h"
+#include "pull.h"
 #include "verify.h"
 
 #ifndef DPAGENT_DEFAULT_TRUSTED_KEY
@@ -295,6 +296,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     agent.verify = verify;
+    if (dpa_pull_global_init() != DPF_OK) { /* before any worker thread exists */
+        DPF_ERROR("cannot initialise libcurl (pull-DP downloads)");
+        goto cleanup;
+    }
     dpf_handle_signals();
     if (prepare_roots(hosts, nhosts, &agent) != 0)
         goto cleanup;

@@ -81,8 +81,42 @@ void dpa_step_unc(const dpa_step *s, char *buf, size_t len, const char *rel)
     }
 }
 
+dpf_status dpa_step_content(dpa_step *s, const char *path, const char *sha, int64_t size)
+{
+    if (s->ncontent == s->capcontent) {
+        size_t cap = s->capcontent ? s->capcontent * 2 : 16;
+        Dpf__ContentFile **c = realloc(s->content, cap * sizeof *c);
+        if (c == NULL)
+            return dpa_step_fail(s, "out of memory building the reply");
+        s->content = c;
+        s->capcontent = cap;
+    }
+    Dpf__ContentFile *f = malloc(sizeof *f);
+    char *p = strdup(path ? path : ""), *h = strdup(sha ? sha : "");
+    if (f == NULL || p == NULL || h == NULL) {
+        free(f);
+        free(p);
+        free(h);
+        return dpa_step_fail(s, "out of memory building the reply");
+    }
+    dpf__content_file__init(f);
+    f->path = p;
+    f->sha256 = h;
+    f->size = size;
+    s->content[s->ncontent++] = f;
+    return DPF_OK;
+}
+
 void dpa_step_clear(dpa_step *s)
 {
+    for (size_t i = 0; i < s->ncontent; i++) {
+        free(s->content[i]->path);
+        free(s->content[i]->sha256);
+        free(s->content[i]);
+    }
+    free(s->content);
+    s->content = NULL;
+    s->ncontent = s->capcontent = 0;
     for (size_t i = 0; i < s->nlines; i++)
         free(s->lines[i]);
     free(s->lines);
