@@ -46,9 +46,31 @@ typedef struct dm_item {
     char bad[DM_ERR_MAX];         /* why decoding failed; "" if it did not */
 } dm_item;
 
+/* What a handler did with its item. The worker that ran the handler ends
+ * the item's message once, from this (dm_item_end): a handler never acks,
+ * naks or terminates itself, so a new job kind is a decoder and a handler
+ * and nothing else. A reconcile item (msg NULL) has nothing to end. */
+typedef enum dm_outcome_kind {
+    DM_DONE = 0,   /* the work is done or there is nothing to do: ack */
+    DM_RETRY,      /* try again in delay_ms (0 = at once): nak with that delay */
+    DM_GIVE_UP,    /* never try this message again (it cannot be read): term */
+} dm_outcome_kind;
+
+typedef struct dm_outcome {
+    dm_outcome_kind kind;
+    int delay_ms;                 /* DM_RETRY only */
+    char reason[DM_ERR_MAX];      /* why, for the worker's log line; "" for DM_DONE */
+} dm_outcome;
+
 /* Decodes a message body into an item (dpid etc.), or sets it->bad. */
 typedef void (*dm_decode_fn)(const void *data, size_t len, const char *subject, dm_item *it);
-/* Handles one item on a worker and ends its message. db: the worker's slot. */
-typedef void (*dm_handle_fn)(const dm_ctx *ctx, dm_item *it, dpf_db **db);
+
+/* Handles one decoded item on a worker and says what became of it. The
+ * worker has already set the log's correlation id and reported an item
+ * that could not be decoded (the handler only sees items with it->bad "").
+ * it and its msg stay the worker's: the handler must not end or destroy
+ * the message. db: the worker's connection slot (dm_item_db), kept for its
+ * next item. */
+typedef dm_outcome (*dm_handle_fn)(const dm_ctx *ctx, dm_item *it, dpf_db **db);
 
 #endif

@@ -43,7 +43,8 @@ static void raise_msg(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsign
         DPF_WARN("DPID %lld: status message %u could not be published or stored", dp->dpid, id);
 }
 
-static void removed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
+                          const dm_dp_row *dp)
 {
     char words[128];
     dpf_status st = dpf_db_begin(db);
@@ -55,8 +56,7 @@ static void removed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row 
         dpf_db_rollback(db);
         DPF_WARN("DPID %lld: another replica took the DP over before its row could be deleted; "
                  "leaving it to that replica", dp->dpid);
-        dm_item_end(it, DM_ACK, 0);
-        return;
+        return dm_outcome_done();
     }
     if (st == DPF_OK) {
         raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVED, 'I', NULL, NULL);
@@ -67,16 +67,15 @@ static void removed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row 
         int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
         DPF_ERROR("DPID %lld - NAL Path %s: removed from the host but could not delete the row: "
                   "%s; %s", dp->dpid, dp->nal_path, dpf_db_error(db), words);
-        dm_item_end(it, DM_NAK, delay);
-        return;
+        return dm_outcome_retry(delay, "removed from the host but could not delete the row");
     }
     DPF_INFO("DPID %lld - NAL Path %s , ServerName = %s is removed from DistributionPoints",
              dp->dpid, dp->nal_path, dp->server_name);
-    dm_item_end(it, DM_ACK, 0);
+    return dm_outcome_done();
 }
 
-static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                   const dm_steps_result *res)
+static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                         const dm_steps_result *res)
 {
     char words[128];
     int attempts = 0;
@@ -99,14 +98,15 @@ static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *
     DPF_ERROR("DPID %lld - NAL Path %s , ServerName = %s: removal step %s failed: %s. Attempt "
               "%d, %s", dp->dpid, dp->nal_path, dp->server_name, res->step, res->reason,
               attempts, words);
-    dm_item_end(it, DM_NAK, delay);
+    return dm_outcome_retry(delay, res->reason);
 }
 
-static void remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
 {
+    dm_outcome o;
     if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, DM_ST_REMOVING,
-                            dm_store_dp_set_removing))
-        return;
+                            dm_store_dp_set_removing, &o))
+        return o;
     DPF_INFO("~Created policy provider trigger for ID %lld", dp->dpid);
     raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);
 
@@ -114,48 +114,44 @@ static void remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_ro
     dm_remove_run(ctx, it, db, dp, &res);
     switch (res.outcome) {
     case DM_STEPS_OK:
-        removed(ctx, it, db, dp);
-        break;
+        return removed(ctx, it, db, dp);
     case DM_STEPS_FAILED:
-        failed(ctx, it, db, dp, &res);
-        break;
+        return failed(ctx, it, db, dp, &res);
     case DM_STEPS_STOPPING:
     case DM_STEPS_LOST_LEASE:
-        dm_item_steps_interrupted(ctx, it, db, dp, &res, "removal");
         break;
     }
+    return dm_item_steps_interrupted(ctx, db, dp, &res, "removal");
 }
 
-void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
 {
-    dm_dp_row dp = {0};
-    dpf_log_set_corr(it->corr);
-    if (it->bad[0] != '\0') {
-        dm_item_report_bad(ctx, it, slot);
-        return;
-    }
-    DPF_INFO("~Processing %lld.DPN", it->dpid);
-
-    dpf_db *db = dm_item_db(ctx, slot);
-    dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, &dp)
+    dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, dp)
                                : DPF_ERR_DB;
     if (st == DPF_ERR_NOT_FOUND) {
         DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
-        dm_item_end(it, DM_ACK, 0);
-    } else if (st == DPF_ERR_BUSY) {
-        dm_item_lease_busy(ctx, it, &dp);
-    } else if (st != DPF_OK) {
-        dm_item_read_failed(ctx, it, db);
-    } else if (dp.action != 3) {
+        return dm_outcome_done();
+    }
+    if (st == DPF_ERR_BUSY)
+        return dm_item_lease_busy(ctx, it, dp);
+    if (st != DPF_OK)
+        return dm_item_read_failed(ctx, it, db);
+    if (dp->action != 3) {
         /* added back since HMAN marked it: the row is the truth. The lease
          * goes first so that whoever reads the line finds the row free. */
-        dm_item_release(db, dp.dpid, ctx->owner);
+        dm_item_release(db, dp->dpid, ctx->owner);
         DPF_INFO("DPID %lld - NAL Path %s is not marked for removal (Action = %d), nothing to "
-                 "remove", dp.dpid, dp.nal_path, dp.action);
-        dm_item_end(it, DM_ACK, 0);
-    } else {
-        remove_dp(ctx, it, db, &dp);
+                 "remove", dp->dpid, dp->nal_path, dp->action);
+        return dm_outcome_done();
     }
-    dm_item_end(it, DM_NAK, 0); /* no-op unless a path above forgot to end it */
+    return remove_dp(ctx, it, db, dp);
+}
+
+dm_outcome dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+{
+    dm_dp_row dp = {0};
+    DPF_INFO("~Processing %lld.DPN", it->dpid);
+    dm_outcome o = handle(ctx, it, dm_item_db(ctx, slot), &dp);
     dm_dp_row_clear(&dp);
+    return o;
 }

@@ -13,6 +13,6 @@
 void dm_dp_dpn_decode(const void *data, size_t len, const char *subject, dm_item *it);
 
 /* Runs on a worker of the DP manager. Same contract as dm_handle_dp_ins. */
-void dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **db);
+dm_outcome dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **db);
 
 #endif

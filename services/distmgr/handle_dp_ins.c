@@ -72,8 +72,8 @@ static void note_reset(const dm_item *it, const dm_dp_row *dp)
     pthread_mutex_unlock(&resets_mu);
 }
 
-static void succeeded(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                      const dm_steps_result *res)
+static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
+                            const dm_dp_row *dp, const dm_steps_result *res)
 {
     char words[128];
     dpf_status st = dpf_db_begin(db);
@@ -86,8 +86,7 @@ static void succeeded(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_ro
         dpf_db_rollback(db);
         DPF_WARN("DPID %lld: another replica took the DP over before it could be marked "
                  "Installed; leaving it to that replica", dp->dpid);
-        dm_item_end(it, DM_ACK, 0);
-        return;
+        return dm_outcome_done();
     }
     if (st == DPF_OK) {
         if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALLED, 'I', NULL, NULL) != DPF_OK)
@@ -100,16 +99,15 @@ static void succeeded(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_ro
         int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
         DPF_ERROR("DPID %lld - NAL Path %s: installed on the host but could not record it: "
                   "%s; %s", dp->dpid, dp->nal_path, dpf_db_error(db), words);
-        dm_item_end(it, DM_NAK, delay);
-        return;
+        return dm_outcome_retry(delay, "installed on the host but could not record it");
     }
     DPF_INFO("DPID %lld - NAL Path %s is installed at CRC %s, components %s", dp->dpid,
              dp->nal_path, dp->dp_crc, DPF_COMPONENT_VERSION);
-    dm_item_end(it, DM_ACK, 0);
+    return dm_outcome_done();
 }
 
-static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                   const dm_steps_result *res)
+static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
+                         const dm_steps_result *res)
 {
     char words[128];
     int attempts = 0;
@@ -134,14 +132,15 @@ static void failed(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *
     }
     DPF_ERROR("DPID %lld - NAL Path %s , ServerName = %s: step %s failed: %s. Attempt %d, %s",
               dp->dpid, dp->nal_path, dp->server_name, res->step, res->reason, attempts, words);
-    dm_item_end(it, DM_NAK, delay);
+    return dm_outcome_retry(delay, res->reason);
 }
 
-static void install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
 {
+    dm_outcome o;
     if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_START, DM_ST_INSTALLING,
-                            dm_store_dp_set_installing))
-        return;
+                            dm_store_dp_set_installing, &o))
+        return o;
     if (dp->installed_version[0] != '\0' &&
         strcmp(dp->installed_version, DPF_COMPONENT_VERSION) != 0)
         DPF_INFO("DPID %lld has components %s, upgrading to %s", dp->dpid,
@@ -157,16 +156,14 @@ static void install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row 
     dm_install_run(ctx, it, db, dp, &res);
     switch (res.outcome) {
     case DM_STEPS_OK:
-        succeeded(ctx, it, db, dp, &res);
-        break;
+        return succeeded(ctx, it, db, dp, &res);
     case DM_STEPS_FAILED:
-        failed(ctx, it, db, dp, &res);
-        break;
+        return failed(ctx, it, db, dp, &res);
     case DM_STEPS_STOPPING:
     case DM_STEPS_LOST_LEASE:
-        dm_item_steps_interrupted(ctx, it, db, dp, &res, "install");
         break;
     }
+    return dm_item_steps_interrupted(ctx, db, dp, &res, "install");
 }
 
 /* 1 when the row needs installing; otherwise logs why not. */
@@ -192,58 +189,44 @@ static int needs_install(const dm_item *it, const dm_dp_row *dp)
     return 0;
 }
 
-void dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+/* Reads the row, decides, takes the lease and decides again (the row may
+ * have changed in between), then installs. */
+static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
 {
     char words[128];
-    dm_dp_row dp = {0};
-    dpf_log_set_corr(it->corr);
-    if (it->bad[0] != '\0') {
-        dm_item_report_bad(ctx, it, slot);
-        return;
-    }
-    DPF_INFO("~Processing %lld.INS", it->dpid);
-
-    dpf_db *db = dm_item_db(ctx, slot);
-    dpf_status st = db != NULL ? dm_store_dp_get(db, it->dpid, &dp) : DPF_ERR_DB;
-    if (st == DPF_ERR_NOT_FOUND) {
-        DPF_INFO("DPID %lld no longer exists in DistributionPoints, nothing to do", it->dpid);
-        dm_item_end(it, DM_ACK, 0);
-        goto cleanup;
-    }
-    if (st != DPF_OK) {
-        dm_item_read_failed(ctx, it, db);
-        goto cleanup;
-    }
-    note_reset(it, &dp);
-    if (!needs_install(it, &dp)) {
-        dm_item_end(it, DM_ACK, 0);
-        goto cleanup;
-    }
-
-    st = dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, &dp);
-    if (st == DPF_ERR_BUSY) {
-        dm_item_lease_busy(ctx, it, &dp);
-        goto cleanup;
+    dpf_status st = db != NULL ? dm_store_dp_get(db, it->dpid, dp) : DPF_ERR_DB;
+    if (st == DPF_OK) {
+        note_reset(it, dp);
+        if (!needs_install(it, dp))
+            return dm_outcome_done();
+        st = dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, dp);
+        if (st == DPF_ERR_BUSY)
+            return dm_item_lease_busy(ctx, it, dp);
+        if (st != DPF_OK && st != DPF_ERR_NOT_FOUND) {
+            int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+            DPF_ERROR("DPID %lld: cannot take the lease (%s); %s", it->dpid, dpf_db_error(db),
+                      words);
+            return dm_outcome_retry(delay, "cannot take the lease");
+        }
+    } else if (st != DPF_ERR_NOT_FOUND) {
+        return dm_item_read_failed(ctx, it, db);
     }
     if (st == DPF_ERR_NOT_FOUND) {
         DPF_INFO("DPID %lld no longer exists in DistributionPoints, nothing to do", it->dpid);
-        dm_item_end(it, DM_ACK, 0);
-        goto cleanup;
+        return dm_outcome_done();
     }
-    if (st != DPF_OK) {
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-        DPF_ERROR("DPID %lld: cannot take the lease (%s); %s", it->dpid, dpf_db_error(db), words);
-        dm_item_end(it, DM_NAK, delay);
-        goto cleanup;
-    }
-    /* the row may have changed between the read and the lease */
-    if (!needs_install(it, &dp)) {
+    if (!needs_install(it, dp)) {
         dm_item_release(db, it->dpid, ctx->owner);
-        dm_item_end(it, DM_ACK, 0);
-        goto cleanup;
+        return dm_outcome_done();
     }
-    install(ctx, it, db, &dp);
-cleanup:
-    dm_item_end(it, DM_NAK, 0); /* no-op unless a path above forgot to end it */
+    return install(ctx, it, db, dp);
+}
+
+dm_outcome dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+{
+    dm_dp_row dp = {0};
+    DPF_INFO("~Processing %lld.INS", it->dpid);
+    dm_outcome o = handle(ctx, it, dm_item_db(ctx, slot), &dp);
     dm_dp_row_clear(&dp);
+    return o;
 }

@@ -13,11 +13,11 @@
  * body's DPID when it ends in one. Pure: no I/O. */
 void dm_dp_ins_decode(const void *data, size_t len, const char *subject, dm_item *it);
 
-/* Runs on a worker thread. Does everything for one item and ends its
- * message (ack after the effects are committed, nak with a delay to retry,
- * term for garbage), then destroys it. it: its msg is consumed, the struct
- * stays the caller's. db: the worker's connection slot, connected on first
- * use and kept for the next item. */
-void dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **db);
+/* A dm_handle_fn (distmgr.h): runs on a worker thread and does everything
+ * for one decoded item; the outcome is DM_DONE once the effects are
+ * committed (or there was nothing to do), DM_RETRY with a delay otherwise.
+ * db: the worker's connection slot, connected on first use and kept for the
+ * next item. */
+dm_outcome dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **db);
 
 #endif

@@ -36,16 +36,36 @@ int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const c
     return 1;
 }
 
-void dm_item_end(dm_item *it, dm_end how, int delay_ms)
+dm_outcome dm_outcome_done(void)
+{
+    dm_outcome o = {.kind = DM_DONE};
+    return o;
+}
+
+dm_outcome dm_outcome_retry(int delay_ms, const char *reason)
+{
+    dm_outcome o = {.kind = DM_RETRY, .delay_ms = delay_ms < 0 ? 0 : delay_ms};
+    snprintf(o.reason, sizeof o.reason, "%s", reason != NULL ? reason : "");
+    return o;
+}
+
+dm_outcome dm_outcome_give_up(const char *reason)
+{
+    dm_outcome o = {.kind = DM_GIVE_UP};
+    snprintf(o.reason, sizeof o.reason, "%s", reason != NULL ? reason : "");
+    return o;
+}
+
+void dm_item_end(dm_item *it, const dm_outcome *o)
 {
     if (it->msg == NULL)
         return;
     dpf_status st = DPF_OK;
     const char *what = "ack";
-    switch (how) {
-    case DM_ACK: st = dpf_bus_msg_ack(it->msg); break;
-    case DM_NAK: what = "nak"; st = dpf_bus_msg_nak(it->msg, delay_ms); break;
-    case DM_TERM: what = "term"; st = dpf_bus_msg_term(it->msg); break;
+    switch (o->kind) {
+    case DM_DONE: st = dpf_bus_msg_ack(it->msg); break;
+    case DM_RETRY: what = "nak"; st = dpf_bus_msg_nak(it->msg, o->delay_ms); break;
+    case DM_GIVE_UP: what = "term"; st = dpf_bus_msg_term(it->msg); break;
     }
     if (st != DPF_OK)
         DPF_WARN("Could not %s the message for DPID %lld (%s); JetStream will redeliver it "
@@ -64,11 +84,10 @@ dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot)
     return dpf_db_ensure(*slot) == DPF_OK ? *slot : NULL;
 }
 
-void dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
+dm_outcome dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
     DPF_ERROR("Message on %s could not be decoded: %s. Terminated; it will not be "
               "redelivered.", it->subject, it->bad);
-    dm_item_end(it, DM_TERM, 0);
     dpf_statmsg m = {
         .id = DPF_MSG_BAD_MESSAGE, .severity = 'E', .level = 'M',
         .component = DPF_COMP_DISTMGR, .site = ctx->site_code,
@@ -76,6 +95,7 @@ void dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     };
     if (dpf_statmsg_raise(ctx->bus, dm_item_db(ctx, slot), &m) != DPF_OK)
         DPF_WARN("Could not raise status message %u for the message on %s", m.id, it->subject);
+    return dm_outcome_give_up(it->bad);
 }
 
 int dm_item_retry_ms(const dm_ctx *ctx, const dm_item *it, char *words, size_t len)
@@ -108,25 +128,26 @@ void dm_item_release(dpf_db *db, long long dpid, const char *owner)
                  dpf_db_error(db));
 }
 
-void dm_item_read_failed(const dm_ctx *ctx, dm_item *it, dpf_db *db)
+dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db)
 {
     char words[128];
     int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
     DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
               db != NULL ? dpf_db_error(db) : "no database connection", words);
-    dm_item_end(it, DM_NAK, delay);
+    return dm_outcome_retry(delay, "cannot read DistributionPoints");
 }
 
-void dm_item_lease_busy(const dm_ctx *ctx, dm_item *it, const dm_dp_row *dp)
+dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_row *dp)
 {
     DPF_INFO("DPID %lld is being worked on by %s (lease until %s), will look again in %d s",
              it->dpid, dp->lease_owner, dp->lease_until, dm_item_lease_busy_s(ctx));
-    dm_item_end(it, DM_NAK, dm_item_lease_busy_s(ctx) * 1000);
+    return dm_outcome_retry(dm_item_lease_busy_s(ctx) * 1000, "the DP is leased by another job");
 }
 
-int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
                        dm_event ev, dm_state working,
-                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner))
+                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner),
+                       dm_outcome *out)
 {
     dm_state to;
     if (dm_state_next(dp->state, ev, &to) == DPF_OK && set(db, dp->dpid, ctx->owner) == DPF_OK)
@@ -136,7 +157,7 @@ int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_r
     DPF_ERROR("DPID %lld: could not move from %s to %s: %s; %s", dp->dpid,
               dm_state_name(dp->state), dm_state_name(working), dpf_db_error(db), words);
     dm_item_release(db, dp->dpid, ctx->owner);
-    dm_item_end(it, DM_NAK, delay);
+    *out = dm_outcome_retry(delay, "could not move the DP into its working state");
     return 0;
 }
 
@@ -152,18 +173,16 @@ dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, uns
     return dpf_statmsg_raise(ctx->bus, db, &m);
 }
 
-void dm_item_steps_interrupted(const dm_ctx *ctx, dm_item *it, dpf_db *db,
-                               const dm_dp_row *dp, const dm_steps_result *res,
-                               const char *what)
+dm_outcome dm_item_steps_interrupted(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp,
+                                     const dm_steps_result *res, const char *what)
 {
     if (res->outcome == DM_STEPS_STOPPING) {
         dm_item_release(db, dp->dpid, ctx->owner);
         DPF_INFO("Stopping: DPID %lld %s interrupted before step %s; it resumes on the "
                  "next start or on another replica", dp->dpid, what, res->step);
-        dm_item_end(it, DM_NAK, 0);
-        return;
+        return dm_outcome_retry(0, "the service is stopping");
     }
     DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
              "that replica", dp->dpid, res->step);
-    dm_item_end(it, DM_ACK, 0);
+    return dm_outcome_done();
 }

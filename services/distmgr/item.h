@@ -1,5 +1,6 @@
-/* What every handler does with its dm_item: check the DPID it decoded, end
- * the message (ack, nak with a delay, term), get the worker's database
+/* What every handler does with its dm_item: check the DPID it decoded, the
+ * outcomes and ending the message once (ack, nak with a delay, term), get
+ * the worker's database
  * connection, report a message that could not be decoded (9901), say when a
  * failure is retried, and the steps of a DP's handling that installs and
  * removals share (a row that cannot be read or is leased elsewhere, the move
@@ -15,7 +16,10 @@
 #include "step_runner.h"
 #include "store_dp.h"
 
-typedef enum dm_end { DM_ACK, DM_NAK, DM_TERM } dm_end;
+/* The three outcomes (reason borrowed, copied and cut to fit). */
+dm_outcome dm_outcome_done(void);
+dm_outcome dm_outcome_retry(int delay_ms, const char *reason);
+dm_outcome dm_outcome_give_up(const char *reason);
 
 /* For a decoder: accepts the body's dpid (and change_id) into it unless it
  * is not positive or the subject (prefix "dp.ins." and the like, then a
@@ -24,43 +28,45 @@ typedef enum dm_end { DM_ACK, DM_NAK, DM_TERM } dm_end;
 int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const char *subject,
                       long long dpid, long long change_id);
 
-/* Ends it->msg (if any) and destroys it; it->msg is NULL afterwards. A
- * failure to ack is logged: JetStream redelivers and the DP is found done. */
-void dm_item_end(dm_item *it, dm_end how, int delay_ms);
+/* Ends it->msg (if any) as o says (ack, nak with o->delay_ms, term) and
+ * destroys it; it->msg is NULL afterwards. Called once per item, by the
+ * worker that ran its handler. A failure to ack is logged: JetStream
+ * redelivers and the DP is found done. */
+void dm_item_end(dm_item *it, const dm_outcome *o);
 
 /* The worker's connection in *slot, connected on first use and checked
  * after. NULL when the database cannot be reached (already logged by db). */
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot);
 
-/* Logs, terminates and raises 9901 (ISTR0 subject, ISTR1 reason) for an
- * item whose message could not be decoded. */
-void dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot);
+/* Logs and raises 9901 (ISTR0 subject, ISTR1 reason) for an item whose
+ * message could not be decoded; the outcome is DM_GIVE_UP. */
+dm_outcome dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot);
 
 /* The delay before a failed item is tried again (0 for a reconcile item,
  * which the next reconcile retries) and the words for it, into words. */
 int dm_item_retry_ms(const dm_ctx *ctx, const dm_item *it, char *words, size_t len);
 
-/* How soon to look again at a DP another replica holds, in seconds. */
+/* How soon to look again at a DP another job holds, in seconds. */
 int dm_item_lease_busy_s(const dm_ctx *ctx);
 
 /* Best effort: an unreleased lease only delays the next attempt. */
 void dm_item_release(dpf_db *db, long long dpid, const char *owner);
 
-/* The DP's row could not be read (db NULL: no connection): logs and naks
- * for a retry. */
-void dm_item_read_failed(const dm_ctx *ctx, dm_item *it, dpf_db *db);
+/* The DP's row could not be read (db NULL: no connection): logs; retry. */
+dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db);
 
-/* Another replica holds the DP's lease (dp read with the holder): logs and
- * naks to look again in dm_item_lease_busy_s. */
-void dm_item_lease_busy(const dm_ctx *ctx, dm_item *it, const dm_dp_row *dp);
+/* Another job holds the DP's lease (dp read with the holder): logs; look
+ * again in dm_item_lease_busy_s. */
+dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_row *dp);
 
-/* Moves the DP whose lease this replica holds into its working state: ev
+/* Moves the DP whose lease this job holds into its working state: ev
  * DM_EV_START with set = dm_store_dp_set_installing (Installing), or
  * DM_EV_REMOVE with dm_store_dp_set_removing (Removing). 1 when done;
- * otherwise logs, releases the lease, naks for a retry and returns 0. */
-int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+ * otherwise logs, releases the lease, sets *out to a retry and returns 0. */
+int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
                        dm_event ev, dm_state working,
-                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner));
+                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner),
+                       dm_outcome *out);
 
 /* Stores and publishes status message id about dp (ISTR0 NAL path, ISTR1
  * server name, ISTR2 step, ISTR3 reason; step and reason may be NULL) on db,
@@ -68,12 +74,11 @@ int dm_item_begin_work(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_r
 dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,
                          char severity, const char *step, const char *reason) DPF_MUSTCHECK;
 
-/* Ends the item of steps that stopped without an outcome: DM_STEPS_STOPPING
- * (lease released, nak at once: the work resumes on the next start or on
- * another replica) or DM_STEPS_LOST_LEASE (ack: the replica that took the
- * DP over finishes it). what: "install" or "removal", for the log. */
-void dm_item_steps_interrupted(const dm_ctx *ctx, dm_item *it, dpf_db *db,
-                               const dm_dp_row *dp, const dm_steps_result *res,
-                               const char *what);
+/* The outcome of steps that stopped without one: DM_STEPS_STOPPING (lease
+ * released, retry at once: the work resumes on the next start or on another
+ * replica) or DM_STEPS_LOST_LEASE (done: the job that took the DP over
+ * finishes it). what: "install" or "removal", for the log. */
+dm_outcome dm_item_steps_interrupted(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp,
+                                     const dm_steps_result *res, const char *what);
 
 #endif

@@ -15,6 +15,7 @@
 #include <dpf/log.h>
 #include <dpf/util.h>
 
+#include "item.h"
 
 /* How long the thread waits for a worker before it re-checks its stop flag
  * and keeps queued messages alive. */
@@ -134,8 +135,18 @@ static void run_job(void *arg, void **wstate)
     dm_proc *u = j->u;
     node *n = j->n;
     free(j);
-    u->kind->handle(u->ctx, &n->item, (dpf_db **)wstate);
-    long long dpid = n->item.dpid;
+    dm_item *it = &n->item;
+    dpf_log_set_corr(it->corr);
+    dm_outcome o = it->bad[0] != '\0' ? dm_item_report_bad(u->ctx, it, (dpf_db **)wstate)
+                                      : u->kind->handle(u->ctx, it, (dpf_db **)wstate);
+    /* the one place an item's message is ended */
+    dm_item_end(it, &o);
+    if (o.kind == DM_RETRY)
+        DPF_DEBUG("%s: DPID %lld (%s) again in %d ms: %s", u->kind->name, it->dpid,
+                  it->subject, o.delay_ms, o.reason);
+    else if (o.kind == DM_GIVE_UP)
+        DPF_DEBUG("%s: gave up on %s: %s", u->kind->name, it->subject, o.reason);
+    long long dpid = it->dpid;
     free(n);
     /* the last touch of u: dm_proc_destroy waits for running to be 0 */
     pthread_mutex_lock(&u->mu);
