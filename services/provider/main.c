@@ -21,6 +21,7 @@ static char *opt_nats_url;
 static int opt_max_body;
 static int opt_threads;
 static int opt_conn_timeout;
+static char *opt_content_roots;
 
 static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
@@ -36,6 +37,9 @@ static const dpf_option OPTIONS[] = {
                 "HTTP worker threads, each with its own database connection"),
     DPF_OPT_INT("conn-timeout", "DPFLEET_CONN_TIMEOUT", &opt_conn_timeout, 30, 1, 3600,
                 "seconds an idle or slow client connection is kept"),
+    DPF_OPT_STRING("content-source-roots", "DPFLEET_CONTENT_SOURCE_ROOTS", &opt_content_roots, "",
+                   "colon-separated directories a package's sourcePath must lie under "
+                   "(empty: no package can be created)"),
     DPF_OPT_END,
 };
 
@@ -75,11 +79,17 @@ int main(int argc, char **argv)
         DPF_ERROR("cannot create the database pool");
         goto cleanup;
     }
-    prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body};
+    prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body,
+                          .content_roots = opt_content_roots ? opt_content_roots : ""};
     if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, &http) != DPF_OK)
         goto cleanup;
     DPF_INFO("SMS Provider listening on http://%s (threads %d, max body %d bytes)", opt_listen,
              opt_threads, opt_max_body);
+    if (*server.content_roots == '\0')
+        DPF_WARN("DPFLEET_CONTENT_SOURCE_ROOTS is empty: POST /v1/packages refuses every "
+                 "sourcePath until it names the content source directories");
+    else
+        DPF_INFO("content source roots: %s", server.content_roots);
     wait_for_database(pool);
     dpf_daemon_wait_stop();
     DPF_INFO("stopping: finishing running requests");

@@ -19,6 +19,7 @@
 typedef struct prov_server {
     prov_dbpool *pool; /* borrowed from main */
     size_t max_body;
+    const char *content_roots; /* DPFLEET_CONTENT_SOURCE_ROOTS, colon-separated; borrowed, "" = none */
 } prov_server;
 
 /* Who is asking, as the source's "Context:" lines show it. */
@@ -35,7 +36,8 @@ typedef struct prov_request {
     void *conn;                  /* struct MHD_Connection *, for prov_request_query */
     char method[16];
     char *path;                  /* owned, trailing '/' removed */
-    char param[PROV_PARAM_MAX + 1]; /* the {param} segment of the route, "" if none */
+    char param[PROV_PARAM_MAX + 1]; /* the first {param} segment of the route, "" if none */
+    char param2[PROV_PARAM_MAX + 1]; /* the second one, "" if none */
     char *body;                  /* owned, NUL-terminated, NULL if none */
     size_t body_len;
     size_t body_cap;
@@ -80,6 +82,14 @@ void prov_handle_dp_delete(prov_request *req, prov_reply *reply);
 void prov_handle_site_reset(prov_request *req, prov_reply *reply);
 void prov_handle_statmsgs(prov_request *req, prov_reply *reply);
 void prov_handle_healthz(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_create(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_update(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_list(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_show(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_delete(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_distribute(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_redistribute(prov_request *req, prov_reply *reply);
+void prov_handle_pkg_remove_dp(prov_request *req, prov_reply *reply);
 
 /* Routes the request: 404/405 replies for no match, otherwise the handler. */
 void prov_dispatch(prov_request *req, prov_reply *reply);

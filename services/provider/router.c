@@ -20,13 +20,21 @@ static size_t path_len(const char *path)
     return n;
 }
 
-/* 1 if pattern matches path[0..plen), capturing a {param} segment. */
-static int pattern_match(const char *pattern, const char *path, size_t plen, char *param,
-                         size_t param_len)
+static void clear_params(char *const params[2], size_t param_len)
+{
+    for (int i = 0; i < 2; i++) {
+        if (params[i] != NULL && param_len > 0)
+            params[i][0] = '\0';
+    }
+}
+
+/* 1 if pattern matches path[0..plen), capturing up to two {param} segments. */
+static int pattern_match(const char *pattern, const char *path, size_t plen,
+                         char *const params[2], size_t param_len)
 {
     const char *p = pattern, *s = path, *end = path + plen;
-    if (param_len > 0)
-        param[0] = '\0';
+    int captured = 0;
+    clear_params(params, param_len);
     while (*p != '\0' && s < end) {
         if (*p != '/' || *s != '/')
             return 0;
@@ -37,10 +45,11 @@ static int pattern_match(const char *pattern, const char *path, size_t plen, cha
         if (s + sl > end)
             sl = (size_t)(end - s);
         if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
-            if (sl == 0 || sl >= param_len)
+            if (sl == 0 || sl >= param_len || captured >= 2 || params[captured] == NULL)
                 return 0;
-            memcpy(param, s, sl);
-            param[sl] = '\0';
+            memcpy(params[captured], s, sl);
+            params[captured][sl] = '\0';
+            captured++;
         } else if (pl != sl || memcmp(p, s, pl) != 0) {
             return 0;
         }
@@ -67,20 +76,21 @@ static void allow_add(char *allow, size_t allow_len, const char *method)
 
 prov_route_result prov_route_match(const prov_route *routes, size_t n, const char *method,
                                    const char *path, const prov_route **route, char *param,
-                                   size_t param_len, char *allow, size_t allow_len)
+                                   char *param2, size_t param_len, char *allow,
+                                   size_t allow_len)
 {
     int path_known = 0;
     size_t plen = path_len(path);
+    char *const params[2] = {param, param2};
     *route = NULL;
     if (allow_len > 0)
         allow[0] = '\0';
-    if (param_len > 0)
-        param[0] = '\0';
+    clear_params(params, param_len);
     if (path[0] != '/')
         return PROV_ROUTE_NOT_FOUND;
     for (size_t i = 0; i < n; i++) {
         const prov_route *r = &routes[i];
-        if (!pattern_match(r->pattern, path, plen, param, param_len))
+        if (!pattern_match(r->pattern, path, plen, params, param_len))
             continue;
         if (strcmp(r->method, method) == 0) {
             *route = r;
@@ -89,7 +99,6 @@ prov_route_result prov_route_match(const prov_route *routes, size_t n, const cha
         path_known = 1;
         allow_add(allow, allow_len, r->method);
     }
-    if (param_len > 0)
-        param[0] = '\0';
+    clear_params(params, param_len);
     return path_known ? PROV_ROUTE_BAD_METHOD : PROV_ROUTE_NOT_FOUND;
 }

@@ -1,7 +1,8 @@
 /* Method + path pattern -> handler matching, independent of HTTP and of the
  * endpoint table (routes.c) so it can be tested alone. A pattern is a path
  * whose segments are literal or "{name}", which matches one non-empty
- * segment and captures it. */
+ * segment and captures it; a pattern has at most two of them
+ * ("/v1/packages/{packageId}/distributionpoints/{serverName}"). */
 #ifndef PROV_ROUTER_H
 #define PROV_ROUTER_H
 
@@ -20,11 +21,14 @@ typedef enum prov_route_result {
 } prov_route_result;
 
 /* routes: borrowed table of n entries. path: without query string; one
- * trailing '/' is ignored. param (size param_len) receives the captured
- * segment ("" if the pattern has none); a segment longer than that does not
- * match. allow (size allow_len) receives "GET, POST" for BAD_METHOD. */
+ * trailing '/' is ignored. param and param2 (param_len bytes each) receive
+ * the first and second captured segments ("" if the pattern has fewer); a
+ * segment longer than that does not match. param2 may be NULL: patterns
+ * with two captures then never match. allow (size allow_len) receives
+ * "GET, POST" for BAD_METHOD. */
 prov_route_result prov_route_match(const prov_route *routes, size_t n, const char *method,
                                    const char *path, const prov_route **route, char *param,
-                                   size_t param_len, char *allow, size_t allow_len);
+                                   char *param2, size_t param_len, char *allow,
+                                   size_t allow_len);
 
 #endif

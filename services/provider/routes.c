@@ -14,6 +14,16 @@ static const prov_route ROUTES[] = {
     {"DELETE", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_delete},
     {"POST", "/v1/sites/{siteCode}/reset", (void (*)(void))prov_handle_site_reset},
     {"GET", "/v1/statmsgs", (void (*)(void))prov_handle_statmsgs},
+    {"POST", "/v1/packages", (void (*)(void))prov_handle_pkg_create},
+    {"GET", "/v1/packages", (void (*)(void))prov_handle_pkg_list},
+    {"GET", "/v1/packages/{packageId}", (void (*)(void))prov_handle_pkg_show},
+    {"DELETE", "/v1/packages/{packageId}", (void (*)(void))prov_handle_pkg_delete},
+    {"POST", "/v1/packages/{packageId}/update", (void (*)(void))prov_handle_pkg_update},
+    {"POST", "/v1/packages/{packageId}/distribute", (void (*)(void))prov_handle_pkg_distribute},
+    {"POST", "/v1/packages/{packageId}/redistribute",
+     (void (*)(void))prov_handle_pkg_redistribute},
+    {"DELETE", "/v1/packages/{packageId}/distributionpoints/{serverName}",
+     (void (*)(void))prov_handle_pkg_remove_dp},
     {"GET", "/healthz", (void (*)(void))prov_handle_healthz},
 };
 
@@ -21,7 +31,7 @@ void prov_dispatch(prov_request *req, prov_reply *reply)
 {
     const prov_route *route = NULL;
     switch (prov_route_match(ROUTES, sizeof ROUTES / sizeof ROUTES[0], req->method, req->path,
-                             &route, req->param, sizeof req->param, reply->allow,
+                             &route, req->param, req->param2, sizeof req->param, reply->allow,
                              sizeof reply->allow)) {
     case PROV_ROUTE_FOUND:
         ((prov_handler)route->handler)(req, reply);
