@@ -17,6 +17,9 @@
 #include <dpf/util.h>
 
 #include "components.h"
+#include "content.h"
+#include "content_lib.h"
+#include "content_reconcile.h"
 #include "distmgr.h"
 #include "reconcile.h"
 #include "handle_dp_dpn.h"
@@ -35,7 +38,9 @@
 
 static int g_thread_limit, g_removal_limit, g_step_timeout, g_retry_delay, g_max_deliveries;
 static int g_reconcile_s;
+static int g_max_packages, g_max_threads_per_pkg, g_content_retry_s, g_content_attempts;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
+static char *g_content_lib, *g_source_roots;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_INT("DPUpgradeThreadLimit", "DPFLEET_DP_UPGRADE_THREAD_LIMIT", &g_thread_limit, 50,
@@ -53,6 +58,21 @@ static const dpf_option g_opts[] = {
     DPF_OPT_INT("ReconcileIntervalSeconds", "DPFLEET_RECONCILE_INTERVAL_SECONDS",
                 &g_reconcile_s, 60, 1, 3600,
                 "how often to look for DPs that need work without an event"),
+    DPF_OPT_INT("MaxPackages", "DPFLEET_MAX_PACKAGES", &g_max_packages, 3, 1, 100,
+                "packages the package transfer sends at once (per replica)"),
+    DPF_OPT_INT("MaxThreadsPerPackage", "DPFLEET_MAX_THREADS_PER_PACKAGE",
+                &g_max_threads_per_pkg, 5, 1, 200, "DPs one package is sent to at once"),
+    DPF_OPT_INT("ContentRetryDelaySeconds", "DPFLEET_CONTENT_RETRY_DELAY_SECONDS",
+                &g_content_retry_s, 60, 1, 86400,
+                "after a failed package transfer to a DP, try again this much later"),
+    DPF_OPT_INT("ContentRetryLimit", "DPFLEET_CONTENT_RETRY_LIMIT", &g_content_attempts, 10, 1,
+                1000, "attempts of a package transfer to one DP before it is Failed"),
+    DPF_OPT_STRING("content-library", "DPFLEET_CONTENT_LIBRARY", &g_content_lib,
+                   "/var/lib/dpfleet/contentlib",
+                   "the site content library (FileLib by hash); every replica mounts the same"),
+    DPF_OPT_STRING("content-source-roots", "DPFLEET_CONTENT_SOURCE_ROOTS", &g_source_roots,
+                   "/srv/dpfleet/sources",
+                   "':'-separated directories package sources must lie under"),
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
                    "postgresql://postgres@127.0.0.1:5432/postgres", "PostgreSQL connection URL"),
     DPF_OPT_STRING("nats-url", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222",
@@ -74,6 +94,9 @@ static const dm_proc_kind g_upgrade_kind = {
 static const dm_proc_kind g_manager_kind = {
     "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn,
 };
+static const dm_proc_kind g_transfer_kind = {
+    "Package transfer thread", "Sending package number", dm_pkg_decode, dm_handle_pkg,
+};
 
 /* The one dispatch point: each subject distmgr consumes, its durable
  * consumer, and the processing thread (index into run()'s threads) whose
@@ -84,11 +107,12 @@ typedef struct route {
     int thread;
 } route;
 
-enum { T_UPGRADE, T_MANAGER, NTHREADS };
+enum { T_UPGRADE, T_MANAGER, T_TRANSFER, NTHREADS };
 
 static const route g_routes[] = {
     {DPF_SUBJ_DP_INS ".>", "distmgr-ins", T_UPGRADE},
     {DPF_SUBJ_DP_DPN ".>", "distmgr-dpn", T_MANAGER},
+    {DPF_SUBJ_PKG_CHANGED ".>", "distmgr-pkg", T_TRANSFER},
 };
 #define NROUTES (sizeof g_routes / sizeof g_routes[0])
 
@@ -132,8 +156,8 @@ static void free_worker_db(void *state)
 
 static int run(dm_ctx *ctx, dpf_db *db)
 {
-    const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind};
-    const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit};
+    const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind, &g_transfer_kind};
+    const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit, g_max_packages};
     dm_pool *pools[NTHREADS] = {0};
     dm_proc *threads[NTHREADS] = {0};
     dpf_bus_sub *subs[NROUTES] = {0};
@@ -149,7 +173,9 @@ static int run(dm_ctx *ctx, dpf_db *db)
     /* pending work first (the source: "will perform any pending work"),
      * including what this replica was doing when it crashed */
     dm_reconcile_reclaim(ctx, db);
+    dm_content_reclaim(ctx, db);
     dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
+    dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
     if (!subscribe_all(ctx, threads, limits, subs)) {
         rc = 0;
         goto cleanup;
@@ -158,6 +184,7 @@ static int run(dm_ctx *ctx, dpf_db *db)
     while (dpf_daemon_nap(200)) {
         if (dpf_mono_us() >= next) {
             dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
+            dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
         }
     }
@@ -213,6 +240,22 @@ int main(int argc, char **argv)
              "MANIFEST.sig), version %s", dm_components_count(comps),
              dm_components_dir(comps), dm_components_total_bytes(comps),
              DPF_COMPONENT_VERSION);
+
+    dm_content_cfg content = {
+        .library = g_content_lib, .source_roots = g_source_roots,
+        .max_packages = g_max_packages, .max_threads_per_package = g_max_threads_per_pkg,
+        .retry_delay_s = g_content_retry_s, .max_attempts = g_content_attempts,
+    };
+    if (dm_clib_init(g_content_lib, err, sizeof err) != DPF_OK) {
+        DPF_ERROR("%s (set DPFLEET_CONTENT_LIBRARY or --content-library)", err);
+        dm_components_destroy(comps);
+        dpf_config_free(g_opts);
+        return 1;
+    }
+    dm_content_configure(&content);
+    DPF_INFO("Site content library %s; package sources under %s; MaxPackages = %d, "
+             "MaxThreadsPerPackage = %d", g_content_lib, g_source_roots, g_max_packages,
+             g_max_threads_per_pkg);
 
     char conn_name[340];
     snprintf(conn_name, sizeof conn_name, "distmgr-%s", replica);

@@ -1,0 +1,107 @@
+/* The content steps on a DP's agent (dpf/agent.h, "Content steps"): one
+ * request, one reply, turned into a status and a reason an administrator
+ * can act on. The install steps have their own client (agent_client.c);
+ * this one carries file lists and chunks instead of component files. */
+#include "content_agent.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dpf/agent.h>
+#include <dpf/dp.h>
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+void dm_cagent_reply_free(dm_cagent_reply *r)
+{
+    if (r == NULL)
+        return;
+    dpf__agent_reply__free_unpacked(r->rep, NULL);
+    r->rep = NULL;
+}
+
+dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *step,
+                         const dm_agent_kv *params, size_t nparams, Dpf__ContentFile **files,
+                         size_t nfiles, const void *chunk, size_t chunk_len, long long offset,
+                         int timeout_s, dm_cagent_reply *out, char *reason, size_t reasonlen)
+{
+    char fqdn[DPF_FQDN_MAX + 1], subject[DPF_FQDN_MAX + 32];
+    Dpf__KeyValue kv[8];
+    Dpf__KeyValue *kvp[8];
+    Dpf__AgentRequest req = DPF__AGENT_REQUEST__INIT;
+    memset(out, 0, sizeof *out);
+    reason[0] = '\0';
+    size_t i = 0;
+    for (; t->server_name[i] != '\0' && i < DPF_FQDN_MAX; i++)
+        fqdn[i] = (char)toupper((unsigned char)t->server_name[i]);
+    fqdn[i] = '\0';
+    dpf_fmt(subject, sizeof subject, DPF_AGENT_SUBJECT_FMT, fqdn);
+    if (nparams > 8) {
+        dpf_fmt(reason, reasonlen, "too many parameters for %s", step);
+        return DPF_ERR_INVALID;
+    }
+    for (size_t k = 0; k < nparams; k++) {
+        dpf__key_value__init(&kv[k]);
+        kv[k].key = (char *)params[k].key;
+        kv[k].value = (char *)params[k].value;
+        kvp[k] = &kv[k];
+    }
+    req.step = (char *)step;
+    req.fqdn = fqdn;
+    req.dpid = t->dpid;
+    req.nal_path = (char *)t->nal_path;
+    req.site_code = (char *)t->site_code;
+    req.n_params = nparams;
+    req.params = kvp;
+    req.n_content = nfiles;
+    req.content = files;
+    req.chunk.data = (uint8_t *)chunk;
+    req.chunk.len = chunk_len;
+    req.offset = offset;
+
+    size_t len = dpf__agent_request__get_packed_size(&req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        return DPF_ERR_NOMEM;
+    dpf__agent_request__pack(&req, buf);
+    void *reply = NULL;
+    size_t reply_len = 0;
+    int64_t t0 = dpf_mono_us();
+    dpf_status st = dpf_bus_request(bus, subject, buf, len, dpf_log_corr(), timeout_s * 1000,
+                                    &reply, &reply_len);
+    int64_t took = dpf_mono_us() - t0;
+    free(buf);
+    if (st == DPF_ERR_TIMEOUT && took < (int64_t)timeout_s * 500000) {
+        dpf_fmt(reason, reasonlen, "no agent answers on %s; is dpagent running for %s?",
+                subject, fqdn);
+        return st;
+    }
+    if (st == DPF_ERR_TIMEOUT) {
+        dpf_fmt(reason, reasonlen, "no reply from the agent of %s in %d s (step %s)", fqdn,
+                timeout_s, step);
+        return st;
+    }
+    if (st != DPF_OK) {
+        dpf_fmt(reason, reasonlen, "could not reach the agent on %s: %s", subject,
+                dpf_status_text(st));
+        return st;
+    }
+    out->rep = dpf__agent_reply__unpack(NULL, reply_len, reply);
+    free(reply);
+    if (out->rep == NULL) {
+        dpf_fmt(reason, reasonlen, "the agent of %s sent a reply that is not an AgentReply",
+                fqdn);
+        return DPF_ERR_DECODE;
+    }
+    for (size_t k = 0; k < out->rep->n_log; k++)
+        DPF_DEBUG("%s: %s", fqdn, out->rep->log[k] ? out->rep->log[k] : "");
+    if (!out->rep->ok) {
+        dpf_fmt(reason, reasonlen, "%s", out->rep->error && out->rep->error[0]
+                                             ? out->rep->error
+                                             : "the agent reported a failure without a reason");
+        return DPF_ERR_STEP;
+    }
+    return DPF_OK;
+}

@@ -1,0 +1,372 @@
+/* One transfer job: one package version to (or off) one DP, from claim to
+ * recorded outcome. A standard DP is pushed to: the agent says which files
+ * (by hash) it holds whole or in part, the missing bytes are streamed to it
+ * from the site content library in chunks (resuming a partial file where it
+ * stopped), then the version is installed. A pull DP is told to fetch each
+ * missing file from its source DPs by priority. The outcome and its status
+ * message (2330, 2332, 2333, 8212, 2334) are written in one transaction,
+ * conditioned on the job's token. */
+#include "content_xfer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dpf/agent.h>
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+#include "content.h"
+#include "content_agent.h"
+#include "content_lib.h"
+
+typedef struct job {
+    const dm_ctx *ctx;
+    dpf_db *db;
+    dm_dist_row *row;
+    const char *token;
+    const char *corr;
+    dm_cagent_target target;
+    char base[256];      /* content_url the agent last reported */
+    char file[512];      /* the file a failure is about, "" if none */
+    char reason[1024];
+    int no_source;       /* a pull DP found no source holding a file */
+    int cancelled;
+    long long bytes;
+    int files_sent;
+    int64_t next_renew_us;
+} job;
+
+static void note_base(job *j, const dm_cagent_reply *r)
+{
+    if (r->rep != NULL && r->rep->content_url != NULL && r->rep->content_url[0] != '\0')
+        dpf_fmt(j->base, sizeof j->base, "%s", r->rep->content_url);
+}
+
+/* Renews the lease now and then; 0 when the job must stop (reason set, or
+ * cancelled). */
+static int keep_going(job *j)
+{
+    if (dpf_stopping()) {
+        j->cancelled = 1;
+        dpf_fmt(j->reason, sizeof j->reason, "distmgr is stopping");
+        return 0;
+    }
+    int64_t now = dpf_mono_us();
+    if (now < j->next_renew_us)
+        return 1;
+    j->next_renew_us = now + (int64_t)j->ctx->lease_s * 1000000 / 3;
+    int cancel = 0;
+    dpf_status st = dm_store_dist_renew(j->db, j->row->dpid, j->row->package_id, j->token,
+                                        j->ctx->lease_s, &cancel);
+    if (st == DPF_ERR_NOT_FOUND) {
+        j->cancelled = 2; /* lost: nothing to record */
+        dpf_fmt(j->reason, sizeof j->reason, "the row was retargeted or taken over");
+        return 0;
+    }
+    if (cancel) {
+        j->cancelled = 1;
+        dpf_fmt(j->reason, sizeof j->reason, "the DP is being removed or is no longer "
+                "installed");
+        return 0;
+    }
+    return 1;
+}
+
+static dpf_status run_step(job *j, const char *step, const dm_agent_kv *params, size_t np,
+                           Dpf__ContentFile **files, size_t nf, const void *chunk,
+                           size_t clen, long long offset, dm_cagent_reply *out)
+{
+    dpf_status st = dm_cagent_run(j->ctx->bus, &j->target, step, params, np, files, nf, chunk,
+                                  clen, offset, j->ctx->step_timeout_s, out, j->reason,
+                                  sizeof j->reason);
+    note_base(j, out);
+    return st;
+}
+
+/* Sends the bytes of one file from offset on. */
+static dpf_status push_file(job *j, const dm_pkg_file *f, long long offset, uint8_t *buf)
+{
+    const dm_content_cfg *cfg = dm_content_cfg_get();
+    char path[4096], sha[DM_SHA256_HEX], size[24];
+    dm_clib_path(cfg->library, f->sha256, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        dpf_fmt(j->reason, sizeof j->reason, "the site content library has no file %s: %s",
+                f->sha256, strerror(errno));
+        return DPF_ERR_IO;
+    }
+    dpf_fmt(sha, sizeof sha, "%s", f->sha256);
+    dpf_fmt(size, sizeof size, "%lld", f->size);
+    dm_agent_kv kv[] = {{"sha256", sha}, {"size", size}};
+    dpf_status st = DPF_OK;
+    do {
+        if (!keep_going(j)) {
+            st = DPF_ERR_BUSY;
+            break;
+        }
+        long long want = f->size - offset;
+        size_t n = want > DPF_CONTENT_CHUNK_MAX ? DPF_CONTENT_CHUNK_MAX : (size_t)want;
+        ssize_t got = n > 0 ? pread(fd, buf, n, (off_t)offset) : 0;
+        if (got < 0 || (size_t)got != n) {
+            dpf_fmt(j->reason, sizeof j->reason, "cannot read %s in the site content library "
+                    "at %lld: %s", f->sha256, offset, got < 0 ? strerror(errno) : "short file");
+            st = DPF_ERR_IO;
+            break;
+        }
+        dm_cagent_reply r = {0};
+        st = run_step(j, DPF_STEP_CONTENT_PUT, kv, 2, NULL, 0, buf, n, offset, &r);
+        long long held = offset + (long long)n;
+        if (st == DPF_OK && r.rep->n_content > 0 && r.rep->content[0] != NULL)
+            held = r.rep->content[0]->size;
+        dm_cagent_reply_free(&r);
+        if (st != DPF_OK)
+            break;
+        j->bytes += (long long)n;
+        if (held <= offset && n > 0) {
+            dpf_fmt(j->reason, sizeof j->reason, "the DP did not take the bytes of %s at %lld",
+                    f->sha256, offset);
+            st = DPF_ERR_STEP;
+            break;
+        }
+        offset = held;
+    } while (offset < f->size);
+    close(fd);
+    if (st == DPF_OK)
+        j->files_sent++;
+    return st;
+}
+
+static dpf_status pull_file(job *j, const dm_pkg_file *f, const char *sources)
+{
+    Dpf__ContentFile cf = DPF__CONTENT_FILE__INIT, *cfp = &cf;
+    cf.path = f->path;
+    cf.sha256 = (char *)f->sha256;
+    cf.size = f->size;
+    dm_agent_kv kv[] = {{"package_id", j->row->package_id}, {"sources", sources}};
+    if (!keep_going(j))
+        return DPF_ERR_BUSY;
+    dm_cagent_reply r = {0};
+    dpf_status st = run_step(j, DPF_STEP_CONTENT_PULL, kv, 2, &cfp, 1, NULL, 0, 0, &r);
+    dm_cagent_reply_free(&r);
+    if (st == DPF_OK) {
+        j->files_sent++;
+        j->bytes += f->size;
+    } else if (st == DPF_ERR_STEP) {
+        j->no_source = 1;
+    }
+    return st;
+}
+
+/* Files of the version the DP lacks, sent or pulled; then installed. */
+static dpf_status transfer(job *j)
+{
+    dm_pkg_file *files = NULL;
+    int n = 0;
+    dpf_status st = dm_store_pkg_files(j->db, j->row->package_id, j->row->version, &files, &n);
+    if (st != DPF_OK) {
+        dpf_fmt(j->reason, sizeof j->reason, "cannot read the files of version %d: %s",
+                j->row->version, dpf_db_error(j->db));
+        return st;
+    }
+    Dpf__ContentFile *cf = calloc((size_t)n + 1, sizeof *cf);
+    Dpf__ContentFile **cfp = calloc((size_t)n + 1, sizeof *cfp);
+    uint8_t *buf = j->row->is_pull_dp ? NULL : malloc(DPF_CONTENT_CHUNK_MAX);
+    char sources[4096] = "", missing[1024] = "";
+    dm_cagent_reply have = {0};
+    if (cf == NULL || cfp == NULL || (!j->row->is_pull_dp && buf == NULL)) {
+        st = DPF_ERR_NOMEM;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        dpf__content_file__init(&cf[i]);
+        cf[i].path = files[i].path;
+        cf[i].sha256 = files[i].sha256;
+        cf[i].size = files[i].size;
+        cfp[i] = &cf[i];
+    }
+    if (j->row->is_pull_dp) {
+        st = dm_store_dist_sources(j->db, j->row->dpid, sources, sizeof sources, missing,
+                                   sizeof missing);
+        if (st == DPF_OK && sources[0] == '\0') {
+            dpf_fmt(j->reason, sizeof j->reason, "the pull DP has no source DP with a content "
+                    "server%s%s", missing[0] ? ": not installed yet: " : "", missing);
+            j->no_source = 1;
+            st = DPF_ERR_NOT_FOUND;
+            goto out;
+        }
+        DPF_INFO("Package %s: pull DP %s will download from its sources in this order: %s",
+                 j->row->package_id, j->row->server_name, sources);
+    }
+    st = run_step(j, DPF_STEP_CONTENT_HAVE, NULL, 0, cfp, (size_t)n, NULL, 0, 0, &have);
+    if (st != DPF_OK)
+        goto out;
+    int held_whole = 0;
+    for (int i = 0; i < n && st == DPF_OK; i++) {
+        long long held = 0;
+        for (size_t k = 0; k < have.rep->n_content; k++) {
+            const Dpf__ContentFile *h = have.rep->content[k];
+            if (h != NULL && h->sha256 != NULL && strcmp(h->sha256, files[i].sha256) == 0)
+                held = h->size;
+        }
+        /* identical bytes listed twice are fetched once */
+        int dup = 0;
+        for (int k = 0; k < i && !dup; k++)
+            dup = strcmp(files[k].sha256, files[i].sha256) == 0;
+        if (dup)
+            continue;
+        if (held >= files[i].size) {
+            held_whole++;
+            continue;
+        }
+        dpf_fmt(j->file, sizeof j->file, "%s", files[i].path);
+        if (j->row->is_pull_dp)
+            st = pull_file(j, &files[i], sources);
+        else
+            st = push_file(j, &files[i], held, buf);
+    }
+    if (st != DPF_OK)
+        goto out;
+    j->file[0] = '\0';
+    if (!keep_going(j)) {
+        st = DPF_ERR_BUSY;
+        goto out;
+    }
+    char version[16];
+    dpf_fmt(version, sizeof version, "%d", j->row->version);
+    dm_agent_kv kv[] = {{"package_id", j->row->package_id}, {"version", version}};
+    dm_cagent_reply r = {0};
+    st = run_step(j, DPF_STEP_CONTENT_INSTALL, kv, 2, cfp, (size_t)n, NULL, 0, 0, &r);
+    dm_cagent_reply_free(&r);
+    if (st == DPF_OK)
+        DPF_INFO("Package %s version %d on %s: %d files already on the DP, %d %s (%lld bytes)",
+                 j->row->package_id, j->row->version, j->row->server_name, held_whole,
+                 j->files_sent, j->row->is_pull_dp ? "downloaded from its sources" : "sent",
+                 j->bytes);
+out:
+    dm_cagent_reply_free(&have);
+    free(buf);
+    free(cfp);
+    free(cf);
+    dm_pkg_files_free(files, n);
+    return st;
+}
+
+static dpf_status begin(job *j)
+{
+    dpf_status st = dpf_db_begin(j->db);
+    if (st == DPF_OK)
+        st = dpf_db_set_corr(j->db, j->corr);
+    return st;
+}
+
+static void finish(job *j, dpf_status st, const char *what)
+{
+    if (st == DPF_OK)
+        st = dpf_db_commit(j->db);
+    if (st != DPF_OK) {
+        dpf_db_rollback(j->db);
+        DPF_WARN("Package %s on DPID %lld: could not record %s (%s); the lease runs out and "
+                 "the job is done again", j->row->package_id, j->row->dpid, what,
+                 st == DPF_ERR_NOT_FOUND ? "the job lost its row" : dpf_db_error(j->db));
+    }
+}
+
+static void record_failure(job *j)
+{
+    const dm_content_cfg *cfg = dm_content_cfg_get();
+    int attempts = 0, gave_up = 0;
+    dpf_status st = begin(j);
+    if (st == DPF_OK)
+        st = dm_store_dist_failed(j->db, j->row->dpid, j->row->package_id, j->token, j->reason,
+                                  cfg->retry_delay_s, cfg->max_attempts, &attempts, &gave_up);
+    unsigned id = j->row->state == DM_CS_REMOVING ? DM_MSG_PKG_DIST_FAILED
+                  : j->no_source                  ? DM_MSG_PULL_NO_SOURCE
+                  : gave_up                       ? DM_MSG_PKG_DIST_GAVE_UP
+                                                  : DM_MSG_PKG_DIST_FAILED;
+    if (st == DPF_OK)
+        st = dm_content_raise(j->ctx, j->db, j->row->site_code, id, 'E', j->row->package_id,
+                              j->row->nal_path, j->file, j->reason);
+    finish(j, st, "the failure");
+    if (gave_up)
+        DPF_ERROR("Failed to %s package %s on DP %s%s%s: %s. Attempt %d of %d: gave up; "
+                  "redistribute it to try again", j->row->state == DM_CS_REMOVING ? "remove"
+                  : "distribute", j->row->package_id, j->row->nal_path, j->file[0] ? ", file " : "",
+                  j->file, j->reason, attempts, cfg->max_attempts);
+    else
+        DPF_ERROR("Failed to %s package %s on DP %s%s%s: %s. Attempt %d of %d, will retry in "
+                  "%d s", j->row->state == DM_CS_REMOVING ? "remove" : "distribute",
+                  j->row->package_id, j->row->nal_path, j->file[0] ? ", file " : "", j->file,
+                  j->reason, attempts, cfg->max_attempts, cfg->retry_delay_s);
+}
+
+static void remove_from_dp(job *j)
+{
+    dm_agent_kv kv[] = {{"package_id", j->row->package_id}};
+    dm_cagent_reply r = {0};
+    DPF_INFO("Removing package %s from DP %s", j->row->package_id, j->row->nal_path);
+    dpf_status st = run_step(j, DPF_STEP_CONTENT_REMOVE, kv, 1, NULL, 0, NULL, 0, 0, &r);
+    dm_cagent_reply_free(&r);
+    if (st != DPF_OK) {
+        record_failure(j);
+        return;
+    }
+    st = begin(j);
+    if (st == DPF_OK)
+        st = dm_store_dist_removed(j->db, j->row->dpid, j->row->package_id, j->token);
+    if (st == DPF_OK)
+        st = dm_content_raise(j->ctx, j->db, j->row->site_code, DM_MSG_PKG_REMOVED, 'I',
+                              j->row->package_id, j->row->nal_path, j->row->server_name, NULL);
+    finish(j, st, "the removal");
+    if (st == DPF_OK)
+        DPF_INFO("Package %s was removed from DP %s", j->row->package_id, j->row->nal_path);
+}
+
+void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *token,
+                 const char *corr)
+{
+    job j = {.ctx = ctx, .db = db, .row = row, .token = token, .corr = corr,
+             .target = {row->dpid, row->server_name, row->nal_path, row->site_code}};
+    j.next_renew_us = dpf_mono_us() + (int64_t)ctx->lease_s * 1000000 / 3;
+    if (row->state == DM_CS_REMOVING) {
+        remove_from_dp(&j);
+        return;
+    }
+    DPF_INFO("Start %s package %s version %d on DP %s (attempt %d)",
+             row->is_pull_dp ? "pulling" : "updating", row->package_id, row->version,
+             row->nal_path, row->attempts + 1);
+    int64_t t0 = dpf_mono_us();
+    dpf_status st = transfer(&j);
+    if (j.cancelled) {
+        if (j.cancelled == 1 && dm_store_dist_release(db, row->dpid, row->package_id, token) !=
+                                    DPF_OK)
+            DPF_WARN("Package %s on DPID %lld: could not release the job's lease; it runs out",
+                     row->package_id, row->dpid);
+        DPF_INFO("Package %s on DP %s: transfer stopped: %s", row->package_id, row->nal_path,
+                 j.reason);
+        return;
+    }
+    if (st != DPF_OK) {
+        record_failure(&j);
+        return;
+    }
+    char version[16];
+    dpf_fmt(version, sizeof version, "%d", row->version);
+    st = begin(&j);
+    if (st == DPF_OK)
+        st = dm_store_dist_installed(db, row->dpid, row->package_id, token, row->version,
+                                     j.bytes, j.files_sent);
+    if (st == DPF_OK)
+        st = dm_store_dist_content_base(db, row->dpid, j.base);
+    if (st == DPF_OK)
+        st = dm_content_raise(ctx, db, row->site_code, DM_MSG_PKG_INSTALLED, 'I',
+                              row->package_id, row->nal_path, version, row->server_name);
+    finish(&j, st, "the install");
+    if (st == DPF_OK)
+        DPF_INFO("Package %s version %d is installed on DP %s: %d files, %lld bytes transferred "
+                 "in %lld ms", row->package_id, row->version, row->nal_path, j.files_sent, j.bytes,
+                 (long long)(dpf_mono_us() - t0) / 1000);
+}
