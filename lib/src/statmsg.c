@@ -1,6 +1,15 @@
-/* Status messages, raised the way the source raises them: stored in
- * status_messages, logged as the source's STATMSG line, and published on
- * statmsg.<site>.<component>.<id> for anyone watching (dpctl statmsg watch).
+/* Status messages, raised the way the source raises them: logged as the
+ * source's STATMSG line and, for anyone watching (dpctl statmsg watch),
+ * published on statmsg.<site>.<component>.<id>.
+ *
+ * With a database the message belongs to the caller's transaction: one
+ * statement writes the status_messages row and its outbox row
+ * (statmsg_outbox_add, db/040), and dbmon publishes it once that commits.
+ * Publishing here, before the caller's commit, would announce states that
+ * then roll back, and a crash right after the commit would lose the message.
+ * Only without a database (it is unreachable) is the message published
+ * directly.
+ *
  * The row is written with parameters only: each insertion string and each
  * attribute is its own parameter, so no value is ever spliced into SQL. */
 #include "dpf/statmsg.h"
@@ -115,6 +124,22 @@ static void subject_token(const char *in, char *out, size_t len)
     out[n] = '\0';
 }
 
+void dpf_statmsg_subject(const char *site, const char *component, unsigned id, char *buf,
+                         size_t len)
+{
+    char site_tok[64], comp_tok[128];
+    subject_token(site, site_tok, sizeof site_tok);
+    subject_token(component, comp_tok, sizeof comp_tok);
+    dpf_fmt(buf, len, "statmsg.%s.%s.%u", site_tok, comp_tok, id);
+}
+
+void dpf_statmsg_msg_id(long long record_id, int64_t time_ms, char *buf, size_t len)
+{
+    /* the time keeps ids unique when a database is recreated and its ids
+     * start again at 1 within the stream's duplicate window */
+    dpf_fmt(buf, len, "statmsg-%lld-%lld", record_id, (long long)time_ms);
+}
+
 static void iso_utc(int64_t time_ms, char *buf, size_t len)
 {
     time_t secs = (time_t)(time_ms / 1000);
@@ -125,13 +150,15 @@ static void iso_utc(int64_t time_ms, char *buf, size_t len)
              (int)(time_ms % 1000));
 }
 
-/* Inserts the row and returns its id in *record_id. */
+/* Inserts the row and its outbox row (subject) in one statement, so they
+ * commit together even outside a transaction; returns the row's id in
+ * *record_id. */
 static dpf_status store(dpf_db *db, const Dpf__StatusMessage *pb, const dpf_statmsg *m,
-                        int64_t *record_id)
+                        const char *subject, int64_t *record_id)
 {
     char id[16], pid[16], tid[24], at[96];
     char attr_id[DPF_STATMSG_MAX_ATTRS][16];
-    const char *params[13 + STATMSG_NISTR + 2 * DPF_STATMSG_MAX_ATTRS];
+    const char *params[14 + STATMSG_NISTR + 2 * DPF_STATMSG_MAX_ATTRS];
     int np = 0;
 
     snprintf(id, sizeof id, "%u", (unsigned)pb->id);
@@ -151,9 +178,10 @@ static dpf_status store(dpf_db *db, const Dpf__StatusMessage *pb, const dpf_stat
     params[np++] = pb->correlation_id;
     for (int i = 0; i < STATMSG_NISTR; i++)
         params[np++] = str_or_empty(m->istr[i]);
+    params[np++] = subject; /* $22 */
 
     /* Only placeholder numbers are formatted into the statement; every value
-     * is a parameter. Parameters 12..21 are ISTR0..ISTR9. */
+     * is a parameter. Parameters 12..21 are ISTR0..ISTR9, 22 the subject. */
     char attrs_sql[600] = "'[]'::jsonb";
     int nattrs = m->nattrs < 0 ? 0 : m->nattrs;
     if (nattrs > DPF_STATMSG_MAX_ATTRS)
@@ -170,20 +198,57 @@ static dpf_status store(dpf_db *db, const Dpf__StatusMessage *pb, const dpf_stat
         }
         snprintf(attrs_sql + off, sizeof attrs_sql - off, ")");
     }
-    char sql[1400];
+    char sql[1600];
     snprintf(sql, sizeof sql,
-             "INSERT INTO status_messages (msg_id, severity, level, source, component, system,"
-             " site_code, pid, tid, raised_at, correlation_id, istr, attrs)"
-             " VALUES ($1::int, $2, $3, $4, $5, $6, $7, $8::int, $9::bigint, $10::timestamptz, $11,"
-             " ARRAY[$12, $13, $14, $15, $16, $17, $18, $19, $20, $21]::text[], %s)"
-             " RETURNING id",
+             "WITH s AS (INSERT INTO status_messages (msg_id, severity, level, source, component,"
+             " system, site_code, pid, tid, raised_at, correlation_id, istr, attrs)"
+             " VALUES ($1::int, $2, $3, $4, $5, $6, $7, $8::int, $9::bigint, $10::timestamptz,"
+             " $11, ARRAY[$12, $13, $14, $15, $16, $17, $18, $19, $20, $21]::text[], %s)"
+             " RETURNING id, correlation_id)"
+             " SELECT statmsg_outbox_add(s.id, $22, s.correlation_id) FROM s",
              attrs_sql);
 
     dpf_db_result *r = NULL;
     dpf_status st = dpf_db_exec(db, sql, np, params, &r);
     if (st == DPF_OK && dpf_db_result_rows(r) == 1)
         *record_id = dpf_db_result_int(r, 0, 0);
+    else if (st == DPF_OK)
+        st = DPF_ERR_DB;
     dpf_db_result_free(r);
+    return st;
+}
+
+/* Logs the STATMSG line; the line is what an administrator greps for. */
+static void log_line(const Dpf__StatusMessage *pb)
+{
+    char line[STATMSG_LINE];
+    char *text = line;
+    size_t need = dpf_statmsg_format(pb, line, sizeof line);
+    if (need >= sizeof line && (text = malloc(need + 1)) != NULL)
+        dpf_statmsg_format(pb, text, need + 1);
+    else if (text == NULL)
+        text = line;
+    DPF_INFO("%s", text);
+    if (text != line)
+        free(text);
+}
+
+/* Without a database: straight to the stream, with a uuid message id. */
+static dpf_status publish_now(dpf_bus *bus, const Dpf__StatusMessage *pb, const char *subject)
+{
+    size_t plen = dpf__status_message__get_packed_size(pb);
+    uint8_t *packed = malloc(plen ? plen : 1);
+    if (packed == NULL)
+        return DPF_ERR_NOMEM;
+    dpf__status_message__pack(pb, packed);
+    char uuid[37], msg_id[64];
+    dpf_uuid(uuid);
+    dpf_fmt(msg_id, sizeof msg_id, "statmsg-%s", uuid);
+    dpf_status st = dpf_bus_publish(bus, subject, packed, plen, msg_id, pb->correlation_id);
+    free(packed);
+    if (st != DPF_OK)
+        DPF_ERROR("could not publish status message %u on %s: %s", (unsigned)pb->id, subject,
+                  dpf_status_text(st));
     return st;
 }
 
@@ -227,55 +292,18 @@ dpf_status dpf_statmsg_raise(dpf_bus *bus, dpf_db *db, const dpf_statmsg *m)
     pb.attrs = attrs;
     pb.correlation_id = (char *)dpf_log_corr();
 
-    dpf_status st_db = DPF_OK;
+    char subject[256];
+    dpf_statmsg_subject(pb.site, pb.component, (unsigned)pb.id, subject, sizeof subject);
+
+    dpf_status st = DPF_OK;
     if (db != NULL) {
-        st_db = store(db, &pb, m, &pb.record_id);
-        if (st_db != DPF_OK)
+        st = store(db, &pb, m, subject, &pb.record_id);
+        if (st != DPF_OK)
             DPF_ERROR("could not store status message %u: %s", m->id, dpf_db_error(db));
     }
-
-    /* the line is what an administrator greps for, so it is logged even when
-     * storing failed */
-    char line[STATMSG_LINE];
-    char *text = line;
-    size_t need = dpf_statmsg_format(&pb, line, sizeof line);
-    if (need >= sizeof line && (text = malloc(need + 1)) != NULL)
-        dpf_statmsg_format(&pb, text, need + 1);
-    else if (text == NULL)
-        text = line;
-    DPF_INFO("%s", text);
-    if (text != line)
-        free(text);
-
-    if (bus == NULL)
-        return st_db;
-
-    size_t plen = dpf__status_message__get_packed_size(&pb);
-    uint8_t *packed = malloc(plen ? plen : 1);
-    if (packed == NULL)
-        return DPF_ERR_NOMEM;
-    dpf__status_message__pack(&pb, packed);
-
-    char site_tok[64], comp_tok[128], subject[256], msg_id[64];
-    subject_token(pb.site, site_tok, sizeof site_tok);
-    subject_token(pb.component, comp_tok, sizeof comp_tok);
-    snprintf(subject, sizeof subject, "statmsg.%s.%s.%u", site_tok, comp_tok, (unsigned)pb.id);
-    if (pb.record_id > 0) {
-        /* the time keeps ids unique when a database is recreated and its ids
-         * start again at 1 within the stream's duplicate window */
-        snprintf(msg_id, sizeof msg_id, "statmsg-%lld-%lld", (long long)pb.record_id,
-                 (long long)pb.time_ms);
-    } else {
-        char uuid[37];
-        dpf_uuid(uuid);
-        snprintf(msg_id, sizeof msg_id, "statmsg-%s", uuid);
-    }
-    dpf_status st_bus = dpf_bus_publish(bus, subject, packed, plen, msg_id, pb.correlation_id);
-    free(packed);
-    if (st_bus != DPF_OK) {
-        DPF_ERROR("could not publish status message %u on %s: %s", m->id, subject,
-                  dpf_status_text(st_bus));
-        return st_bus;
-    }
-    return st_db;
+    /* logged even when storing failed: the line is all that is left then */
+    log_line(&pb);
+    if (db == NULL && bus != NULL)
+        st = publish_now(bus, &pb, subject);
+    return st;
 }

@@ -5,7 +5,10 @@
  * Flow: triggers write outbox rows in the transaction that made the change
  * and pg_notify('dpf_outbox'); dbmon claims a batch in order, publishes each
  * row to JetStream with the message id "outbox-<id>", deletes the published
- * rows and commits. */
+ * rows and commits. Status messages take the same path: dpf_statmsg_raise
+ * writes an outbox row with subject statmsg.<site>.<component>.<id> in the
+ * raiser's transaction, and dbmon publishes the status_messages row it names
+ * (to DPF_STATMSG, message id "statmsg-<record id>-<time ms>"). */
 #ifndef DBMON_H
 #define DBMON_H
 
@@ -15,6 +18,7 @@
 
 #define DBMON_BATCH_MAX 100
 #define DBMON_NOTIFY_CHANNEL "dpf_outbox"
+#define DBMON_STATMSG_PREFIX "statmsg."
 
 /* One claimed outbox row. Strings borrowed from the claim result (valid
  * until dpf_db_result_free of that result). */
@@ -33,8 +37,11 @@ typedef struct dbmon_row {
 typedef struct dbmon_event {
     void *data;       /* packed protobuf, malloc'd, owned by the event */
     size_t len;
-    char inbox[96];   /* the source's inbox file: "hman.box/PS1.SCU", "distmgr.box/32.INS" */
-    char msg_id[32];  /* "outbox-<id>", JetStream de-duplication id */
+    char inbox[96];   /* the source's inbox file: "hman.box/PS1.SCU", "distmgr.box/32.INS";
+                         for a status message "status message 3306" */
+    char msg_id[64];  /* "outbox-<id>" or "statmsg-<record>-<ms>", JetStream de-duplication id */
+    unsigned statmsg_id;       /* status message rows: 3306; 0 for other events */
+    long long statmsg_record;  /* status message rows: the status_messages id */
 } dbmon_event;
 
 /* encode.c: builds the protobuf event for row into ev (cleared first).
@@ -44,6 +51,16 @@ typedef struct dbmon_event {
 dpf_status dbmon_encode(const dbmon_row *row, dbmon_event *ev, char *err,
                         size_t errlen) DPF_MUSTCHECK;
 void dbmon_event_clear(dbmon_event *ev); /* frees ev->data; safe twice */
+
+/* statmsg_event.c: for a row whose subject starts with DBMON_STATMSG_PREFIX,
+ * reads the status_messages row object_key names (on db, inside the claim
+ * transaction) and builds the Dpf__StatusMessage for ev (cleared first).
+ * DPF_ERR_INVALID with the reason in err when the row can never be
+ * published (no such status message, subject not its own); any other error
+ * is the database's and the row must stay. row borrowed; ev's data owned by
+ * ev. */
+dpf_status dbmon_encode_statmsg(dpf_db *db, const dbmon_row *row, dbmon_event *ev, char *err,
+                                size_t errlen) DPF_MUSTCHECK;
 
 /* store_outbox.c: claims up to limit rows, oldest first, skipping rows another
  * dbmon holds (FOR UPDATE SKIP LOCKED). Call inside a transaction. *out owned

@@ -8,7 +8,13 @@
  * publish and the commit, the rows are still there on restart and are
  * published again with the same message id, which JetStream drops as a
  * duplicate. A row that can never become an event is deleted and reported
- * (9901) rather than left to block every row behind it. */
+ * (9901, raised in the same transaction as the delete) rather than left to
+ * block every row behind it.
+ *
+ * Status message rows (statmsg.<site>.<component>.<id>) are published the
+ * same way, in the same order, to the DPF_STATMSG stream that owns their
+ * subjects; their SND line says "Published" (no inbox file stands behind
+ * them) and names the status message. */
 #include "dbmon.h"
 
 #include <stdlib.h>
@@ -24,8 +30,10 @@ typedef struct bad_row {
     char corr[64];    /* the row's, or the one minted for it */
 } bad_row;
 
-static void report_bad(dpf_bus *bus, dpf_db *db, const char *site, const dbmon_row *row,
-                       const char *reason)
+/* Raises 9901 for a row that was dropped, in the drain's transaction: the
+ * report commits with the delete, or neither does. */
+static dpf_status report_bad(dpf_bus *bus, dpf_db *db, const char *site, const dbmon_row *row,
+                             const char *reason)
 {
     dpf_log_set_corr(row->corr);
     dpf_statmsg m = {0};
@@ -35,8 +43,15 @@ static void report_bad(dpf_bus *bus, dpf_db *db, const char *site, const dbmon_r
     m.site = site;
     m.istr[0] = row->subject;
     m.istr[1] = reason;
-    if (dpf_statmsg_raise(bus, db, &m) != DPF_OK)
+    dpf_status st = dpf_statmsg_raise(bus, db, &m);
+    if (st != DPF_OK)
         DPF_WARN("Could not raise status message 9901 for change [%lld]", row->id);
+    return st;
+}
+
+static int is_statmsg(const dbmon_row *row)
+{
+    return strncmp(row->subject, DBMON_STATMSG_PREFIX, strlen(DBMON_STATMSG_PREFIX)) == 0;
 }
 
 dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,
@@ -81,7 +96,8 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
         char why[256];
         char minted[40];
         dbmon_store_row(r, i, &row);
-        if (row.corr[0] == '\0') {
+        int sm = is_statmsg(&row);
+        if (row.corr[0] == '\0' && !sm) {
             /* a change made outside the API (psql, a migration): give it an
              * id here so hman's and distmgr's lines for it still go together */
             dpf_uuid(minted);
@@ -91,7 +107,16 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
         DPF_INFO("RCV: %s on %s for %s [%s ][%lld]", row.operation, row.table_name,
                  row.trigger_name, row.object_key, row.id);
 
-        if (dbmon_encode(&row, &ev, why, sizeof why) != DPF_OK) {
+        dpf_status enc = sm ? dbmon_encode_statmsg(db, &row, &ev, why, sizeof why)
+                            : dbmon_encode(&row, &ev, why, sizeof why);
+        if (sm && enc != DPF_OK && enc != DPF_ERR_INVALID) {
+            /* the database failed us, the row is fine: it stays */
+            DPF_ERROR("Change [%lld] on %s: %s", row.id, row.subject, why);
+            dbmon_event_clear(&ev);
+            st = enc;
+            goto cleanup;
+        }
+        if (enc != DPF_OK) {
             DPF_ERROR("Change [%lld] on %s cannot become an event: %s. Dropped; see status "
                       "message 9901", row.id, row.subject, why);
             dbmon_event_clear(&ev);
@@ -109,12 +134,24 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
                      "be sent again", row.subject, row.id, dpf_status_text(pub_st));
             break;
         }
-        DPF_INFO("SND: Dropped %s (%s) [%lld]", row.subject, ev.inbox, row.id);
+        if (sm)
+            DPF_INFO("SND: Published %s (status message %u, record %lld) [%lld]", row.subject,
+                     ev.statmsg_id, ev.statmsg_record, row.id);
+        else
+            DPF_INFO("SND: Dropped %s (%s) [%lld]", row.subject, ev.inbox, row.id);
         done[ndone++] = row.id;
     }
     dpf_log_set_corr(NULL);
 
-    st = dbmon_store_delete(db, done, ndone);
+    for (int b = 0; b < nbad && st == DPF_OK; b++) {
+        dbmon_row row;
+        dbmon_store_row(r, bad[b].index, &row);
+        row.corr = bad[b].corr;
+        st = report_bad(bus, db, site, &row, bad[b].reason);
+    }
+    dpf_log_set_corr(NULL);
+    if (st == DPF_OK)
+        st = dbmon_store_delete(db, done, ndone);
     if (st == DPF_OK)
         st = dpf_db_commit(db);
     if (st != DPF_OK) {
@@ -124,12 +161,6 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
     }
     stats->published = ndone - nbad;
     stats->dropped = nbad;
-    for (int b = 0; b < nbad; b++) {
-        dbmon_row row;
-        dbmon_store_row(r, bad[b].index, &row);
-        row.corr = bad[b].corr;
-        report_bad(bus, db, site, &row, bad[b].reason);
-    }
     DPF_DEBUG("Outbox batch: %d claimed, %d published, %d dropped in %.2f ms", n,
               stats->published, stats->dropped, (double)(dpf_mono_us() - t0) / 1000.0);
 

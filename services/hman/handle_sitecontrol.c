@@ -3,7 +3,8 @@
  * control data (process.c), so a duplicate or late event is harmless.
  *
  * Outcomes, each acknowledged only after its effects are committed:
- *   processed          3306, ack
+ *   processed          3306 (raised by process.c inside the change's
+ *                      transaction, published by dbmon), ack
  *   processed before   (the same change id, delivered again) ack, nothing else
  *   cannot be decoded  9901, term (never redelivered, never blocks the queue)
  *   site unknown       3307, term (redelivery cannot help)
@@ -29,11 +30,14 @@ static void subject_site(const char *subject, const char *fallback, char out[8])
     dpf_fmt(out, 8, "%s", dpf_site_code_valid(tok) ? tok : fallback);
 }
 
+/* 9901 and 3307, outside any transaction (3307 after the rollback): the
+ * statement writing the row and its outbox row commits by itself. When the
+ * database is what failed, the message is published directly instead, so
+ * it still reaches the watchers. Called under svc->mu. */
 static void raise_msg(hman_service *svc, const dpf_statmsg *m)
 {
-    /* stored, logged and published; a failure here must not undo the
-     * committed change, so it is only logged */
-    if (dpf_statmsg_raise(svc->bus, svc->db, m) != DPF_OK)
+    dpf_db *db = dpf_db_ensure(svc->db) == DPF_OK ? svc->db : NULL;
+    if (dpf_statmsg_raise(svc->bus, db, m) != DPF_OK)
         DPF_WARN("Could not raise status message %u", m->id);
 }
 
@@ -116,7 +120,7 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
     char site[8], path[160];
     long long change_id = ev->change_id;
     dpf_fmt(site, sizeof site, "%s", ev->site_code);
-    /* ISTR0 of 3306: the change as dbmon's SND line names it */
+    /* the change as dbmon's SND line names it (ISTR0 of 3307) */
     dpf_fmt(path, sizeof path, "%s [%lld]", dpf_bus_msg_subject(msg), (long long)ev->change_id);
     dpf__site_control_changed__free_unpacked(ev, NULL);
     DPF_INFO("Received site control change %s (delivery %llu)", path,
@@ -141,17 +145,9 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         DPF_INFO("Retrying %s once after: %s", path, res.reason);
         st = hman_process_change(svc->db, site, dpf_bus_msg_corr(msg), change_id, &res);
     }
-    if (st == DPF_OK && res.already) {
-        /* its 3306 was raised when it was processed */
-        pthread_mutex_unlock(&svc->mu);
-        finish(msg, dpf_bus_msg_ack(msg), "acknowledge");
-    } else if (st == DPF_OK) {
-        dpf_statmsg m = {.id = DPF_MSG_HMAN_PROCESSED, .severity = 'I', .level = 'M',
-                         .site = site};
-        m.istr[0] = path;
-        m.istr[1] = res.site_name;
-        m.istr[2] = site;
-        raise_msg(svc, &m);
+    if (st == DPF_OK) {
+        /* 3306 committed with the change (or, res.already, when the change
+         * was processed the first time) */
         pthread_mutex_unlock(&svc->mu);
         finish(msg, dpf_bus_msg_ack(msg), "acknowledge");
     } else {

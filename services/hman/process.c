@@ -6,6 +6,13 @@
  * change is rolled back, so a half-processed site never exists; the caller
  * reports which DP failed (3307) and retries later.
  *
+ * Status message 3306 (processed) is raised inside that transaction, just
+ * before the commit: it is written with the change (and published by dbmon
+ * from the outbox), so it is never raised for a change that rolled back and
+ * never lost when hman dies right after the commit. A failure to write it
+ * rolls the change back like any other write. (3307 is raised by the caller
+ * after the rollback, in its own statement.)
+ *
  * The log lines are the source's HMAN lines, so an administrator reading
  * them can follow the source's troubleshooting guide. Those about the
  * transaction's writes are written when it commits (txlog.h): a crash in
@@ -16,6 +23,7 @@
 
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
+#include <dpf/statmsg.h>
 #include <dpf/util.h>
 
 #include "txlog.h"
@@ -272,6 +280,27 @@ static dpf_status process_dps(run *r)
     return st;
 }
 
+/* 3306 in the run's transaction. ISTR0 names the change as dbmon's SND line
+ * does ("sitecontrol.changed.PS1 [1027921]"). The correlation id is the
+ * thread's, which the handler set from the event. */
+static dpf_status raise_processed(run *r, long long change_id)
+{
+    const char *site = r->site->site_code;
+    char path[160];
+    if (change_id > 0)
+        dpf_fmt(path, sizeof path, "%s.%s [%lld]", DPF_SUBJ_SITECONTROL, site, change_id);
+    else
+        dpf_fmt(path, sizeof path, "%s.%s", DPF_SUBJ_SITECONTROL, site);
+    dpf_statmsg m = {.id = DPF_MSG_HMAN_PROCESSED, .severity = 'I', .level = 'M', .site = site};
+    m.istr[0] = path;
+    m.istr[1] = r->res->site_name;
+    m.istr[2] = site;
+    dpf_status st = dpf_statmsg_raise(NULL, r->db, &m);
+    if (st != DPF_OK)
+        return fail(r, st, NULL, "recording status message 3306 failed");
+    return DPF_OK;
+}
+
 dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr,
                              hman_result *res)
 {
@@ -332,6 +361,8 @@ dpf_status hman_process_change(dpf_db *db, const char *site_code, const char *co
     st = sync_sysres(&r);
     if (st == DPF_OK)
         st = process_dps(&r);
+    if (st == DPF_OK)
+        st = raise_processed(&r, change_id);
     if (st == DPF_OK) {
         st = dpf_db_commit(db);
         if (st != DPF_OK)

@@ -3,7 +3,10 @@
  * "outbox-<id>" and the correlation header, and deleted; a crash between
  * publish and commit, a restart mid-way and a row that can never become an
  * event lose nothing and duplicate nothing; the real binary wakes on NOTIFY,
- * drains what piled up while it was down and stops cleanly on SIGTERM. */
+ * drains what piled up while it was down and stops cleanly on SIGTERM.
+ * Status messages raised in a transaction reach DPF_STATMSG through the
+ * outbox: once if it commits (also when dbmon dies between publish and
+ * delete, or a publish fails), never if it rolls back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +26,7 @@
 
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
+#include <dpf/statmsg.h>
 #include <dpf/util.h>
 #include "dbmon.h"
 #include "dpf_test.h"
@@ -350,7 +354,11 @@ static void test_bad_row_dropped_and_reported(void **state)
     assert_int_equal(stats.claimed, 2);
     assert_int_equal(stats.published, 1);
     assert_int_equal(stats.dropped, 1);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    /* what is left is the report itself, queued in the same transaction */
+    assert_int_equal(num("SELECT count(*) FROM outbox WHERE subject NOT LIKE 'statmsg.%'", 0,
+                         NULL), 0);
+    assert_int_equal(num("SELECT count(*) FROM outbox o JOIN status_messages s ON "
+                         "o.object_key = s.id::text WHERE s.msg_id = 9901", 0, NULL), 1);
     /* reported, with the row's correlation id */
     assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 9901 AND "
                          "istr[1] = 'bogus.thing' AND istr[2] LIKE '%no event is defined%' AND "
@@ -359,6 +367,192 @@ static void test_bad_row_dropped_and_reported(void **state)
                          0, NULL), 1);
     /* the good row behind it was not held up */
     assert_published_once(&e[1], 1);
+    /* and the report goes out with the next batch */
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 1);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+}
+
+/* ---- status messages ---- */
+
+static uint64_t statmsg_last_seq(void)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetStreamInfo(&si, g_js, DPF_STREAM_STATMSG, NULL, &jerr), NATS_OK);
+    uint64_t last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return last;
+}
+
+/* How many messages after seq after are this site's status messages
+ * (msg_id NULL) or carry the message id msg_id; the last one's payload,
+ * subject and correlation header go to *out, subject and corr when given
+ * (*out owned by the caller). */
+static int statmsgs_since(uint64_t after, const char *msg_id, Dpf__StatusMessage **out,
+                          char *subject, char *corr)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "statmsg.%s.", g_site);
+    uint64_t last = statmsg_last_seq();
+    int n = 0;
+    for (uint64_t seq = after + 1; seq <= last; seq++) {
+        natsMsg *m = NULL;
+        jsErrCode jerr = 0;
+        if (js_GetMsg(&m, g_js, DPF_STREAM_STATMSG, seq, NULL, &jerr) != NATS_OK)
+            continue;
+        const char *id = NULL, *c = NULL;
+        natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+        int match = msg_id ? (id != NULL && strcmp(id, msg_id) == 0)
+                           : strncmp(natsMsg_GetSubject(m), prefix, strlen(prefix)) == 0;
+        if (match) {
+            n++;
+            if (out != NULL) {
+                if (*out != NULL)
+                    dpf__status_message__free_unpacked(*out, NULL);
+                *out = dpf__status_message__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
+                                                   (const uint8_t *)natsMsg_GetData(m));
+            }
+            if (subject != NULL)
+                snprintf(subject, 128, "%s", natsMsg_GetSubject(m));
+            if (corr != NULL)
+                snprintf(corr, 64, "%s",
+                         natsMsgHeader_Get(m, DPF_CORR_HEADER, &c) == NATS_OK ? c : "");
+        }
+        natsMsg_Destroy(m);
+    }
+    return n;
+}
+
+/* Raises 3306 for g_site in a transaction that commits or rolls back;
+ * returns the status_messages id (0 when rolled back). */
+static long long raise_3306(const char *corr, const char *istr0, int commit)
+{
+    assert_int_equal(dpf_db_begin(g_db), DPF_OK);
+    dpf_log_set_corr(corr);
+    dpf_statmsg m = {.id = DPF_MSG_HMAN_PROCESSED, .severity = 'I', .level = 'M',
+                     .site = g_site, .component = "SMS_HIERARCHY_MANAGER"};
+    m.istr[0] = istr0;
+    m.istr[1] = "Q";
+    m.istr[2] = g_site;
+    assert_int_equal(dpf_statmsg_raise(g_bus, g_db, &m), DPF_OK);
+    dpf_log_set_corr(NULL);
+    if (!commit) {
+        dpf_db_rollback(g_db);
+        return 0;
+    }
+    assert_int_equal(dpf_db_commit(g_db), DPF_OK);
+    const char *p[] = {istr0};
+    return num("SELECT id FROM status_messages WHERE istr[1] = $1", 1, p);
+}
+
+/* The message id dbmon must use: the record id and the stored raise time. */
+static void expected_msg_id(long long record, char *buf, size_t len)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%lld", record);
+    const char *p[] = {key};
+    long long ms = num("SELECT round(extract(epoch FROM raised_at) * 1000)::bigint "
+                       "FROM status_messages WHERE id = $1::bigint", 1, p);
+    snprintf(buf, len, "statmsg-%lld-%lld", record, ms);
+}
+
+static void test_statmsg_committed_published_once_rolled_back_never(void **state)
+{
+    uint64_t before = statmsg_last_seq();
+    bump_site("corr-site");
+    long long rec = raise_3306("corr-sm", "committed", 1);
+    raise_3306("corr-rb", "rolled back", 0);
+    assert_true(rec > 0);
+    /* the rolled-back raise left nothing for dbmon */
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 2);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 1);
+    /* and raising published nothing by itself */
+    assert_int_equal(statmsgs_since(before, NULL, NULL, NULL, NULL), 0);
+
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.claimed, 2);
+    assert_int_equal(stats.published, 2);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+
+    char msg_id[64], subject[128], corr[64], want[128];
+    expected_msg_id(rec, msg_id, sizeof msg_id);
+    Dpf__StatusMessage *pb = NULL;
+    assert_int_equal(statmsgs_since(before, msg_id, &pb, subject, corr), 1);
+    assert_int_equal(statmsgs_since(before, NULL, NULL, NULL, NULL), 1); /* nothing else */
+    snprintf(want, sizeof want, "statmsg.%s.SMS_HIERARCHY_MANAGER.3306", g_site);
+    assert_string_equal(subject, want);
+    assert_string_equal(corr, "corr-sm");
+    assert_non_null(pb);
+    assert_int_equal(pb->record_id, rec);
+    assert_int_equal(pb->id, 3306);
+    assert_string_equal(pb->severity, "I");
+    assert_string_equal(pb->component, "SMS_HIERARCHY_MANAGER");
+    assert_string_equal(pb->site, g_site);
+    assert_string_equal(pb->correlation_id, "corr-sm");
+    assert_int_equal(pb->pid, getpid());
+    assert_int_equal(pb->n_istr, 10);
+    assert_string_equal(pb->istr[0], "committed");
+    assert_string_equal(pb->istr[9], "");
+    assert_int_equal(pb->n_attrs, 0);
+    assert_true(llabs((long long)(pb->time_ms - dpf_now_ms())) < 60000);
+    char line[4096];
+    dpf_statmsg_format(pb, line, sizeof line);
+    assert_non_null(strstr(line, "STATMSG: ID=3306 SEV=I LEV=M SOURCE=\"SMS Server\" "
+                                 "COMP=\"SMS_HIERARCHY_MANAGER\""));
+    dpf__status_message__free_unpacked(pb, NULL);
+}
+
+static void test_statmsg_crash_between_publish_and_delete(void **state)
+{
+    sql("CREATE TABLE crash (active boolean NOT NULL)", 0, NULL);
+    sql("INSERT INTO crash VALUES (true)", 0, NULL);
+    sql("CREATE FUNCTION crash_before_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF (SELECT active FROM crash) THEN RAISE EXCEPTION 'simulated crash'; END IF; "
+        "RETURN NULL; END $$", 0, NULL);
+    sql("CREATE TRIGGER crash BEFORE DELETE ON outbox FOR EACH STATEMENT "
+        "EXECUTE FUNCTION crash_before_commit()", 0, NULL);
+    uint64_t before = statmsg_last_seq();
+    long long rec = raise_3306("corr-crash", "crash", 1);
+    char msg_id[64];
+    expected_msg_id(rec, msg_id, sizeof msg_id);
+
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_ERR_DB);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 1); /* still there */
+    assert_int_equal(statmsgs_since(before, msg_id, NULL, NULL, NULL), 1);
+
+    /* the restarted dbmon publishes it again with the same message id:
+     * JetStream keeps one */
+    sql("UPDATE crash SET active = false", 0, NULL);
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.published, 1);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_int_equal(statmsgs_since(before, msg_id, NULL, NULL, NULL), 1);
+    assert_int_equal(statmsgs_since(before, NULL, NULL, NULL, NULL), 1);
+}
+
+static void test_statmsg_of_missing_row_dropped_and_reported(void **state)
+{
+    /* an outbox row naming a status message that is not there (deleted by
+     * hand) can never be published: dropped, reported, not blocking */
+    long long rec = raise_3306("corr-gone", "gone", 1);
+    char key[32];
+    snprintf(key, sizeof key, "%lld", rec);
+    const char *p[] = {key};
+    sql("DELETE FROM status_messages WHERE id = $1::bigint", 1, p);
+    bump_site("corr-behind");
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 2);
+    dbmon_drain_stats stats;
+    assert_int_equal(dbmon_drain_once(g_db, g_bus, DBMON_BATCH_MAX, g_site, &stats), DPF_OK);
+    assert_int_equal(stats.dropped, 1);
+    assert_int_equal(stats.published, 1);
+    assert_published_once(&e[1], 1);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 9901 AND "
+                         "istr[2] LIKE '%is not in status_messages%' AND "
+                         "correlation_id = 'corr-gone'", 0, NULL), 1);
 }
 
 /* ---- the real binary ---- */
@@ -484,6 +678,48 @@ static void test_binary_survives_lost_stream(void **state)
     unlink(log);
 }
 
+static void test_binary_publishes_statmsgs_and_retries(void **state)
+{
+    char log[128];
+    snprintf(log, sizeof log, "/tmp/test_dbmon_statmsg_%d.log", (int)getpid());
+    unlink(log);
+    pid_t pid = start_dbmon(log);
+    usleep(500 * 1000);
+
+    uint64_t before = statmsg_last_seq();
+    long long rec = raise_3306("corr-bin", "live", 1);
+    expect e[MAXROWS];
+    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_int_equal(wait_outbox_empty(3000), 0);
+    char msg_id[64];
+    expected_msg_id(rec, msg_id, sizeof msg_id);
+    assert_int_equal(statmsgs_since(before, msg_id, NULL, NULL, NULL), 1);
+
+    /* the source's RCV line, and a SND line that says what went out */
+    char line[512];
+    snprintf(line, sizeof line, "[corr-bin] RCV: INSERT on StatusMessages for "
+             "StatusMessages_Ins [%lld ][%lld]", rec, e[0].id);
+    assert_true(file_has(log, line));
+    snprintf(line, sizeof line, "[corr-bin] SND: Published statmsg.%s.SMS_HIERARCHY_MANAGER.3306 "
+             "(status message 3306, record %lld) [%lld]", g_site, rec, e[0].id);
+    assert_true(file_has(log, line));
+
+    /* publishing fails (the stream is gone): the message waits in the
+     * outbox like any change and goes out once the stream is back */
+    jsErrCode jerr = 0;
+    assert_int_equal(js_DeleteStream(g_js, DPF_STREAM_STATMSG, NULL, &jerr), NATS_OK);
+    long long rec2 = raise_3306("corr-retry", "retried", 1);
+    assert_int_equal(wait_outbox_empty(10000), 0);
+    expected_msg_id(rec2, msg_id, sizeof msg_id);
+    assert_int_equal(statmsgs_since(0, msg_id, NULL, NULL, NULL), 1);
+    assert_int_equal(stop_dbmon(pid), 0);
+    snprintf(line, sizeof line, "SND: Failed to publish statmsg.%s.SMS_HIERARCHY_MANAGER.3306",
+             g_site);
+    assert_true(file_has(log, line));
+    assert_true(file_has(log, "Created the JetStream streams again"));
+    unlink(log);
+}
+
 static void test_change_without_correlation_id_gets_one(void **state)
 {
     /* a change made with psql carries no correlation id: dbmon mints one,
@@ -541,6 +777,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_between_publish_and_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_and_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_row_dropped_and_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statmsg_committed_published_once_rolled_back_never,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statmsg_crash_between_publish_and_delete, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_statmsg_of_missing_row_dropped_and_reported, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_binary_publishes_statmsgs_and_retries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_binary_wakes_restarts_and_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_survives_lost_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_without_correlation_id_gets_one, setup,

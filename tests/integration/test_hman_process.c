@@ -2,8 +2,10 @@
  * with the same SQL the provider uses (roles + props + pull sources +
  * boundary groups + site_control bump). What an administrator would check:
  * DistributionPoints rows with CRC and GUID, client packages, certificates,
- * SysResList, the outbox rows that wake distmgr, and nothing written when
- * nothing changed or when one DP fails. */
+ * SysResList, the outbox rows that wake distmgr, status message 3306 written
+ * with the change (row and outbox row, so dbmon publishes it only once the
+ * change commits), and nothing written when nothing changed or when one DP
+ * fails. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -141,6 +143,26 @@ static void clear_outbox(void)
     sql("DELETE FROM outbox", 0, NULL);
 }
 
+/* The outbox rows that wake other services (not the status messages'). */
+static long long events(void)
+{
+    return num("SELECT count(*) FROM outbox WHERE subject NOT LIKE 'statmsg.%'", 0, NULL);
+}
+
+/* 3306 messages for the change path waiting in the outbox for dbmon: a
+ * status_messages row and the outbox row naming it, with the same
+ * correlation id. */
+static long long processed_msgs(const char *path)
+{
+    const char *p[] = {path};
+    return num("SELECT count(*) FROM outbox o JOIN status_messages s "
+               "ON o.object_key = s.id::text WHERE s.msg_id = 3306 AND s.istr[1] = $1 AND "
+               "s.istr[2] = 'ConfigMgr Primary Site 1' AND s.istr[3] = 'PS1' AND "
+               "s.site_code = 'PS1' AND o.table_name = 'StatusMessages' AND "
+               "o.subject = 'statmsg.PS1.SMS_HIERARCHY_MANAGER.3306' AND "
+               "o.correlation_id = s.correlation_id", 1, p);
+}
+
 static const dp_spec DP1 = {"PS1DP1.CONTOSO.COM", "PS1 Standard DP", 1, 0, {NULL}, {NULL}};
 static const dp_spec DP2 = {"PS1DP2.CONTOSO.COM", "it's; DROP TABLE sites;--", 0, 1,
                             {"ps1dp1.contoso.com", "PS1SITE.CONTOSO.COM", NULL},
@@ -213,7 +235,7 @@ static void test_new_dps_inserted(void **state)
     /* one dp.ins per new DP, carrying the correlation id */
     assert_int_equal(num("SELECT count(*) FROM outbox WHERE subject LIKE 'dp.ins.%' AND "
                          "reason = 'insert' AND correlation_id = 'corr-new-1'", 0, NULL), 2);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 2);
+    assert_int_equal(events(), 2);
 }
 
 static void test_unchanged_writes_nothing(void **state)
@@ -241,7 +263,8 @@ static void test_unchanged_writes_nothing(void **state)
     assert_string_equal(text(before, 0, NULL), snap);
     assert_string_equal(text("SELECT string_agg(updated_at::text, ',' ORDER BY server_name) "
                              "FROM dp_certificates", 0, NULL), certs);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0); /* no new install */
+    assert_int_equal(events(), 0); /* no new install */
+    assert_int_equal(processed_msgs("sitecontrol.changed.PS1"), 1); /* but processed: 3306 */
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 8);
 }
 
@@ -282,7 +305,7 @@ static void test_changed_description_updates_only_that_dp(void **state)
     assert_int_equal(num("SELECT count(*) FROM outbox o JOIN distribution_points d "
                          "ON o.subject = 'dp.ins.' || d.dpid WHERE d.server_name = $1 "
                          "AND o.reason = 'update' AND o.correlation_id = 'corr-change'", 1, p), 1);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 1);
+    assert_int_equal(events(), 1);
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 8); /* not added again */
 }
 
@@ -312,14 +335,14 @@ static void test_removed_dp_marked_deleted(void **state)
     /* dp.dpn for the removed DP, and no dp.ins */
     assert_int_equal(num("SELECT count(*) FROM outbox WHERE subject = 'dp.dpn.' || $1 AND "
                          "correlation_id = 'corr-rm'", 1, pd), 1);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 1);
+    assert_int_equal(events(), 1);
 
     /* processed again: already being removed, nothing more */
     clear_outbox();
     assert_int_equal(hman_process_site(g_db, "PS1", "c3", &res), DPF_OK);
     assert_int_equal(res.removed, 0);
     assert_int_equal(num("SELECT count(*) FROM dp_notification", 0, NULL), 1);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_int_equal(events(), 0);
 }
 
 static void test_failure_rolls_back_everything(void **state)
@@ -334,6 +357,7 @@ static void test_failure_rolls_back_everything(void **state)
     clear_outbox();
 
     hman_result res;
+    dpf_log_set_corr("corr-fail");
     dpf_status st = hman_process_change(g_db, "PS1", "corr-fail", 77, &res);
     assert_int_equal(st, DPF_ERR_DB);
     char n9[DPF_NAL_MAX + 1];
@@ -348,17 +372,25 @@ static void test_failure_rolls_back_everything(void **state)
     assert_int_equal(num("SELECT count(*) FROM sys_res_list", 0, NULL), 0);
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 0);
     assert_int_equal(num("SELECT count(*) FROM dp_certificates", 0, NULL), 0);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_int_equal(events(), 0);
     assert_int_equal(num("SELECT count(*) FROM hman_processed_changes", 0, NULL), 0);
+    /* and no 3306 for it: neither the row nor anything for dbmon to publish */
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 0);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
 
     /* once the cause is gone the same change (redelivered) goes through whole */
     sql("ALTER TABLE distribution_points DROP CONSTRAINT no_boom", 0, NULL);
     assert_int_equal(hman_process_change(g_db, "PS1", "corr-fail", 77, &res), DPF_OK);
     assert_int_equal(res.already, 0);
     assert_int_equal(res.inserted, 3);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 3);
+    assert_int_equal(events(), 3);
     assert_int_equal(num("SELECT count(*) FROM hman_processed_changes WHERE change_id = 77", 0,
                          NULL), 1);
+    /* the 3306 committed with it, once, with the change's correlation id */
+    assert_int_equal(processed_msgs("sitecontrol.changed.PS1 [77]"), 1);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 3306 AND "
+                         "correlation_id = 'corr-fail'", 0, NULL), 1);
+    dpf_log_set_corr(NULL);
 }
 
 static void test_same_change_delivered_twice_is_processed_once(void **state)
@@ -378,7 +410,10 @@ static void test_same_change_delivered_twice_is_processed_once(void **state)
     assert_int_equal(res.already, 1);
     assert_int_equal(res.inserted + res.updated + res.unchanged + res.removed, 0);
     assert_int_equal(num("SELECT count(*) FROM distribution_points", 0, NULL), 1);
+    assert_int_equal(events(), 0);
+    /* one 3306 for change 4242, none for the redelivery */
     assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 3306", 0, NULL), 1);
 
     /* the next change picks the new DP up */
     assert_int_equal(hman_process_change(g_db, "PS1", "c2", 4243, &res), DPF_OK);
@@ -386,6 +421,7 @@ static void test_same_change_delivered_twice_is_processed_once(void **state)
     assert_int_equal(res.inserted, 1);
     assert_int_equal(res.unchanged, 1);
     assert_int_equal(num("SELECT count(*) FROM hman_processed_changes", 0, NULL), 2);
+    assert_int_equal(processed_msgs("sitecontrol.changed.PS1 [4243]"), 1);
 }
 
 static void test_later_dp_only_inserts_that_one(void **state)
@@ -400,7 +436,7 @@ static void test_later_dp_only_inserts_that_one(void **state)
     assert_int_equal(res.inserted, 1);
     assert_int_equal(res.unchanged, 1);
     assert_int_equal(res.sysres_added, 2);
-    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 1);
+    assert_int_equal(events(), 1);
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 8);
 }
 

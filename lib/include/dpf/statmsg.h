@@ -4,8 +4,12 @@
  *   SYS=PS1SITE.CONTOSO.COM SITE=PS1 PID=1956 TID=4788 GMTDATE=Wed May 11 18:36:58.062 2016
  *   ISTR0="..." ... ISTR9="" NUMATTRS=1 AID0=404 AVAL0="..."
  *
- * Raising one stores it in status_messages (when a db is given), logs the
- * STATMSG line and publishes it on statmsg.<site>.<component>.<id>.
+ * Raising one logs the STATMSG line and, with a database, writes the
+ * status_messages row and an outbox row in the caller's transaction; dbmon
+ * publishes it on statmsg.<site>.<component>.<id> (stream DPF_STATMSG) once
+ * that transaction commits, so a message is never published for a state
+ * that rolled back and never lost for one that committed. Without a
+ * database it is published at once.
  *
  * IDs used by dpfleet (2399 and 3306 are the source's; the others are ours):
  *   2399 I  DP installed or upgraded                ISTR0 NAL path, ISTR1 server
@@ -21,6 +25,7 @@
 #define DPF_STATMSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "status.h"
 #include "bus.h"
 #include "db.h"
@@ -52,17 +57,42 @@ typedef struct dpf_statmsg {
     const char *attr_val[DPF_STATMSG_MAX_ATTRS];
 } dpf_statmsg;
 
-/* Stores (db may be NULL), logs and publishes m (bus may be NULL: not
- * published). All pointers borrowed. The correlation id is the calling
- * thread's (dpf_log_corr). A failure to publish is logged and returned; the
- * stored row stays. A failure to store is logged, the line is still logged
- * and published, and the store error returned. The row is written on db as
- * it stands: inside the caller's transaction it commits or rolls back with
- * it (and a failed insert aborts that transaction), so raise failure
- * messages after the rollback. The published message has record_id set and
- * message id "statmsg-<record id>-<time ms>" ("statmsg-<uuid>" without db).
+/* Raises m. All pointers borrowed. The correlation id is the calling
+ * thread's (dpf_log_corr). The STATMSG line is logged here, when raising, in
+ * every case (also when storing fails).
+ *
+ * db != NULL: one statement writes the status_messages row and its outbox
+ * row (subject statmsg.<site>.<component>.<id>, table StatusMessages,
+ * object key = the row's id) on db as it stands, and nothing is published
+ * here (bus is not used): dbmon publishes it from the outbox after the
+ * commit, with record_id set, the correlation header and the message id
+ * "statmsg-<record id>-<raised time ms>", so a republish after a dbmon crash
+ * is dropped by JetStream as a duplicate. Inside the caller's transaction
+ * the message commits or rolls back with it: raise it in the transaction of
+ * the state it reports. A raise in a transaction that later rolls back
+ * leaves its logged STATMSG line but no row, no outbox row and no published
+ * message. A failed insert aborts the caller's transaction, so raise failure
+ * messages after the rollback (outside a transaction the statement commits
+ * by itself). A failure to store is logged and returned; nothing is
+ * published then.
+ *
+ * db == NULL (the database is unreachable): published at once on bus (if
+ * not NULL) with message id "statmsg-<uuid>" and record_id 0; a failure to
+ * publish is logged and returned.
+ *
  * DPF_ERR_INVALID for a bad severity/level or nattrs out of 0..MAX_ATTRS. */
 dpf_status dpf_statmsg_raise(dpf_bus *bus, dpf_db *db, const dpf_statmsg *m) DPF_MUSTCHECK;
+
+/* The subject of a status message: statmsg.<site>.<component>.<id>, each
+ * token with '.', '*', '>' and white space replaced by '_' ("-" if empty).
+ * site/component borrowed (NULL is empty); buf always terminated. */
+void dpf_statmsg_subject(const char *site, const char *component, unsigned id, char *buf,
+                         size_t len);
+
+/* The JetStream message id of the stored status message record_id raised at
+ * time_ms: "statmsg-<record id>-<time ms>" (buf always terminated; 64 bytes
+ * are enough). */
+void dpf_statmsg_msg_id(long long record_id, int64_t time_ms, char *buf, size_t len);
 
 /* Writes the "STATMSG: ID=… NUMATTRS=…" line for pb into buf (always
  * terminated, truncated if short). Returns the length it needed. */
