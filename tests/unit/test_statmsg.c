@@ -1,5 +1,7 @@
 /* statmsg: the STATMSG line has exactly the source's shape, truncation is
- * safe, and raising without a database or bus still validates and logs. */
+ * safe, subjects and message ids have the shape watchers and JetStream's
+ * de-duplication rely on, and raising without a database or bus still
+ * validates and logs the line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include <dpf/log.h>
 #include <dpf/statmsg.h>
+#include "dpf_capture.h"
 
 #define NAL "[\"Display=\\\\PS1DP1.CONTOSO.COM\\\"]MSWNET:[\"SMS_SITE=PS1\"]\\\\PS1DP1.CONTOSO.COM\\"
 
@@ -145,7 +148,41 @@ static void test_raise_without_servers_logs(void **state)
         .attr_id = {404},
         .attr_val = {NAL},
     };
-    assert_int_equal(dpf_statmsg_raise(NULL, NULL, &m), DPF_OK);
+    dpf_capture_begin();
+    dpf_status st = dpf_statmsg_raise(NULL, NULL, &m);
+    char *log = dpf_capture_end();
+    assert_int_equal(st, DPF_OK);
+    assert_non_null(strstr(log, " SMS_DISTRIBUTION_MANAGER "));
+    assert_non_null(strstr(log, "STATMSG: ID=2399 SEV=I LEV=M SOURCE=\"SMS Server\" "
+                                "COMP=\"SMS_DISTRIBUTION_MANAGER\""));
+    assert_non_null(strstr(log, " SITE=PS1 "));
+    assert_non_null(strstr(log, " NUMATTRS=1 AID0=404 AVAL0=\"" NAL "\""));
+    free(log);
+}
+
+static void test_subject(void **state)
+{
+    char s[256];
+    dpf_statmsg_subject("PS1", "SMS_HIERARCHY_MANAGER", 3306, s, sizeof s);
+    assert_string_equal(s, "statmsg.PS1.SMS_HIERARCHY_MANAGER.3306");
+    /* tokens never carry a wildcard, a separator or white space, never empty */
+    dpf_statmsg_subject("a.b", "X *>\tY", 9901, s, sizeof s);
+    assert_string_equal(s, "statmsg.a_b.X____Y.9901");
+    dpf_statmsg_subject(NULL, "", 1, s, sizeof s);
+    assert_string_equal(s, "statmsg.-.-.1");
+    char tiny[12];
+    dpf_statmsg_subject("PS1", "SMS_HIERARCHY_MANAGER", 3306, tiny, sizeof tiny);
+    assert_string_equal(tiny, "statmsg.PS1");
+}
+
+static void test_msg_id(void **state)
+{
+    char id[64];
+    dpf_statmsg_msg_id(17, 1462991818062LL, id, sizeof id);
+    assert_string_equal(id, "statmsg-17-1462991818062");
+    /* the largest values still fit in 64 bytes */
+    dpf_statmsg_msg_id(9223372036854775807LL, 9223372036854775807LL, id, sizeof id);
+    assert_string_equal(id, "statmsg-9223372036854775807-9223372036854775807");
 }
 
 int main(void)
@@ -157,6 +194,8 @@ int main(void)
         cmocka_unit_test(test_format_truncates_safely),
         cmocka_unit_test(test_raise_validates),
         cmocka_unit_test(test_raise_without_servers_logs),
+        cmocka_unit_test(test_subject),
+        cmocka_unit_test(test_msg_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
