@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "content_server.h"
+#include "contentlib.h"
+#include "pkglib.h"
 #include "fsutil.h"
 
 static char g_tmp[256];
@@ -80,42 +83,42 @@ static void serves_and_refuses(void **state)
     assert_true(port > 0);
 
     /* no table yet: nothing is served */
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body,
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG$/PkgLib/PS100002.INI", body,
                               sizeof body), 404);
 
     char dir[512];
     snprintf(dir, sizeof dir, "%s/SCCMContentLib$", g_tmp);
-    const char *names[] = {"SMS_DP_SMSPKG$"};
+    const char *names[] = {"SMS_DP_SMSSIG$"};
     const char *dirs[] = {dir};
     assert_int_equal(dpa_http_set_vdirs(h, names, dirs, 1), DPF_OK);
 
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body,
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG$/PkgLib/PS100002.INI", body,
                               sizeof body), 200);
     assert_string_equal(body, "[Packages]\n");
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG%24/PkgLib/PS100002.INI", body,
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG%24/PkgLib/PS100002.INI", body,
                               sizeof body), 200);
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PkgLib/missing", body, sizeof body),
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG$/PkgLib/missing", body, sizeof body),
                      404);
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PkgLib", body, sizeof body), 404);
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG$/PkgLib", body, sizeof body), 404);
     assert_int_equal(http_get(port, "GET", "/OTHER$/PkgLib/PS100002.INI", body, sizeof body),
                      404);
 
-    const char *attacks[] = {"/SMS_DP_SMSPKG$/../secret", "/SMS_DP_SMSPKG$/PkgLib/../../secret",
-                             "/SMS_DP_SMSPKG$/%2e%2e/secret", "/SMS_DP_SMSPKG$/%2E%2E%2Fsecret",
-                             "/SMS_DP_SMSPKG$//etc/passwd", "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI%00x",
-                             "/SMS_DP_SMSPKG$/PkgLib%5c..%5c..%5csecret"};
+    const char *attacks[] = {"/SMS_DP_SMSSIG$/../secret", "/SMS_DP_SMSSIG$/PkgLib/../../secret",
+                             "/SMS_DP_SMSSIG$/%2e%2e/secret", "/SMS_DP_SMSSIG$/%2E%2E%2Fsecret",
+                             "/SMS_DP_SMSSIG$//etc/passwd", "/SMS_DP_SMSSIG$/PkgLib/PS100002.INI%00x",
+                             "/SMS_DP_SMSSIG$/PkgLib%5c..%5c..%5csecret"};
     for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
         int code = http_get(port, "GET", attacks[i], body, sizeof body);
         assert_true(code == 400 || code == 404);
         assert_null(strstr(body, "top secret"));
     }
     /* a link inside the library that leads out is not followed */
-    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PkgLib/escape", body, sizeof body),
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSSIG$/PkgLib/escape", body, sizeof body),
                      404);
     /* read-only */
-    assert_int_equal(http_get(port, "DELETE", "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body,
+    assert_int_equal(http_get(port, "DELETE", "/SMS_DP_SMSSIG$/PkgLib/PS100002.INI", body,
                               sizeof body), 405);
-    assert_int_equal(http_get(port, "PUT", "/SMS_DP_SMSPKG$/PkgLib/new", body, sizeof body), 405);
+    assert_int_equal(http_get(port, "PUT", "/SMS_DP_SMSSIG$/PkgLib/new", body, sizeof body), 405);
     assert_true(dpa_fs_is_file(file));
 
     dpa_http_stop(h);
@@ -124,11 +127,99 @@ static void serves_and_refuses(void **state)
     assert_int_equal(dpa_fs_rmtree(g_tmp, NULL), DPF_OK);
 }
 
+static void store(const char *lib, const char *data, char sha[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    char err[512];
+    int64_t held = 0;
+    int stored = 0;
+    size_t len = strlen(data);
+    assert_int_equal(EVP_Digest(data, len, md, &n, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02x", md[i]);
+    assert_int_equal(dpa_clib_put(lib, sha, (int64_t)len, 0, data, len, &held, &stored, err,
+                                  sizeof err), DPF_OK);
+}
+
+static void serves_packages_from_pkglib(void **state)
+{
+    (void)state;
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/test_dpagent_http.XXXXXX");
+    assert_non_null(mkdtemp(g_tmp));
+    char lib[512], a[65], b[65], c[65], err[512], body[4096], url[512];
+    snprintf(lib, sizeof lib, "%s/SCCMContentLib$", g_tmp);
+    assert_int_equal(dpa_fs_mkdirs(lib, 0755, NULL), DPF_OK);
+    store(lib, "alpha\n", a);
+    store(lib, "beta v1\n", b);
+    dpa_clib_file v1[] = {{"dir/a b.txt", a, 6}, {"b.txt", b, 8}};
+    dpa_pkglib_result res;
+    assert_int_equal(dpa_pkglib_install(lib, "PS100001", 1, v1, 2, &res, err, sizeof err),
+                     DPF_OK);
+    store(lib, "in FileLib, in no package\n", c);
+
+    dpa_http *h = NULL;
+    assert_int_equal(dpa_http_start("127.0.0.1", 0, &h, err, sizeof err), DPF_OK);
+    int port = dpa_http_port(h);
+    const char *names[] = {"SMS_DP_SMSPKG$", "NOCERT_SMS_DP_SMSPKG$"};
+    const char *dirs[] = {lib, lib};
+    assert_true(dpa_http_is_pkg_vdir("SMS_DP_SMSPKG$"));
+    assert_false(dpa_http_is_pkg_vdir("SMS_DP_SMSSIG$"));
+    assert_int_equal(dpa_http_set_vdirs(h, names, dirs, 2), DPF_OK);
+
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PS100001/dir/a%20b.txt", body,
+                              sizeof body), 200);
+    assert_string_equal(body, "alpha\n");
+    assert_int_equal(http_get(port, "GET", "/NOCERT_SMS_DP_SMSPKG$/ps100001/b.txt", body,
+                              sizeof body), 200);
+    assert_string_equal(body, "beta v1\n");
+    assert_int_equal(http_get(port, "HEAD", "/SMS_DP_SMSPKG$/PS100001/b.txt", body, sizeof body),
+                     200);
+    /* what the host does not hold, and the library's own files, are 404 */
+    snprintf(url, sizeof url, "/SMS_DP_SMSPKG$/FileLib/%.4s/%s", c, c);
+    const char *absent[] = {"/SMS_DP_SMSPKG$/PS100001/c.txt", "/SMS_DP_SMSPKG$/PS100002/b.txt",
+                            "/SMS_DP_SMSPKG$/PS100001", "/SMS_DP_SMSPKG$/PS100001/dir",
+                            "/SMS_DP_SMSPKG$/PkgLib/PS100001.INI",
+                            "/SMS_DP_SMSPKG$/DataLib/PS100001.1.INI", url,
+                            "/SMS_DP_SMSPKG$/NOTAPKG!/b.txt"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) {
+        if (http_get(port, "GET", absent[i], body, sizeof body) != 404)
+            fail_msg("%s is not 404", absent[i]);
+    }
+    /* encoded separators never reach the lookup */
+    const char *bad[] = {"/SMS_DP_SMSPKG$/PS100001/dir%2Fa%20b.txt",
+                         "/SMS_DP_SMSPKG$/PS100001/dir%2fa%20b.txt",
+                         "/SMS_DP_SMSPKG$/PS100001/dir%5Ca%20b.txt",
+                         "/SMS_DP_SMSPKG$/PS100001%2F..%2F..%2FPkgLib/PS100001.INI",
+                         "/SMS_DP_SMSPKG$/PS100001/../PS100001/b.txt",
+                         "/SMS_DP_SMSPKG$/PS100001/b.txt%00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (http_get(port, "GET", bad[i], body, sizeof body) != 400)
+            fail_msg("%s is not 400", bad[i]);
+    }
+
+    /* version 2 replaces b.txt: the server follows PkgLib */
+    char b2[65];
+    store(lib, "beta v2!\n", b2);
+    dpa_clib_file v2[] = {{"dir/a b.txt", a, 6}, {"b.txt", b2, 9}};
+    assert_int_equal(dpa_pkglib_install(lib, "PS100001", 2, v2, 2, &res, err, sizeof err),
+                     DPF_OK);
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PS100001/b.txt", body, sizeof body),
+                     200);
+    assert_string_equal(body, "beta v2!\n");
+    assert_int_equal(dpa_pkglib_remove(lib, "PS100001", &res, err, sizeof err), DPF_OK);
+    assert_int_equal(http_get(port, "GET", "/SMS_DP_SMSPKG$/PS100001/b.txt", body, sizeof body),
+                     404);
+    dpa_http_stop(h);
+    assert_int_equal(dpa_fs_rmtree(g_tmp, NULL), DPF_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rel_paths),
         cmocka_unit_test(serves_and_refuses),
+        cmocka_unit_test(serves_packages_from_pkglib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,7 +116,10 @@ static void table_has_every_step(void **state)
                            DPF_STEP_CONFIGURE_PULLDP, DPF_STEP_REMOVE_PXE, DPF_STEP_REMOVE_TASKS,
                            DPF_STEP_REMOVE_PULLDP, DPF_STEP_UNREGISTER_PROVIDER,
                            DPF_STEP_REMOVE_SHARES, DPF_STEP_REMOVE_VDIRS,
-                           DPF_STEP_REMOVE_SETTINGS, DPF_STEP_STATUS};
+                           DPF_STEP_REMOVE_SETTINGS, DPF_STEP_STATUS,
+                           DPF_STEP_CONTENT_HAVE, DPF_STEP_CONTENT_PUT,
+                           DPF_STEP_CONTENT_INSTALL, DPF_STEP_CONTENT_REMOVE,
+                           DPF_STEP_CONTENT_PULL};
     size_t n = sizeof names / sizeof names[0];
     assert_int_equal(dpa_dispatch_count(), n);
     for (size_t i = 0; i < n; i++) {
@@ -133,6 +136,7 @@ static void table_has_every_step(void **state)
     assert_int_equal(dpa_dispatch_find(DPF_STEP_CREATE_SHARES)->kind, DPA_INSTALL);
     assert_int_equal(dpa_dispatch_find(DPF_STEP_REMOVE_SHARES)->kind, DPA_REMOVE);
     assert_int_equal(dpa_dispatch_find(DPF_STEP_STATUS)->kind, DPA_QUERY);
+    assert_int_equal(dpa_dispatch_find(DPF_STEP_CONTENT_PUT)->kind, DPA_CONTENT);
 }
 
 static void bad_requests_get_error_replies(void **state)
