@@ -79,12 +79,15 @@ typedef struct dbmon_drain_stats {
     int bus_failed; /* the returned error came from publishing, not from the database */
 } dbmon_drain_stats;
 
-/* One batch: claim, log RCV, publish, log SND, delete, commit. On a publish
- * failure the rows published so far are still deleted and committed, the
- * rest stay for the next attempt, and the bus error is returned (with
- * stats->bus_failed set) so the caller backs off. Any other error is the
- * database's: nothing was committed, and a republish of the same rows is
- * dropped by JetStream's msg id window.
+/* One batch: claim, log RCV, publish, log SND, delete, commit. A row that
+ * can never become an event is deleted and reported (9901) in the same
+ * transaction; the report's own outbox row goes out with the next batch. A
+ * status message row is published to DPF_STATMSG like any other row. On a
+ * publish failure the rows published so far are still deleted and
+ * committed, the rest stay for the next attempt, and the bus error is
+ * returned (with stats->bus_failed set) so the caller backs off. Any other
+ * error is the database's: nothing was committed, and a republish of the
+ * same rows is dropped by JetStream's msg id window.
  * site: the site whose status messages this dbmon raises (9901 for a row
  * that cannot become an event). db, bus, site borrowed; stats filled. */
 dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,
