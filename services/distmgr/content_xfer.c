@@ -218,7 +218,8 @@ static dpf_status transfer(job *j)
             dup = strcmp(files[k].sha256, files[i].sha256) == 0;
         if (dup)
             continue;
-        if (held >= files[i].size) {
+        /* an empty file looks the same held or not: it is sent (no bytes) */
+        if (held >= files[i].size && files[i].size > 0) {
             held_whole++;
             continue;
         }
