@@ -11,6 +11,7 @@
 
 #include <dpf/log.h>
 
+#include "cmd_package.h"
 #include "dpctl.h"
 
 static const struct command {
@@ -30,6 +31,17 @@ static const struct command {
      "          [--drive X] [--priority N]"},
     {"dp", "remove", dpctl_cmd_dp_remove, "dp remove SERVER"},
     {"site", "reset", dpctl_cmd_site_reset, "site reset SITE"},
+    {"package", "create", dpctl_cmd_package_create,
+     "package create NAME --source DIR [--description TEXT] [--site SITE]"},
+    {"package", "update", dpctl_cmd_package_update, "package update ID"},
+    {"package", "list", dpctl_cmd_package_list, "package list"},
+    {"package", "show", dpctl_cmd_package_show, "package show ID"},
+    {"package", "distribute", dpctl_cmd_package_distribute,
+     "package distribute ID [--dp SERVER]... [--group NAME]..."},
+    {"package", "redistribute", dpctl_cmd_package_redistribute,
+     "package redistribute ID --dp SERVER..."},
+    {"package", "remove", dpctl_cmd_package_remove, "package remove ID --dp SERVER"},
+    {"package", "delete", dpctl_cmd_package_delete, "package delete ID"},
     {"statmsg", "list", dpctl_cmd_statmsg_list,
      "statmsg list [--id N] [--site SITE] [--after RECORD] [--limit N] [--correlation-id ID]"},
     {"statmsg", "watch", dpctl_cmd_statmsg_watch,
