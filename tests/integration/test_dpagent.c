@@ -374,22 +374,25 @@ static void http_serves_content_and_refuses_traversal(void **state)
 {
     (void)state;
     char path[2048], body[4096];
-    host_path(HOST_A, "SCCMContentLib$/PkgLib/PS100002.INI", path, sizeof path);
+    host_path(HOST_A, "SMSSIG$/PS100002.tar", path, sizeof path);
     assert_int_equal(dpa_fs_write_atomic(path, "[Packages]\nCS100002=\n", 21, 0644, NULL),
                      DPF_OK);
     int port = http_port_of(HOST_A);
-    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body, sizeof body),
+    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSSIG$/PS100002.tar", body, sizeof body),
                      200);
     assert_string_equal(body, "[Packages]\nCS100002=\n");
-    assert_int_equal(tda_http_get(port, "/NOCERT_SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body,
+    assert_int_equal(tda_http_get(port, "/NOCERT_SMS_DP_SMSSIG$/PS100002.tar", body,
                                   sizeof body), 200);
-    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSPKG$/PkgLib/nothere", body, sizeof body), 404);
+    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSSIG$/nothere", body, sizeof body), 404);
 
-    const char *attacks[] = {"/SMS_DP_SMSPKG$/../etc/dp.conf",
-                             "/SMS_DP_SMSPKG$/PkgLib/../../etc/dp.conf",
-                             "/SMS_DP_SMSPKG$/%2e%2e/etc/dp.conf",
-                             "/SMS_DP_SMSPKG$//etc/passwd",
-                             "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI%00.txt"};
+    const char *attacks[] = {"/SMS_DP_SMSSIG$/../etc/dp.conf",
+                             "/SMS_DP_SMSSIG$/x/../../etc/dp.conf",
+                             "/SMS_DP_SMSSIG$/%2e%2e/etc/dp.conf",
+                             "/SMS_DP_SMSSIG$/%2e%2e%2fetc/dp.conf",
+                             "/SMS_DP_SMSSIG$//etc/passwd",
+                             "/SMS_DP_SMSSIG$/PS100002.tar%00.txt",
+                             "/SMS_DP_SMSPKG$/../etc/dp.conf",
+                             "/SMS_DP_SMSPKG$/PS100002/..%2f..%2fetc/dp.conf"};
     for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
         int code = tda_http_get(port, attacks[i], body, sizeof body);
         if (code != 400 && code != 404)
@@ -399,7 +402,7 @@ static void http_serves_content_and_refuses_traversal(void **state)
     /* the other host serves its own library, not this one */
     int port_b = http_port_of(HOST_B);
     assert_int_not_equal(port, port_b);
-    assert_int_equal(tda_http_get(port_b, "/SMS_DP_SMSPKG$/PkgLib/PS100002.INI", body,
+    assert_int_equal(tda_http_get(port_b, "/SMS_DP_SMSSIG$/PS100002.tar", body,
                                   sizeof body), 404);
 }
 
@@ -537,7 +540,7 @@ static void restarted_agent_resumes_http(void **state)
 {
     (void)state;
     char path[2048], body[256];
-    host_path(HOST_B, "SCCMContentLib$/PkgLib/PS100003.INI", path, sizeof path);
+    host_path(HOST_B, "SMSSIG$/PS100003.tar", path, sizeof path);
     assert_int_equal(dpa_fs_write_atomic(path, "v3\n", 3, 0644, NULL), DPF_OK);
     assert_int_equal(tda_agent_stop(g.agent), 0);
     g.agent = tda_agent_start(g.nats_url, g.root, HOST_A "," HOST_B, NULL);
@@ -547,7 +550,7 @@ static void restarted_agent_resumes_http(void **state)
     char want[64];
     snprintf(want, sizeof want, "port=%d\n", port);
     assert_true(file_has(HOST_B, "etc/http.conf", want));
-    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSPKG$/PkgLib/PS100003.INI", body, sizeof body),
+    assert_int_equal(tda_http_get(port, "/SMS_DP_SMSSIG$/PS100003.tar", body, sizeof body),
                      200);
     assert_string_equal(body, "v3\n");
     assert_int_equal(http_port_of(HOST_A), 0); /* A was removed: stays off */
