@@ -242,7 +242,8 @@ static dpf_status gc(const char *lib, const char *pkg, long long keep, dpa_pkgli
     if (d != NULL)
         closedir(d);
     if (rc == DPF_OK) {
-        qsort(kept.v, kept.n, sizeof *kept.v, cmp_sha);
+        if (kept.n > 1)
+            qsort(kept.v, kept.n, sizeof *kept.v, cmp_sha);
         gc_ctx g = {lib, &kept, res};
         for (size_t i = 0; i < ndoomed; i++) {
             (void)each_file(doomed[i], collect_unreferenced, &g);

@@ -106,7 +106,7 @@ dpf_status dpa_step_content_put(dpa_step *s)
 
     int64_t held = 0;
     int stored = 0;
-    int already = s->req->offset == 0 && dpa_clib_in_filelib(lib, sha, size);
+    int already = dpa_clib_in_filelib(lib, sha, size); /* sent for another package */
     dpf_status rc = dpa_clib_put(lib, sha, size, s->req->offset, s->req->chunk.data,
                                  s->req->chunk.len, &held, &stored, err, sizeof err);
     if (dpa_step_content(s, NULL, sha, held) != DPF_OK)

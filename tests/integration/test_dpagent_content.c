@@ -648,8 +648,13 @@ static void big_file_keeps_memory_bounded(void **state)
     fprintf(stderr, "dpagent VmHWM: %ld kB before the kill, %ld kB after resuming\n", hwm_first,
             hwm);
     assert_true(hwm_first > 0 && hwm > 0);
+#ifndef __SANITIZE_ADDRESS__
     assert_true(hwm_first < 50 * 1024);
     assert_true(hwm < 50 * 1024);
+#else
+    /* ASan keeps freed 512 KiB messages in its quarantine (256 MB): no bound */
+    fprintf(stderr, "AddressSanitizer build: the 50 MB bound is not checked\n");
+#endif
     assert_int_equal(tda_agent_stop(g.agent_c), 0);
     g.agent_c = 0;
 }
