@@ -135,8 +135,23 @@ static dpf_status push_file(job *j, const dm_pkg_file *f, long long offset, uint
         offset = held;
     } while (offset < f->size);
     close(fd);
-    if (st == DPF_OK)
+    if (st == DPF_OK && f->size > 0)
         j->files_sent++;
+    return st;
+}
+
+/* An empty file has no bytes to send or download: a zero-length put
+ * makes the DP hold it. It is not counted as a file sent. */
+static dpf_status put_empty(job *j, const dm_pkg_file *f)
+{
+    char sha[DM_SHA256_HEX];
+    dpf_fmt(sha, sizeof sha, "%s", f->sha256);
+    dm_agent_kv kv[] = {{"sha256", sha}, {"size", "0"}};
+    if (!keep_going(j))
+        return DPF_ERR_BUSY;
+    dm_cagent_reply r = {0};
+    dpf_status st = run_step(j, DPF_STEP_CONTENT_PUT, kv, 2, NULL, 0, "", 0, 0, &r);
+    dm_cagent_reply_free(&r);
     return st;
 }
 
@@ -224,7 +239,9 @@ static dpf_status transfer(job *j)
             continue;
         }
         dpf_fmt(j->file, sizeof j->file, "%s", files[i].path);
-        if (j->row->is_pull_dp)
+        if (files[i].size == 0)
+            st = put_empty(j, &files[i]);
+        else if (j->row->is_pull_dp)
             st = pull_file(j, &files[i], sources);
         else
             st = push_file(j, &files[i], held, buf);

@@ -55,8 +55,10 @@ e2e_eq "one 2330 per DP" 3 \
     "$(sql "select count(distinct istr[2]) from status_messages where msg_id=2330 and istr[1]='$PKG'")"
 e2e_eq "no DP got a second 2330 for version 1" 3 \
     "$(sql "select count(*) from status_messages where msg_id=2330 and istr[1]='$PKG' and istr[3]='1'")"
-e2e_check "the pull DP logged trying its first source and falling back" \
-    grep -q "$PKG" "$DPFLEET_STACK/logs/distmgr.log"
+e2e_check "the pull DP tried $DP4 first, which lacks the package" \
+    grep -q "PullDP: failed to download $PKG file .* from $DP4" "$DPFLEET_STACK"/logs/dpagent*.log
+e2e_check "then downloaded from $DP1" \
+    grep -q "PullDP: downloaded $PKG file .* from $DP1" "$DPFLEET_STACK"/logs/dpagent*.log
 
 # ---- every file from every DP's contentUrl has the source's SHA-256
 check_downloads() { # label
