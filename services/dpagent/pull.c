@@ -221,11 +221,6 @@ dpf_status dpa_pull_file(const char *lib, const char *pkg, const dpa_clib_file *
     for (size_t i = 0; i < n; i++) {
         int64_t t0 = dpf_mono_us();
         url[0] = '\0';
-        if (log != NULL) {
-            snprintf(line, sizeof line, "PullDP: downloading %s file %s (%lld bytes) from %s",
-                     pkg, f->path, (long long)f->size, src[i].fqdn);
-            log(ctx, line);
-        }
         if (try_source(lib, pkg, f, &src[i], url, sizeof url, why, sizeof why) == 0) {
             int64_t ms = (dpf_mono_us() - t0) / 1000;
             if (log != NULL) {

@@ -24,7 +24,7 @@ typedef struct dpa_pull_source {
 int dpa_pull_sources_parse(const char *text, dpa_pull_source *out, size_t max, size_t *n,
                            char *err, size_t errlen);
 
-/* Reports one line (an attempt and its outcome); ctx is the caller's. */
+/* Reports one line per attempt (source, URL, outcome); ctx is the caller's. */
 typedef void (*dpa_pull_log_fn)(void *ctx, const char *line);
 
 /* Downloads <base>/SMS_DP_SMSPKG$/<pkg>/<f->path> from src[0], src[1], ...
