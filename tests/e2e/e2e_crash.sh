@@ -204,10 +204,10 @@ e2e_check "$AG's root is complete: signed files, settings of its row, shares, vd
 e2e_check "$AG's PXE tree and TFTP configuration are there" \
     test -d "$DPFLEET_VAR/$AG/RemoteInstall/SMSBoot" -a -f "$DPFLEET_VAR/$AG/etc/tftp.conf"
 port=$(sed -n 's/^port=//p' "$DPFLEET_VAR/$AG/etc/http.conf")
-echo "crash test content" >"$DPFLEET_VAR/$AG/SCCMContentLib\$/PkgLib/PS100099.INI"
+echo "crash test content" >"$DPFLEET_VAR/$AG/SMSSIG\$/PS100099.tar"
 e2e_eq "the restarted agent serves $AG's content" "crash test content" \
-    "$(curl -sS "http://127.0.0.1:$port/SMS_DP_SMSPKG\$/PkgLib/PS100099.INI" 2>&1)"
-rm -f "$DPFLEET_VAR/$AG/SCCMContentLib\$/PkgLib/PS100099.INI"
+    "$(curl -sS "http://127.0.0.1:$port/SMS_DP_SMSSIG\$/PS100099.tar" 2>&1)"
+rm -f "$DPFLEET_VAR/$AG/SMSSIG\$/PS100099.tar"
 
 # ---- 4a. dbmon killed between publishing a change and recording it ----------
 echo "# 4a. dbmon killed before and after publishing the change that adds $DB"
