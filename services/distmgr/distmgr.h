@@ -18,7 +18,7 @@
 typedef struct dm_ctx {
     dpf_bus *bus;
     const char *db_url;
-    const char *owner;            /* replica name, written as lease_owner */
+    const char *owner;            /* replica name; a job's lease token is "<owner>/<uuid>" */
     const char *site_code;        /* site for messages not tied to a DP (9901) */
     const dm_components *components;
     int thread_limit;             /* DPUpgradeThreadLimit */
@@ -33,6 +33,8 @@ typedef struct dm_ctx {
 
 #define DM_REASON_MAX 16
 #define DM_ERR_MAX 256
+/* "<replica>/<uuid>": the replica name is at most 299 characters (main.c) */
+#define DM_TOKEN_MAX 340
 
 /* One DP to install, upgrade or remove: a dp.ins / dp.dpn message, or a
  * reconcile finding (msg == NULL, nothing to ack). */
@@ -44,6 +46,12 @@ typedef struct dm_item {
     char corr[64];
     char subject[128];
     char bad[DM_ERR_MAX];         /* why decoding failed; "" if it did not */
+    /* This job's lease token, written as lease_owner on every row the job
+     * leases: the replica's name, '/', a UUID made when the job starts
+     * (dm_item_new_token). No other job, of this replica or another, ever
+     * holds the same one, so a replica's removal cannot take over a DP its
+     * own install holds. */
+    char token[DM_TOKEN_MAX];
 } dm_item;
 
 /* What a handler did with its item. The worker that ran the handler ends
@@ -66,8 +74,9 @@ typedef struct dm_outcome {
 typedef void (*dm_decode_fn)(const void *data, size_t len, const char *subject, dm_item *it);
 
 /* Handles one decoded item on a worker and says what became of it. The
- * worker has already set the log's correlation id and reported an item
- * that could not be decoded (the handler only sees items with it->bad "").
+ * worker has already set the log's correlation id, made the job's lease
+ * token (it->token) and reported an item that could not be decoded (the
+ * handler only sees items with it->bad "").
  * it and its msg stay the worker's: the handler must not end or destroy
  * the message. db: the worker's connection slot (dm_item_db), kept for its
  * next item. */

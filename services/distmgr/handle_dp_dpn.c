@@ -51,7 +51,7 @@ static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_delete(db, dp->dpid, ctx->owner);
+        st = dm_store_dp_delete(db, dp->dpid, it->token);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
         DPF_WARN("DPID %lld: another replica took the DP over before its row could be deleted; "
@@ -84,7 +84,7 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_remove_failed(db, dp->dpid, ctx->owner, res->step, res->reason,
+        st = dm_store_dp_mark_remove_failed(db, dp->dpid, it->token, res->step, res->reason,
                                             &attempts);
     if (st == DPF_OK) {
         raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
@@ -119,14 +119,15 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm
         return failed(ctx, it, db, dp, &res);
     case DM_STEPS_STOPPING:
     case DM_STEPS_LOST_LEASE:
+    case DM_STEPS_REMOVED:
         break;
     }
-    return dm_item_steps_interrupted(ctx, db, dp, &res, "removal");
+    return dm_item_steps_interrupted(it, db, dp, &res, "removal");
 }
 
 static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
 {
-    dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, dp)
+    dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp)
                                : DPF_ERR_DB;
     if (st == DPF_ERR_NOT_FOUND) {
         DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
@@ -139,7 +140,7 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
     if (dp->action != 3) {
         /* added back since HMAN marked it: the row is the truth. The lease
          * goes first so that whoever reads the line finds the row free. */
-        dm_item_release(db, dp->dpid, ctx->owner);
+        dm_item_release(it, db, dp->dpid);
         DPF_INFO("DPID %lld - NAL Path %s is not marked for removal (Action = %d), nothing to "
                  "remove", dp->dpid, dp->nal_path, dp->action);
         return dm_outcome_done();

@@ -80,7 +80,7 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_installed(db, dp->dpid, ctx->owner, dp->dp_crc,
+        st = dm_store_dp_mark_installed(db, dp->dpid, it->token, dp->dp_crc,
                                         DPF_COMPONENT_VERSION, res->pull_dp_state);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
@@ -116,7 +116,7 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_failed(db, dp->dpid, ctx->owner, res->step, res->reason,
+        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, res->step, res->reason,
                                      &attempts);
     if (st == DPF_OK) {
         if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
@@ -161,9 +161,10 @@ static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_d
         return failed(ctx, it, db, dp, &res);
     case DM_STEPS_STOPPING:
     case DM_STEPS_LOST_LEASE:
+    case DM_STEPS_REMOVED:
         break;
     }
-    return dm_item_steps_interrupted(ctx, db, dp, &res, "install");
+    return dm_item_steps_interrupted(it, db, dp, &res, "install");
 }
 
 /* 1 when the row needs installing; otherwise logs why not. */
@@ -199,7 +200,7 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
         note_reset(it, dp);
         if (!needs_install(it, dp))
             return dm_outcome_done();
-        st = dm_store_dp_lease(db, it->dpid, ctx->owner, ctx->lease_s, dp);
+        st = dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp);
         if (st == DPF_ERR_BUSY)
             return dm_item_lease_busy(ctx, it, dp);
         if (st != DPF_OK && st != DPF_ERR_NOT_FOUND) {
@@ -216,7 +217,7 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
         return dm_outcome_done();
     }
     if (!needs_install(it, dp)) {
-        dm_item_release(db, it->dpid, ctx->owner);
+        dm_item_release(it, db, it->dpid);
         return dm_outcome_done();
     }
     return install(ctx, it, db, dp);

@@ -72,7 +72,7 @@ static int configure_pulldp(dm_step_run *r)
     DPF_INFO("~%s is a Pull DP", dp->nal_path);
     if (was_pull) {
         /* upgrade: reset the pull DP's state so it is brought up to date */
-        if (dm_store_dp_set_pull_state(r->db, dp->dpid, r->ctx->owner, "Uninstalled") != DPF_OK)
+        if (dm_store_dp_set_pull_state(r->db, dp->dpid, r->it->token, "Uninstalled") != DPF_OK)
             DPF_WARN("DPID %lld: could not record pull_dp_state Uninstalled: %s", dp->dpid,
                      dpf_db_error(r->db));
         DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
@@ -93,6 +93,9 @@ void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row 
     dm_step_run run;
     dm_step_run_init(&run, ctx, it, db, dp, res);
     dm_step_run *r = &run;
+    /* a DP marked for removal meanwhile is the DP manager's: its removal
+     * waits for this job's lease, so give it up between two steps */
+    r->stop_if_removed = 1;
     /* the && chain stops at the first step that ends the run; res says why */
     (void)(dm_step(r, DPF_STEP_INSTALL_FILES, NULL, 0, ctx->components) &&
            dm_step(r, DPF_STEP_CREATE_SHARES, NULL, 0, NULL) &&

@@ -11,6 +11,7 @@
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/statmsg.h>
+#include <dpf/util.h>
 
 #include "store_dp.h"
 
@@ -74,6 +75,13 @@ void dm_item_end(dm_item *it, const dm_outcome *o)
     it->msg = NULL;
 }
 
+void dm_item_new_token(const dm_ctx *ctx, dm_item *it)
+{
+    char uuid[37];
+    dpf_uuid(uuid);
+    snprintf(it->token, sizeof it->token, "%s/%s", ctx->owner, uuid);
+}
+
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot)
 {
     if (*slot == NULL) {
@@ -121,9 +129,9 @@ int dm_item_lease_busy_s(const dm_ctx *ctx)
     return s < 5 ? 5 : s > 30 ? 30 : s;
 }
 
-void dm_item_release(dpf_db *db, long long dpid, const char *owner)
+void dm_item_release(const dm_item *it, dpf_db *db, long long dpid)
 {
-    if (dm_store_dp_release(db, dpid, owner) != DPF_OK)
+    if (dm_store_dp_release(db, dpid, it->token) != DPF_OK)
         DPF_WARN("DPID %lld: could not release the lease (%s); it expires by itself", dpid,
                  dpf_db_error(db));
 }
@@ -150,13 +158,13 @@ int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const d
                        dm_outcome *out)
 {
     dm_state to;
-    if (dm_state_next(dp->state, ev, &to) == DPF_OK && set(db, dp->dpid, ctx->owner) == DPF_OK)
+    if (dm_state_next(dp->state, ev, &to) == DPF_OK && set(db, dp->dpid, it->token) == DPF_OK)
         return 1;
     char words[128];
     int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
     DPF_ERROR("DPID %lld: could not move from %s to %s: %s; %s", dp->dpid,
               dm_state_name(dp->state), dm_state_name(working), dpf_db_error(db), words);
-    dm_item_release(db, dp->dpid, ctx->owner);
+    dm_item_release(it, db, dp->dpid);
     *out = dm_outcome_retry(delay, "could not move the DP into its working state");
     return 0;
 }
@@ -173,16 +181,23 @@ dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, uns
     return dpf_statmsg_raise(ctx->bus, db, &m);
 }
 
-dm_outcome dm_item_steps_interrupted(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp,
+dm_outcome dm_item_steps_interrupted(const dm_item *it, dpf_db *db, const dm_dp_row *dp,
                                      const dm_steps_result *res, const char *what)
 {
     if (res->outcome == DM_STEPS_STOPPING) {
-        dm_item_release(db, dp->dpid, ctx->owner);
+        dm_item_release(it, db, dp->dpid);
         DPF_INFO("Stopping: DPID %lld %s interrupted before step %s; it resumes on the "
                  "next start or on another replica", dp->dpid, what, res->step);
         return dm_outcome_retry(0, "the service is stopping");
     }
+    if (res->outcome == DM_STEPS_REMOVED) {
+        dm_item_release(it, db, dp->dpid);
+        DPF_INFO("DPID %lld was marked for removal (Action = 3) during the %s; stopped before "
+                 "step %s, the DP manager removes it (NAL Path %s)", dp->dpid, what, res->step,
+                 dp->nal_path);
+        return dm_outcome_done();
+    }
     DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
-             "that replica", dp->dpid, res->step);
+             "that replica (this job's lease was %s)", dp->dpid, res->step, it->token);
     return dm_outcome_done();
 }

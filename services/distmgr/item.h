@@ -34,6 +34,10 @@ int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const c
  * redelivers and the DP is found done. */
 void dm_item_end(dm_item *it, const dm_outcome *o);
 
+/* Makes the job's lease token: "<ctx->owner>/<new uuid>" into it->token.
+ * Called by the worker when the job starts, once per job. */
+void dm_item_new_token(const dm_ctx *ctx, dm_item *it);
+
 /* The worker's connection in *slot, connected on first use and checked
  * after. NULL when the database cannot be reached (already logged by db). */
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot);
@@ -49,8 +53,9 @@ int dm_item_retry_ms(const dm_ctx *ctx, const dm_item *it, char *words, size_t l
 /* How soon to look again at a DP another job holds, in seconds. */
 int dm_item_lease_busy_s(const dm_ctx *ctx);
 
-/* Best effort: an unreleased lease only delays the next attempt. */
-void dm_item_release(dpf_db *db, long long dpid, const char *owner);
+/* Releases the job's lease on dpid. Best effort: an unreleased lease only
+ * delays the next attempt. */
+void dm_item_release(const dm_item *it, dpf_db *db, long long dpid);
 
 /* The DP's row could not be read (db NULL: no connection): logs; retry. */
 dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db);
@@ -59,7 +64,7 @@ dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db)
  * again in dm_item_lease_busy_s. */
 dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_row *dp);
 
-/* Moves the DP whose lease this job holds into its working state: ev
+/* Moves the DP whose lease this job (it->token) holds into its working state: ev
  * DM_EV_START with set = dm_store_dp_set_installing (Installing), or
  * DM_EV_REMOVE with dm_store_dp_set_removing (Removing). 1 when done;
  * otherwise logs, releases the lease, sets *out to a retry and returns 0. */
@@ -76,9 +81,10 @@ dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, uns
 
 /* The outcome of steps that stopped without one: DM_STEPS_STOPPING (lease
  * released, retry at once: the work resumes on the next start or on another
- * replica) or DM_STEPS_LOST_LEASE (done: the job that took the DP over
- * finishes it). what: "install" or "removal", for the log. */
-dm_outcome dm_item_steps_interrupted(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp,
+ * replica), DM_STEPS_LOST_LEASE (done: the job that took the DP over
+ * finishes it) or DM_STEPS_REMOVED (lease released, done: the DP manager
+ * removes the DP). what: "install" or "removal", for the log. */
+dm_outcome dm_item_steps_interrupted(const dm_item *it, dpf_db *db, const dm_dp_row *dp,
                                      const dm_steps_result *res, const char *what);
 
 #endif

@@ -137,6 +137,7 @@ static void run_job(void *arg, void **wstate)
     free(j);
     dm_item *it = &n->item;
     dpf_log_set_corr(it->corr);
+    dm_item_new_token(u->ctx, it);
     dm_outcome o = it->bad[0] != '\0' ? dm_item_report_bad(u->ctx, it, (dpf_db **)wstate)
                                       : u->kind->handle(u->ctx, it, (dpf_db **)wstate);
     /* the one place an item's message is ended */

@@ -18,6 +18,7 @@ void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db *db
     r->db = db;
     r->dp = dp;
     r->res = res;
+    r->stop_if_removed = 0;
     memset(res, 0, sizeof *res);
     res->outcome = DM_STEPS_OK;
 }
@@ -32,9 +33,16 @@ static int between_steps(dm_step_run *r, const char *next)
     }
     if (r->it->msg != NULL && dpf_bus_msg_in_progress(r->it->msg) != DPF_OK)
         DPF_DEBUG("DPID %lld: could not tell JetStream the work is in progress", r->dp->dpid);
-    dpf_status st = dm_store_dp_renew(r->db, r->dp->dpid, r->ctx->owner, r->ctx->lease_s);
+    int action = 0;
+    dpf_status st = dm_store_dp_renew(r->db, r->dp->dpid, r->it->token, r->ctx->lease_s,
+                                      &action);
     if (st == DPF_ERR_NOT_FOUND) {
         r->res->outcome = DM_STEPS_LOST_LEASE;
+        snprintf(r->res->step, sizeof r->res->step, "%s", next);
+        return 0;
+    }
+    if (st == DPF_OK && action == 3 && r->stop_if_removed) {
+        r->res->outcome = DM_STEPS_REMOVED;
         snprintf(r->res->step, sizeof r->res->step, "%s", next);
         return 0;
     }

@@ -17,7 +17,9 @@ typedef enum dm_steps_outcome {
     DM_STEPS_OK = 0,     /* every step replied ok */
     DM_STEPS_FAILED,     /* step failed with reason */
     DM_STEPS_STOPPING,   /* the service is stopping; step is the next one */
-    DM_STEPS_LOST_LEASE, /* another replica took the DP over; step is the next one */
+    DM_STEPS_LOST_LEASE, /* another job took the DP over; step is the next one */
+    DM_STEPS_REMOVED,    /* the DP was marked for removal (Action = 3) while the run
+                            had stop_if_removed set; step is the next one */
 } dm_steps_outcome;
 
 typedef struct dm_steps_result {
@@ -34,6 +36,7 @@ typedef struct dm_step_run {
     dpf_db *db;
     const dm_dp_row *dp;
     dm_steps_result *res;
+    int stop_if_removed;  /* an install: give way to the DP manager (0 after init) */
 } dm_step_run;
 
 /* Starts a run: res cleared, outcome OK. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <dpf/log.h>
+#include <dpf/util.h>
 
 #define COLS                                                                         \
     "dpid, server_name, nal_path, site_code, description, dp_drive, identity_guid, " \
@@ -179,17 +180,22 @@ dpf_status dm_store_dp_lease(dpf_db *db, long long dpid, const char *owner, int 
     return st == DPF_OK ? DPF_ERR_BUSY : st;
 }
 
-dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int lease_s)
+dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int lease_s,
+                             int *action)
 {
     char id[24], secs[16];
     snprintf(id, sizeof id, "%lld", dpid);
     snprintf(secs, sizeof secs, "%d", lease_s);
     const char *p[] = {id, owner, secs};
-    return write_one(db,
-                     "UPDATE distribution_points "
-                     "SET lease_until = now() + make_interval(secs => $3::int) "
-                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
-                     3, p, NULL);
+    long long a = 0;
+    dpf_status st = write_one(db,
+                              "UPDATE distribution_points "
+                              "SET lease_until = now() + make_interval(secs => $3::int) "
+                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING action",
+                              3, p, &a);
+    if (st == DPF_OK && action != NULL)
+        *action = (int)a;
+    return st;
 }
 
 dpf_status dm_store_dp_set_installing(dpf_db *db, long long dpid, const char *owner)
@@ -233,11 +239,17 @@ dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner)
 dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *ids, int max,
                                      int *n)
 {
-    const char *p[] = {owner};
+    /* a prefix compare, not LIKE: a replica name may hold '%' or '_'. The
+     * bare name is a lease written before job tokens existed. */
+    char prefix[320];
+    if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
+        return DPF_ERR_INVALID;
+    const char *p[] = {prefix, owner};
     return query_ids(db,
-                     "UPDATE distribution_points SET lease_owner = NULL, "
-                     "lease_until = NULL WHERE lease_owner = $1 RETURNING dpid",
-                     1, p, ids, max, n);
+                     "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
+                     "WHERE left(lease_owner, length($1)) = $1 OR lease_owner = $2 "
+                     "RETURNING dpid",
+                     2, p, ids, max, n);
 }
 
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,

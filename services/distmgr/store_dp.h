@@ -45,16 +45,21 @@ void dm_dp_row_clear(dm_dp_row *row); /* frees the strings; safe on a zeroed row
 /* Reads DP dpid into *row (cleared first). DPF_ERR_NOT_FOUND if it is gone. */
 dpf_status dm_store_dp_get(dpf_db *db, long long dpid, dm_dp_row *row) DPF_MUSTCHECK;
 
-/* Takes or renews the lease on dpid for owner for lease_s seconds and reads
- * the row as it is now. DPF_ERR_BUSY when another owner holds an unexpired
- * lease (row then holds that DP with the holder in lease_owner/lease_until),
+/* owner below is always a job's lease token ("<replica>/<uuid>", dm_item),
+ * never a bare replica name: two jobs of one replica are two owners. */
+
+/* Takes the lease on dpid for owner for lease_s seconds when it is free,
+ * expired or already owner's (renewal), and reads the row as it is now.
+ * DPF_ERR_BUSY when another job holds an unexpired lease (row then holds
+ * that DP with the holder's token in lease_owner/lease_until),
  * DPF_ERR_NOT_FOUND when the row is gone. */
 dpf_status dm_store_dp_lease(dpf_db *db, long long dpid, const char *owner, int lease_s,
                              dm_dp_row *row) DPF_MUSTCHECK;
 
-/* Extends the lease owner holds. DPF_ERR_NOT_FOUND if owner lost it. */
-dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner,
-                             int lease_s) DPF_MUSTCHECK;
+/* Extends the lease owner holds and reads the DP's action now into
+ * *action (may be NULL). DPF_ERR_NOT_FOUND if owner lost it. */
+dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int lease_s,
+                             int *action) DPF_MUSTCHECK;
 
 /* Writes install_state = 'Installing' (last_step and last_error kept, so an
  * administrator still sees why the previous attempt failed). Only while owner
@@ -79,10 +84,12 @@ dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner
  * nothing to do after all). */
 dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
 
-/* Releases every lease held by owner, whatever the state, and returns the
- * DPIDs (at most max into ids, count in *n). For a replica starting under
- * the name of one that crashed: those leases are its own from before the
- * restart, and nothing else may hold them (replica names are unique). */
+/* Releases every lease held by a job of replica owner (lease_owner
+ * "<owner>/..." or, from before job tokens, "<owner>"), whatever the state,
+ * and returns the DPIDs (at most max into ids, count in *n). For a replica
+ * starting under the name of one that crashed: those leases are its own
+ * jobs' from before the restart, and nothing else may hold them (replica
+ * names are unique). */
 dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *ids, int max,
                                      int *n) DPF_MUSTCHECK;
 

@@ -3,6 +3,11 @@
  * its stderr in a log file the tests read like an administrator would. */
 #include "test_distmgr_harness.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,6 +26,7 @@
 
 #include "dpf_test.h"
 #include "dpfleet.pb-c.h"
+#include "test_distmgr_agent.h"
 
 dpf_db *dmt_db;
 dpf_bus *dmt_bus;
@@ -302,4 +308,98 @@ void dmt_teardown(const char *name)
     } else {
         fprintf(stderr, "kept %s (distmgr logs)\n", dmt_tmp);
     }
+}
+
+int dmt_mark_removed(long long dpid)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id};
+    dpf_status st = dpf_db_begin(dmt_db);
+    if (st == DPF_OK)
+        st = dpf_db_exec(dmt_db, "UPDATE distribution_points SET action = 3, state = 0, "
+                         "updated_at = now() WHERE dpid = $1::bigint", 1, p, NULL);
+    if (st == DPF_OK)
+        st = dpf_db_exec(dmt_db, "INSERT INTO dp_notification (dpid) VALUES ($1::bigint)", 1, p,
+                         NULL);
+    if (st == DPF_OK)
+        st = dpf_db_commit(dmt_db);
+    if (st != DPF_OK) {
+        fprintf(stderr, "marking DPID %s for removal: %s\n", id, dpf_db_error(dmt_db));
+        dpf_db_rollback(dmt_db);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const INSTALL_ORDER[] = {
+    "install_files", "create_shares", "enable_http", "register_provider", "configure_vdirs",
+    "write_settings", "configure_pxe",
+};
+static const char REMOVE_ORDER[] =
+    "remove_pxe,remove_tasks,remove_pulldp,unregister_provider,remove_shares,remove_vdirs,"
+    "remove_settings";
+
+static int logs_count(const char *const *logs, int nlogs, const char *needle)
+{
+    int n = 0;
+    for (int i = 0; i < nlogs; i++)
+        n += dmt_log_count(logs[i], needle);
+    return n;
+}
+
+void dmt_install_meets_removal(struct fake_agent *fa, const char *srv, const char *const *logs,
+                               int nlogs)
+{
+    char corr[64], ids[24], steps[1024], line[256];
+    fa_set_delay(fa, 300);
+    fa_reset_max(fa);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
+    assert_true(id > 0);
+    snprintf(ids, sizeof ids, "%lld", id);
+    snprintf(corr, sizeof corr, "corr-ins-%lld", id);
+    assert_int_equal(dmt_publish_ins(id, "insert", corr), 0);
+    /* the install is running: its second step is on the host */
+    for (int i = 0; i < 400 && fa_count(fa, srv, NULL) < 2; i++)
+        usleep(25 * 1000);
+    assert_int_equal(fa_count(fa, srv, NULL), 2);
+    char owner[400];
+    dmt_sql_text("SELECT coalesce(lease_owner, '') FROM distribution_points WHERE dpid = "
+                 "$1::bigint", ids, owner, sizeof owner);
+    assert_non_null(strchr(owner, '/'));
+
+    assert_int_equal(dmt_mark_removed(id), 0);
+    snprintf(corr, sizeof corr, "corr-dpn-%lld", id);
+    assert_int_equal(dmt_publish_dpn(id, corr), 0);
+    assert_true(dmt_wait_text("SELECT count(*)::text FROM distribution_points WHERE dpid = "
+                              "$1::bigint", ids, "0", 40000));
+    fa_set_delay(fa, 0);
+
+    /* on the host: some install steps in their order, then every removal step */
+    fa_steps(fa, srv, steps, sizeof steps);
+    fprintf(stderr, "steps on %s: %s\n", srv, steps);
+    char *rm = strstr(steps, "remove_pxe");
+    assert_non_null(rm);
+    assert_string_equal(rm, REMOVE_ORDER);
+    assert_true(rm > steps);
+    rm[-1] = '\0';
+    char *save = NULL;
+    int n = 0;
+    for (char *s = strtok_r(steps, ",", &save); s != NULL; s = strtok_r(NULL, ",", &save), n++) {
+        assert_true(n < (int)(sizeof INSTALL_ORDER / sizeof INSTALL_ORDER[0]));
+        assert_string_equal(s, INSTALL_ORDER[n]);
+    }
+    assert_true(n >= 2);
+    assert_int_equal(fa_max_inflight_per_host(fa), 1);
+
+    /* the removal waited for the install's job, which gave way between two steps */
+    snprintf(line, sizeof line, "DPID %lld is being worked on by ", id);
+    assert_true(logs_count(logs, nlogs, line) >= 1);
+    snprintf(line, sizeof line, "DPID %lld was marked for removal (Action = 3) during the "
+             "install; stopped before step ", id);
+    assert_int_equal(logs_count(logs, nlogs, line), 1);
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2391 AND "
+                                 "istr[2] = $1", srv), 1);
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+                                 "istr[2] = $1", srv), 0);
 }

@@ -50,4 +50,20 @@ long long dmt_insert_dp(const char *server, int pxe, int pull, const char *sourc
 int dmt_publish_ins(long long dpid, const char *reason, const char *corr);
 int dmt_publish_dpn(long long dpid, const char *corr);
 
+/* Marks dpid for removal as HMAN does: Action = 3 and a dp_notification
+ * row, in one transaction (dbmon would publish dp.dpn from its outbox row;
+ * the caller publishes it with dmt_publish_dpn). 0 on success. */
+int dmt_mark_removed(long long dpid);
+
+struct fake_agent;
+/* The job model (issue 6): a standard DP is being installed on the hosts of
+ * fa (every step answered after a delay) when a removal is asked for it.
+ * Asserts with cmocka that the install's and the removal's steps never
+ * interleave on the host (the install stops between two steps, then every
+ * removal step runs, one request at a time), that the removal waited for
+ * the install's lease, and that the DP ends removed with 2391 and no 2399.
+ * logs: the logs of the distmgr replicas running (nlogs of them). */
+void dmt_install_meets_removal(struct fake_agent *fa, const char *srv, const char *const *logs,
+                               int nlogs);
+
 #endif

@@ -2,7 +2,7 @@
  * playing the DP agents. It runs the distmgr binary as an administrator
  * would (environment variables, logs on stderr, SIGTERM to stop) and checks
  * what an administrator checks: the DistributionPoints row, the status
- * messages in the database and on the stream, the agent steps in order, and
+ * messages in the database and queued for the stream, the agent steps in order, and
  * the log lines.
  * The harness (test_distmgr_harness.c) starts a private nats-server. */
 #include <setjmp.h>
@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,50 +40,28 @@
 
 static char g_log_a[128], g_log_b[128];
 static pid_t g_dm_a, g_dm_b;
-static dpf_bus_sub *g_watch;
 static fake_agent *g_agent;
 static long long g_orphan; /* inserted before distmgr started, no event */
-
-/* 2399/2398 seen on the statmsg stream, by server name (ISTR1) */
-static pthread_mutex_t g_seen_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct { unsigned id; char server[128]; } g_seen[512];
-static int g_nseen;
 
 static const char *const HOSTS[] = {
     "PS1DP1.CONTOSO.COM", "PS1DP2.CONTOSO.COM", "PS1DP3.CONTOSO.COM", "PS1ORPHAN.CONTOSO.COM",
     "PS1B1.CONTOSO.COM", "PS1B2.CONTOSO.COM", "PS1B3.CONTOSO.COM", "PS1B4.CONTOSO.COM",
     "PS1B5.CONTOSO.COM", "PS1B6.CONTOSO.COM", "PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
-    "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM",
+    "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM", "PS1MEET2.CONTOSO.COM",
 };
 
 /* ---- helpers ---- */
 
-static int seen_count(unsigned id, const char *server)
+/* Status messages id about server queued for DPF_STATMSG: each raise writes
+ * an outbox row in the transaction of the state it reports, which dbmon
+ * publishes (its own suite checks that part). */
+static int queued_count(unsigned id, const char *server)
 {
-    int n = 0;
-    pthread_mutex_lock(&g_seen_mu);
-    for (int i = 0; i < g_nseen; i++)
-        n += g_seen[i].id == id && strcmp(g_seen[i].server, server) == 0;
-    pthread_mutex_unlock(&g_seen_mu);
-    return n;
-}
-
-static void on_statmsg(dpf_bus_msg *m, void *closure)
-{
-    Dpf__StatusMessage *s = dpf__status_message__unpack(NULL, dpf_bus_msg_len(m),
-                                                         dpf_bus_msg_data(m));
-    if (s != NULL) {
-        pthread_mutex_lock(&g_seen_mu);
-        if (g_nseen < (int)(sizeof g_seen / sizeof g_seen[0])) {
-            g_seen[g_nseen].id = s->id;
-            snprintf(g_seen[g_nseen].server, sizeof g_seen[0].server, "%s",
-                     s->n_istr > 1 ? s->istr[1] : "");
-            g_nseen++;
-        }
-        pthread_mutex_unlock(&g_seen_mu);
-        dpf__status_message__free_unpacked(s, NULL);
-    }
-    dpf_bus_msg_destroy(m);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox o JOIN status_messages s "
+             "ON o.object_key = s.id::text AND o.table_name = 'StatusMessages' "
+             "WHERE s.msg_id = %u AND s.istr[2] = $1", id);
+    return (int)dmt_sql_int(sql, server);
 }
 
 static int group_setup(void **state)
@@ -95,9 +72,6 @@ static int group_setup(void **state)
     snprintf(g_log_a, sizeof g_log_a, "%s/distmgr-a.log", dmt_tmp);
     snprintf(g_log_b, sizeof g_log_b, "%s/distmgr-b.log", dmt_tmp);
     if (fa_start(dmt_bus, HOSTS, (int)(sizeof HOSTS / sizeof HOSTS[0]), &g_agent) != 0)
-        return -1;
-    if (dpf_bus_watch_stream(dmt_bus, "DPF_STATMSG", "statmsg.PS1.SMS_DISTRIBUTION_MANAGER.>", 0,
-                             on_statmsg, NULL, &g_watch) != DPF_OK)
         return -1;
     /* a DP whose event was lost: only the startup reconcile can find it */
     g_orphan = dmt_insert_dp("PS1ORPHAN.CONTOSO.COM", 0, 0, "", 1);
@@ -110,7 +84,6 @@ static int group_teardown(void **state)
     dmt_stop(g_dm_a);
     dmt_stop(g_dm_b);
     fa_stop(g_agent);
-    dpf_bus_sub_destroy(g_watch);
     dmt_teardown(TEST_NAME);
     return 0;
 }
@@ -183,9 +156,7 @@ static void test_install_standard_dp(void **state)
                              "'id', 404, 'value', d.nal_path))", ids), 1);
     assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 "
                              "AND correlation_id = $1", corr), 1);
-    for (int i = 0; i < 100 && seen_count(2399, srv) == 0; i++)
-        usleep(50 * 1000);
-    assert_int_equal(seen_count(2399, srv), 1);
+    assert_int_equal(queued_count(2399, srv), 1);
 
     /* the source's lines */
     char line[256];
@@ -256,7 +227,7 @@ static void test_redelivered_event_does_nothing(void **state)
     assert_int_equal(fa_count(g_agent, srv, NULL), before);
     assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                              "istr[2] = $1", srv), 1);
-    assert_int_equal(seen_count(2399, srv), 1);
+    assert_int_equal(queued_count(2399, srv), 1);
 }
 
 static void test_failing_step_retries_after_delay(void **state)
@@ -392,6 +363,15 @@ static void test_two_replicas_never_share_a_dp(void **state)
     }
 }
 
+/* Issue 6's job model with two replicas: whichever installs and whichever
+ * removes, the steps never interleave on the host and the DP ends removed. */
+static void test_removal_during_install_two_replicas(void **state)
+{
+    const char *const logs[] = {g_log_a, g_log_b};
+    assert_true(g_dm_a > 0 && g_dm_b > 0);
+    dmt_install_meets_removal(g_agent, "PS1MEET2.CONTOSO.COM", logs, 2);
+}
+
 static void test_stop_mid_install_hands_over(void **state)
 {
     const char *srv = "PS1R5.CONTOSO.COM";
@@ -406,8 +386,10 @@ static void test_stop_mid_install_hands_over(void **state)
     char owner[64];
     dmt_sql_text("SELECT coalesce(lease_owner, '') FROM distribution_points WHERE dpid = $1::bigint",
              ids, owner, sizeof owner);
-    int a_has_it = strcmp(owner, "it-a") == 0;
-    assert_true(a_has_it || strcmp(owner, "it-b") == 0);
+    /* the lease is the job's: "<replica>/<uuid>" */
+    int a_has_it = strncmp(owner, "it-a/", 5) == 0;
+    assert_true(a_has_it || strncmp(owner, "it-b/", 5) == 0);
+    assert_int_equal(strlen(owner), 5 + 36);
     /* SIGTERM the replica working on it: it stops after the running step */
     assert_int_equal(dmt_stop(a_has_it ? g_dm_a : g_dm_b), 0);
     if (a_has_it)
@@ -455,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_missing_agent_fails_clearly),
         cmocka_unit_test(test_thread_limit_bounds_concurrency),
         cmocka_unit_test(test_two_replicas_never_share_a_dp),
+        cmocka_unit_test(test_removal_during_install_two_replicas),
         cmocka_unit_test(test_stop_mid_install_hands_over),
         cmocka_unit_test(test_sigterm_stops_cleanly),
     };

@@ -3,7 +3,10 @@
  * host step by step and then from the database, with 2390 and 2391; a failed
  * step leaves RemoveFailed with 2392 and is retried; removals run one at a
  * time by default (DPRemovalThreadLimit = 1, as in the source); a DP that is
- * not marked is left alone; garbage on dp.dpn is terminated and reported. */
+ * not marked is left alone; garbage on dp.dpn is terminated and reported; a
+ * removal asked while the same replica installs the DP waits for the
+ * install's job and never interleaves with it; a restarted replica releases
+ * its own jobs' leases and no other replica's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 static const char *const HOSTS[] = {
     "PS1DP2.CONTOSO.COM", "PS1DP5.CONTOSO.COM", "PS1DP6.CONTOSO.COM", "PS1GONE.CONTOSO.COM",
     "PS1Q1.CONTOSO.COM",  "PS1Q2.CONTOSO.COM",  "PS1Q3.CONTOSO.COM",  "PS1KEEP.CONTOSO.COM",
+    "PS1MEET1.CONTOSO.COM",
 };
 
 static const char *const REMOVE_STEPS =
@@ -248,6 +252,45 @@ static void test_garbage_on_dpn(void **state)
                                  NULL), 1);
 }
 
+static void test_removal_during_install_one_replica(void **state)
+{
+    const char *const logs[] = {g_log};
+    dmt_install_meets_removal(g_agent, "PS1MEET1.CONTOSO.COM", logs, 1);
+}
+
+/* Leases held at a restart: this replica's jobs' (it-r/...) are released;
+ * those of replicas whose names merely start alike (it-r%, it-rx) are not. */
+static void test_restart_releases_own_job_leases(void **state)
+{
+    static const char *const owners[] = {"it-r/3f0e1c2a-0000-4000-8000-000000000001", "it-r%/x",
+                                         "it-rx/y"};
+    static const char *const srvs[] = {"PS1L1.CONTOSO.COM", "PS1L2.CONTOSO.COM",
+                                       "PS1L3.CONTOSO.COM"};
+    char ids[3][24];
+    for (int i = 0; i < 3; i++) {
+        snprintf(ids[i], sizeof ids[i], "%lld", installed_then_marked(srvs[i], 0, 0));
+        const char *p[] = {ids[i], owners[i]};
+        assert_int_equal(dpf_db_exec(dmt_db, "UPDATE distribution_points SET lease_owner = $2, "
+                                     "lease_until = now() + interval '1 hour' "
+                                     "WHERE dpid = $1::bigint", 2, p, NULL), DPF_OK);
+    }
+    assert_int_equal(dmt_stop(g_dm), 0);
+    /* the restarted replica logs to a file of its own */
+    snprintf(g_log, sizeof g_log, "%s/distmgr-restarted.log", dmt_tmp);
+    g_dm = dmt_start_distmgr("it-r", g_log, NULL);
+    assert_true(g_dm > 0);
+    assert_true(dmt_wait_log(g_log, "Replica it-r held 1 DP leases from before its restart", 1,
+                             DMT_WAIT_MS));
+    char row[128];
+    for (int i = 0; i < 3; i++) {
+        dmt_sql_text("SELECT coalesce(lease_owner, 'free') FROM distribution_points WHERE dpid = "
+                     "$1::bigint", ids[i], row, sizeof row);
+        assert_string_equal(row, i == 0 ? "free" : owners[i]);
+    }
+    dmt_sql_int("UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
+                "RETURNING 1", NULL);
+}
+
 static void test_sigterm(void **state)
 {
     assert_int_equal(dmt_stop(g_dm), 0);
@@ -267,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_failed_step_retried),
         cmocka_unit_test(test_removals_one_at_a_time),
         cmocka_unit_test(test_garbage_on_dpn),
+        cmocka_unit_test(test_removal_during_install_one_replica),
+        cmocka_unit_test(test_restart_releases_own_job_leases),
         cmocka_unit_test(test_sigterm),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
