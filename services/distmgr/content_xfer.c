@@ -216,13 +216,15 @@ static dpf_status transfer(job *j)
         DPF_INFO("Package %s: pull DP %s will download from its sources in this order: %s",
                  j->row->package_id, j->row->server_name, sources);
     }
-    st = run_step(j, DPF_STEP_CONTENT_HAVE, NULL, 0, cfp, (size_t)n, NULL, 0, 0, &have);
+    /* a version without files (the client packages) has nothing to ask about */
+    if (n > 0)
+        st = run_step(j, DPF_STEP_CONTENT_HAVE, NULL, 0, cfp, (size_t)n, NULL, 0, 0, &have);
     if (st != DPF_OK)
         goto out;
     int held_whole = 0;
     for (int i = 0; i < n && st == DPF_OK; i++) {
         long long held = 0;
-        for (size_t k = 0; k < have.rep->n_content; k++) {
+        for (size_t k = 0; have.rep != NULL && k < have.rep->n_content; k++) {
             const Dpf__ContentFile *h = have.rep->content[k];
             if (h != NULL && h->sha256 != NULL && strcmp(h->sha256, files[i].sha256) == 0)
                 held = h->size;
