@@ -54,8 +54,7 @@ static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
         st = dm_store_dp_delete(db, dp->dpid, it->token);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
-        DPF_WARN("DPID %lld: another replica took the DP over before its row could be deleted; "
-                 "leaving it to that replica", dp->dpid);
+        dm_item_lost(it, db, dp->dpid, "its row could be deleted");
         return dm_outcome_done();
     }
     if (st == DPF_OK) {
@@ -84,8 +83,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_remove_failed(db, dp->dpid, it->token, res->step, res->reason,
-                                            &attempts);
+        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_REMOVE_FAILED,
+                                     res->step, res->reason, &attempts);
     if (st == DPF_OK) {
         raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
         st = dpf_db_commit(db);
@@ -101,11 +100,10 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     return dm_outcome_retry(delay, res->reason);
 }
 
-static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
 {
     dm_outcome o;
-    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, DM_ST_REMOVING,
-                            dm_store_dp_set_removing, &o))
+    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, &o))
         return o;
     DPF_INFO("~Created policy provider trigger for ID %lld", dp->dpid);
     raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);

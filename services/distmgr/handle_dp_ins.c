@@ -80,12 +80,12 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_installed(db, dp->dpid, it->token, dp->dp_crc,
-                                        DPF_COMPONENT_VERSION, res->pull_dp_state);
+        st = dm_store_dp_mark_installed(db, dp->dpid, it->token, dp->state, DM_EV_SUCCEEDED,
+                                        dp->dp_crc, DPF_COMPONENT_VERSION,
+                                        res->pull_dp_state);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
-        DPF_WARN("DPID %lld: another replica took the DP over before it could be marked "
-                 "Installed; leaving it to that replica", dp->dpid);
+        dm_item_lost(it, db, dp->dpid, "it could be marked Installed");
         return dm_outcome_done();
     }
     if (st == DPF_OK) {
@@ -116,8 +116,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
-        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, res->step, res->reason,
-                                     &attempts);
+        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_STEP_FAILED,
+                                     res->step, res->reason, &attempts);
     if (st == DPF_OK) {
         if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
                           res->reason) != DPF_OK)
@@ -135,11 +135,10 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     return dm_outcome_retry(delay, res->reason);
 }
 
-static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp)
+static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
 {
     dm_outcome o;
-    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_START, DM_ST_INSTALLING,
-                            dm_store_dp_set_installing, &o))
+    if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_START, &o))
         return o;
     if (dp->installed_version[0] != '\0' &&
         strcmp(dp->installed_version, DPF_COMPONENT_VERSION) != 0)

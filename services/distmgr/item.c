@@ -152,21 +152,41 @@ dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_
     return dm_outcome_retry(dm_item_lease_busy_s(ctx) * 1000, "the DP is leased by another job");
 }
 
-int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                       dm_event ev, dm_state working,
-                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner),
-                       dm_outcome *out)
+int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, dm_dp_row *dp,
+                       dm_event ev, dm_outcome *out)
 {
     dm_state to;
-    if (dm_state_next(dp->state, ev, &to) == DPF_OK && set(db, dp->dpid, it->token) == DPF_OK)
+    dpf_status st = dm_store_dp_move(db, dp->dpid, it->token, dp->state, ev, &to);
+    if (st == DPF_OK) {
+        dp->state = to;
         return 1;
+    }
     char words[128];
     int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
     DPF_ERROR("DPID %lld: could not move from %s to %s: %s; %s", dp->dpid,
-              dm_state_name(dp->state), dm_state_name(working), dpf_db_error(db), words);
+              dm_state_name(dp->state),
+              dm_state_name(ev == DM_EV_REMOVE ? DM_ST_REMOVING : DM_ST_INSTALLING),
+              st == DPF_ERR_INVALID   ? "the state table does not allow it"
+              : st == DPF_ERR_NOT_FOUND ? "the row changed since it was read"
+                                        : dpf_db_error(db),
+              words);
     dm_item_release(it, db, dp->dpid);
     *out = dm_outcome_retry(delay, "could not move the DP into its working state");
     return 0;
+}
+
+void dm_item_lost(const dm_item *it, dpf_db *db, long long dpid, const char *before)
+{
+    dm_dp_row now = {0};
+    if (dm_store_dp_get(db, dpid, &now) == DPF_OK)
+        DPF_WARN("DPID %lld: the DP changed before %s (now %s, lease %s); this job (%s) "
+                 "leaves it as it is", dpid, before, dm_state_name(now.state),
+                 now.lease_owner[0] != '\0' ? now.lease_owner : "free", it->token);
+    else
+        DPF_WARN("DPID %lld: the DP changed before %s (%s); this job (%s) leaves it as it is",
+                 dpid, before, dpf_db_error(db), it->token);
+    dm_dp_row_clear(&now);
+    dm_item_release(it, db, dpid);
 }
 
 dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,

@@ -64,14 +64,20 @@ dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db)
  * again in dm_item_lease_busy_s. */
 dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_row *dp);
 
-/* Moves the DP whose lease this job (it->token) holds into its working state: ev
- * DM_EV_START with set = dm_store_dp_set_installing (Installing), or
- * DM_EV_REMOVE with dm_store_dp_set_removing (Removing). 1 when done;
- * otherwise logs, releases the lease, sets *out to a retry and returns 0. */
-int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                       dm_event ev, dm_state working,
-                       dpf_status (*set)(dpf_db *db, long long dpid, const char *owner),
-                       dm_outcome *out);
+/* Moves the DP whose lease this job (it->token) holds into its working
+ * state through the transition table: ev DM_EV_START (Installing) or
+ * DM_EV_REMOVE (Removing), from dp->state; dp->state is the new state
+ * afterwards. 1 when done; otherwise logs, releases the lease, sets *out to
+ * a retry and returns 0. */
+int dm_item_begin_work(const dm_ctx *ctx, const dm_item *it, dpf_db *db, dm_dp_row *dp,
+                       dm_event ev, dm_outcome *out);
+
+/* A write of the job's outcome found the row no longer its own (another
+ * job holds the lease, or the state is no longer the one the job moved it
+ * to): logs who holds it and in which state, releases the lease if the
+ * job still holds it. before: what could not be recorded ("it could be
+ * marked Installed"). */
+void dm_item_lost(const dm_item *it, dpf_db *db, long long dpid, const char *before);
 
 /* Stores and publishes status message id about dp (ISTR0 NAL path, ISTR1
  * server name, ISTR2 step, ISTR3 reason; step and reason may be NULL) on db,

@@ -120,32 +120,60 @@ static dpf_status query_ids(dpf_db *db, const char *sql, int nparams,
     return st;
 }
 
-/* Moves a leased DP to state (Installing, Removing). */
-static dpf_status set_state(dpf_db *db, long long dpid, const char *owner, dm_state state)
+/* The state ev leads to from from, if the transition table (dp_state.c)
+ * allows it and it is want; otherwise DPF_ERR_INVALID and nothing is
+ * written. Every install_state a store function writes comes from here. */
+static dpf_status transition(dm_state from, dm_event ev, dm_state want, dm_state *to)
 {
-    char id[24];
-    snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(state)};
-    return write_one(db,
-                     "UPDATE distribution_points SET install_state = $3, updated_at = now() "
-                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
-                     3, p, NULL);
+    if (dm_state_next(from, ev, to) != DPF_OK || *to != want) {
+        DPF_ERROR("install_state: %s on %s is not a transition to %s; nothing written",
+                  dm_event_name(ev), dm_state_name(from), dm_state_name(want));
+        return DPF_ERR_INVALID;
+    }
+    return DPF_OK;
 }
 
-/* Records a failed step in state (Failed, RemoveFailed) and frees the lease. */
-static dpf_status mark_failed_as(dpf_db *db, long long dpid, const char *owner, dm_state state,
-                                 const char *step, const char *reason, int *attempts)
+dpf_status dm_store_dp_move(dpf_db *db, long long dpid, const char *owner, dm_state from,
+                            dm_event ev, dm_state *to)
 {
+    dm_state next;
+    dpf_status st = transition(from, ev, ev == DM_EV_REMOVE ? DM_ST_REMOVING : DM_ST_INSTALLING,
+                               &next);
+    if (st != DPF_OK)
+        return st;
     char id[24];
     snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(state), step, reason};
+    const char *p[] = {id, owner, dm_state_name(next), dm_state_name(from)};
+    st = write_one(db,
+                   "UPDATE distribution_points SET install_state = $3, updated_at = now() "
+                   "WHERE dpid = $1 AND lease_owner = $2 AND install_state = $4 "
+                   "RETURNING dpid",
+                   4, p, NULL);
+    if (st == DPF_OK && to != NULL)
+        *to = next;
+    return st;
+}
+
+dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner,
+                                   dm_state from, dm_event ev, const char *step,
+                                   const char *reason, int *attempts)
+{
+    dm_state to;
+    dpf_status st = transition(from, ev, ev == DM_EV_REMOVE_FAILED ? DM_ST_REMOVE_FAILED
+                                                                    : DM_ST_FAILED, &to);
+    if (st != DPF_OK)
+        return st;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id, owner, dm_state_name(to), step, reason, dm_state_name(from)};
     long long n = 0;
-    dpf_status st = write_one(db,
-                              "UPDATE distribution_points SET install_state = $3, "
-                              "last_step = $4, last_error = $5, attempts = attempts + 1, "
-                              "lease_owner = NULL, lease_until = NULL, updated_at = now() "
-                              "WHERE dpid = $1 AND lease_owner = $2 RETURNING attempts",
-                              5, p, &n);
+    st = write_one(db,
+                   "UPDATE distribution_points SET install_state = $3, "
+                   "last_step = $4, last_error = $5, attempts = attempts + 1, "
+                   "lease_owner = NULL, lease_until = NULL, updated_at = now() "
+                   "WHERE dpid = $1 AND lease_owner = $2 AND install_state = $6 "
+                   "RETURNING attempts",
+                   6, p, &n);
     if (st == DPF_OK && attempts != NULL)
         *attempts = (int)n;
     return st;
@@ -198,31 +226,26 @@ dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int 
     return st;
 }
 
-dpf_status dm_store_dp_set_installing(dpf_db *db, long long dpid, const char *owner)
-{
-    return set_state(db, dpid, owner, DM_ST_INSTALLING);
-}
-
 dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
-                                      const char *crc, const char *version,
-                                      const char *pull_dp_state)
+                                      dm_state from, dm_event ev, const char *crc,
+                                      const char *version, const char *pull_dp_state)
 {
+    dm_state to;
+    dpf_status st = transition(from, ev, DM_ST_INSTALLED, &to);
+    if (st != DPF_OK)
+        return st;
     char id[24];
     snprintf(id, sizeof id, "%lld", dpid);
-    const char *p[] = {id, owner, dm_state_name(DM_ST_INSTALLED), crc, version, pull_dp_state};
+    const char *p[] = {id, owner, dm_state_name(to), crc, version, pull_dp_state,
+                       dm_state_name(from)};
     return write_one(db,
                      "UPDATE distribution_points SET install_state = $3, installed_crc = $4, "
                      "installed_version = $5, pull_dp_state = $6, last_step = '', "
                      "last_error = '', attempts = 0, lease_owner = NULL, lease_until = NULL, "
                      "updated_at = now() "
-                     "WHERE dpid = $1 AND lease_owner = $2 RETURNING dpid",
-                     6, p, NULL);
-}
-
-dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner,
-                                   const char *step, const char *reason, int *attempts)
-{
-    return mark_failed_as(db, dpid, owner, DM_ST_FAILED, step, reason, attempts);
+                     "WHERE dpid = $1 AND lease_owner = $2 AND install_state = $7 "
+                     "RETURNING dpid",
+                     7, p, NULL);
 }
 
 dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner)
@@ -285,26 +308,17 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
 
 /* ---- removal ---- */
 
-dpf_status dm_store_dp_set_removing(dpf_db *db, long long dpid, const char *owner)
-{
-    return set_state(db, dpid, owner, DM_ST_REMOVING);
-}
-
-dpf_status dm_store_dp_mark_remove_failed(dpf_db *db, long long dpid, const char *owner,
-                                          const char *step, const char *reason, int *attempts)
-{
-    return mark_failed_as(db, dpid, owner, DM_ST_REMOVE_FAILED, step, reason, attempts);
-}
-
 dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", dpid);
     const char *p[] = {id, owner};
-    /* the lease check first: nothing is deleted for a replica that lost it */
+    /* the lease and state check first: nothing is deleted for a job that
+     * lost its lease, or for a row that is not Removing any more */
     dpf_status st = write_one(db,
                               "SELECT dpid FROM distribution_points "
-                              "WHERE dpid = $1 AND lease_owner = $2 FOR UPDATE",
+                              "WHERE dpid = $1 AND lease_owner = $2 "
+                              "AND install_state = 'Removing' FOR UPDATE",
                               2, p, NULL);
     if (st != DPF_OK)
         return st;

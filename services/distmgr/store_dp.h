@@ -61,24 +61,31 @@ dpf_status dm_store_dp_lease(dpf_db *db, long long dpid, const char *owner, int 
 dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int lease_s,
                              int *action) DPF_MUSTCHECK;
 
-/* Writes install_state = 'Installing' (last_step and last_error kept, so an
- * administrator still sees why the previous attempt failed). Only while owner
- * holds the lease; else DPF_ERR_NOT_FOUND. */
-dpf_status dm_store_dp_set_installing(dpf_db *db, long long dpid,
-                                      const char *owner) DPF_MUSTCHECK;
+/* Every function below that writes install_state takes the state the
+ * caller read (from) and the event, asks the transition table
+ * (dm_state_next) where that leads, and writes only if the table allows it
+ * (else DPF_ERR_INVALID, logged, nothing written) and only while the row is
+ * still in from and owner holds the lease (else DPF_ERR_NOT_FOUND). */
 
-/* Within the caller's transaction: Installed at crc/version, pull_dp_state,
- * attempts 0, lease released. DPF_ERR_NOT_FOUND if owner lost the lease. */
+/* The move into a working state: DM_EV_START (-> Installing; last_step and
+ * last_error kept, so an administrator still sees why the previous attempt
+ * failed) or DM_EV_REMOVE (-> Removing). The new state in *to (may be NULL). */
+dpf_status dm_store_dp_move(dpf_db *db, long long dpid, const char *owner, dm_state from,
+                            dm_event ev, dm_state *to) DPF_MUSTCHECK;
+
+/* Within the caller's transaction: ev DM_EV_SUCCEEDED (-> Installed) at
+ * crc/version, pull_dp_state, attempts 0, lease released. */
 dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
-                                      const char *crc, const char *version,
+                                      dm_state from, dm_event ev, const char *crc,
+                                      const char *version,
                                       const char *pull_dp_state) DPF_MUSTCHECK;
 
-/* Within the caller's transaction: Failed at step with reason, attempts+1
- * (new count in *attempts), lease released. DPF_ERR_NOT_FOUND if owner lost
- * the lease. */
+/* Within the caller's transaction: ev DM_EV_STEP_FAILED (-> Failed) or
+ * DM_EV_REMOVE_FAILED (-> RemoveFailed) at step with reason, attempts+1
+ * (new count in *attempts), lease released. */
 dpf_status dm_store_dp_mark_failed(dpf_db *db, long long dpid, const char *owner,
-                                   const char *step, const char *reason,
-                                   int *attempts) DPF_MUSTCHECK;
+                                   dm_state from, dm_event ev, const char *step,
+                                   const char *reason, int *attempts) DPF_MUSTCHECK;
 
 /* Releases owner's lease without changing the state (interrupted, or
  * nothing to do after all). */
@@ -106,22 +113,11 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
 
 /* ---- removal (the DP manager) ---- */
 
-/* install_state = 'Removing' while owner holds the lease; else
- * DPF_ERR_NOT_FOUND. */
-dpf_status dm_store_dp_set_removing(dpf_db *db, long long dpid,
-                                    const char *owner) DPF_MUSTCHECK;
-
-/* Within the caller's transaction: RemoveFailed at step with reason,
- * attempts+1 (new count in *attempts), lease released. DPF_ERR_NOT_FOUND if
- * owner lost the lease. */
-dpf_status dm_store_dp_mark_remove_failed(dpf_db *db, long long dpid, const char *owner,
-                                          const char *step, const char *reason,
-                                          int *attempts) DPF_MUSTCHECK;
-
 /* Within the caller's transaction: the DP leaves the database (its package
  * assignments, notifications, and its certificate when no other DP row uses
  * that server), then the DistributionPoints row itself, last as in the
- * source. DPF_ERR_NOT_FOUND if owner lost the lease. */
+ * source. DPF_ERR_NOT_FOUND if owner lost the lease or the row is not
+ * Removing. */
 dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
 
 /* DPIDs marked for removal (action 3) that nobody is removing: not

@@ -48,6 +48,7 @@ static const char *const HOSTS[] = {
     "PS1B1.CONTOSO.COM", "PS1B2.CONTOSO.COM", "PS1B3.CONTOSO.COM", "PS1B4.CONTOSO.COM",
     "PS1B5.CONTOSO.COM", "PS1B6.CONTOSO.COM", "PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
     "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM", "PS1MEET2.CONTOSO.COM",
+    "PS1RESET.CONTOSO.COM",
 };
 
 /* ---- helpers ---- */
@@ -330,6 +331,35 @@ static void test_thread_limit_bounds_concurrency(void **state)
     assert_int_equal(dmt_log_count(g_log_a, "peak 2 threads in use out of 2"), 1);
 }
 
+/* Every install_state write goes through the transition table from the
+ * state the job moved the row to: a row set back to Pending while its
+ * install runs (a site reset) is not overwritten with Installed. */
+static void test_state_changed_mid_install_is_not_overwritten(void **state)
+{
+    const char *srv = "PS1RESET.CONTOSO.COM";
+    fa_set_delay(g_agent, 200);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
+    char ids[24], line[160];
+    snprintf(ids, sizeof ids, "%lld", id);
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-reset-mid"), 0);
+    for (int i = 0; i < 400 && fa_count(g_agent, srv, NULL) < 2; i++)
+        usleep(25 * 1000);
+    assert_int_equal(dmt_sql_int("UPDATE distribution_points SET install_state = 'Pending' "
+                                 "WHERE dpid = $1::bigint AND install_state = 'Installing' "
+                                 "RETURNING 1", ids), 1);
+    snprintf(line, sizeof line, "DPID %lld: the DP changed before it could be marked Installed "
+             "(now Pending, lease it-a/", id);
+    assert_true(dmt_wait_log(g_log_a, line, 1, WAIT_MS));
+    fa_set_delay(g_agent, 0);
+    char row[128];
+    dmt_sql_text("SELECT install_state || '/' || coalesce(lease_owner, 'free') || '/' || "
+                 "installed_crc FROM distribution_points WHERE dpid = $1::bigint", ids, row,
+                 sizeof row);
+    assert_string_equal(row, "Pending/free/");
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+                                 "istr[2] = $1", srv), 0);
+}
+
 static void test_two_replicas_never_share_a_dp(void **state)
 {
     static const char *const four[] = {"PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
@@ -436,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_terminated_and_reported),
         cmocka_unit_test(test_missing_agent_fails_clearly),
         cmocka_unit_test(test_thread_limit_bounds_concurrency),
+        cmocka_unit_test(test_state_changed_mid_install_is_not_overwritten),
         cmocka_unit_test(test_two_replicas_never_share_a_dp),
         cmocka_unit_test(test_removal_during_install_two_replicas),
         cmocka_unit_test(test_stop_mid_install_hands_over),
