@@ -260,6 +260,8 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
     }
     res->changed = rep->changed;
     res->agent_us = rep->duration_us;
+    if (rep->content_url != NULL)
+        snprintf(res->content_url, sizeof res->content_url, "%s", rep->content_url);
     if (!rep->ok) {
         st = DPF_ERR_STEP;
         snprintf(reason, reasonlen, "%s", rep->error != NULL && rep->error[0] != '\0'

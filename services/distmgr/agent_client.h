@@ -19,6 +19,8 @@ typedef struct dm_agent_result {
     int changed;             /* the agent changed something on the host */
     long long agent_us;      /* how long the step took on the host */
     long long round_trip_us; /* request to reply, as distmgr saw it */
+    char content_url[256];   /* the host's content server ("http://<addr>:<port>") as the
+                                reply gave it; "" when it gave none */
 } dm_agent_result;
 
 /* Runs step on the agent of dp (subject agent.<SERVER>.step), waiting up to

@@ -82,7 +82,7 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     if (st == DPF_OK)
         st = dm_store_dp_mark_installed(db, dp->dpid, it->token, dp->state, DM_EV_SUCCEEDED,
                                         dp->dp_crc, DPF_COMPONENT_VERSION,
-                                        res->pull_dp_state);
+                                        res->pull_dp_state, res->content_url);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
         dm_item_lost(it, db, dp->dpid, "it could be marked Installed");
@@ -103,6 +103,9 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     }
     DPF_INFO("DPID %lld - NAL Path %s is installed at CRC %s, components %s", dp->dpid,
              dp->nal_path, dp->dp_crc, DPF_COMPONENT_VERSION);
+    if (res->content_url[0] != '\0')
+        DPF_INFO("DPID %lld - NAL Path %s serves content at %s", dp->dpid, dp->nal_path,
+                 res->content_url);
     return dm_outcome_done();
 }
 

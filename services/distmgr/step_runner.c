@@ -64,6 +64,8 @@ int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t 
     dpf_status st = dm_agent_run(r->ctx->bus, r->dp, name, params, n, comps,
                                  r->ctx->step_timeout_s, &ar, r->res->reason,
                                  sizeof r->res->reason);
+    if (ar.content_url[0] != '\0')
+        snprintf(r->res->content_url, sizeof r->res->content_url, "%s", ar.content_url);
     if (st == DPF_OK)
         return 1;
     r->res->outcome = DM_STEPS_FAILED;

@@ -27,6 +27,7 @@ typedef struct dm_steps_result {
     char step[32];               /* the failed or next step */
     char reason[2 * DM_ERR_MAX];
     char pull_dp_state[16];      /* install: to record on success, "Installed" or "" */
+    char content_url[256];       /* the last non-empty content_url an agent reply gave */
 } dm_steps_result;
 
 /* One run over one DP. All borrowed; res is written. */

@@ -228,7 +228,8 @@ dpf_status dm_store_dp_renew(dpf_db *db, long long dpid, const char *owner, int 
 
 dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
                                       dm_state from, dm_event ev, const char *crc,
-                                      const char *version, const char *pull_dp_state)
+                                      const char *version, const char *pull_dp_state,
+                                      const char *content_base)
 {
     dm_state to;
     dpf_status st = transition(from, ev, DM_ST_INSTALLED, &to);
@@ -237,15 +238,20 @@ dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *ow
     char id[24];
     snprintf(id, sizeof id, "%lld", dpid);
     const char *p[] = {id, owner, dm_state_name(to), crc, version, pull_dp_state,
-                       dm_state_name(from)};
-    return write_one(db,
-                     "UPDATE distribution_points SET install_state = $3, installed_crc = $4, "
-                     "installed_version = $5, pull_dp_state = $6, last_step = '', "
-                     "last_error = '', attempts = 0, lease_owner = NULL, lease_until = NULL, "
-                     "updated_at = now() "
-                     "WHERE dpid = $1 AND lease_owner = $2 AND install_state = $7 "
-                     "RETURNING dpid",
-                     7, p, NULL);
+                       dm_state_name(from), content_base};
+    st = write_one(db,
+                   "UPDATE distribution_points SET install_state = $3, installed_crc = $4, "
+                   "installed_version = $5, pull_dp_state = $6, last_step = '', "
+                   "last_error = '', attempts = 0, lease_owner = NULL, lease_until = NULL, "
+                   "content_base = CASE WHEN $8 = '' THEN content_base ELSE $8 END, "
+                   "updated_at = now() "
+                   "WHERE dpid = $1 AND lease_owner = $2 AND install_state = $7 "
+                   "RETURNING dpid",
+                   8, p, NULL);
+    if (st != DPF_OK)
+        return st;
+    const char *q[] = {id};
+    return dpf_db_exec(db, "SELECT content_wake_dp($1::bigint)", 1, q, NULL);
 }
 
 dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner)

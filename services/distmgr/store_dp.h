@@ -74,11 +74,14 @@ dpf_status dm_store_dp_move(dpf_db *db, long long dpid, const char *owner, dm_st
                             dm_event ev, dm_state *to) DPF_MUSTCHECK;
 
 /* Within the caller's transaction: ev DM_EV_SUCCEEDED (-> Installed) at
- * crc/version, pull_dp_state, attempts 0, lease released. */
+ * crc/version, pull_dp_state, attempts 0, lease released; content_base
+ * written unless "" (then the one recorded before stays); and
+ * content_wake_dp(dpid), so the packages waiting for this DP are sent to
+ * it once (and only if) the install commits. */
 dpf_status dm_store_dp_mark_installed(dpf_db *db, long long dpid, const char *owner,
                                       dm_state from, dm_event ev, const char *crc,
-                                      const char *version,
-                                      const char *pull_dp_state) DPF_MUSTCHECK;
+                                      const char *version, const char *pull_dp_state,
+                                      const char *content_base) DPF_MUSTCHECK;
 
 /* Within the caller's transaction: ev DM_EV_STEP_FAILED (-> Failed) or
  * DM_EV_REMOVE_FAILED (-> RemoveFailed) at step with reason, attempts+1

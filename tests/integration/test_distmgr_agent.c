@@ -49,6 +49,7 @@ struct fake_agent {
     int threads; /* reply threads not yet finished with fa */
     char fail_fqdn[128], fail_step[32], fail_error[256];
     int fail_times;
+    char content_url[128];
 };
 
 typedef struct pending {
@@ -59,6 +60,7 @@ typedef struct pending {
     int ok;
     char error[256];
     int delay_ms;
+    char content_url[128];
 } pending;
 
 static void *reply_thread(void *arg)
@@ -76,6 +78,7 @@ static void *reply_thread(void *arg)
     rep.error = p->ok ? (char *)"" : p->error;
     rep.n_log = 1;
     rep.log = lines;
+    rep.content_url = p->content_url;
     uint8_t buf[1024];
     size_t n = dpf__agent_reply__pack(&rep, buf);
     fake_agent *fa = p->fa;
@@ -125,6 +128,9 @@ static void on_request(dpf_bus_msg *msg, void *closure)
         q->sig_len = r->signature.len;
         q->at_us = dpf_mono_us();
         snprintf(p->step, sizeof p->step, "%s", r->step);
+        /* the last install step's reply carries none: the last one given counts */
+        if (strcmp(r->step, "configure_pxe") != 0)
+            snprintf(p->content_url, sizeof p->content_url, "%s", fa->content_url);
         if (fa->fail_times > 0 && strcmp(fa->fail_fqdn, h->fqdn) == 0 &&
             strcmp(fa->fail_step, r->step) == 0) {
             fa->fail_times--;
@@ -194,6 +200,13 @@ void fa_set_delay(fake_agent *fa, int ms)
 {
     pthread_mutex_lock(&fa->mu);
     fa->delay_ms = ms;
+    pthread_mutex_unlock(&fa->mu);
+}
+
+void fa_set_content_url(fake_agent *fa, const char *url)
+{
+    pthread_mutex_lock(&fa->mu);
+    snprintf(fa->content_url, sizeof fa->content_url, "%s", url);
     pthread_mutex_unlock(&fa->mu);
 }
 

@@ -17,6 +17,9 @@ void fa_stop(fake_agent *fa);
 
 /* Every reply waits this long (on its own thread, so hosts answer in parallel). */
 void fa_set_delay(fake_agent *fa, int ms);
+/* Every reply but configure_pxe's carries content_url = url ("" = none, the
+ * default), as a dpagent whose content server runs. */
+void fa_set_content_url(fake_agent *fa, const char *url);
 /* The next `times` requests for step on fqdn reply ok=0 with error. */
 void fa_fail(fake_agent *fa, const char *fqdn, const char *step, int times, const char *error);
 

@@ -48,7 +48,7 @@ static const char *const HOSTS[] = {
     "PS1B1.CONTOSO.COM", "PS1B2.CONTOSO.COM", "PS1B3.CONTOSO.COM", "PS1B4.CONTOSO.COM",
     "PS1B5.CONTOSO.COM", "PS1B6.CONTOSO.COM", "PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
     "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM", "PS1MEET2.CONTOSO.COM",
-    "PS1RESET.CONTOSO.COM",
+    "PS1RESET.CONTOSO.COM", "PS1CONTENT.CONTOSO.COM",
 };
 
 /* ---- helpers ---- */
@@ -331,6 +331,33 @@ static void test_thread_limit_bounds_concurrency(void **state)
     assert_int_equal(dmt_log_count(g_log_a, "peak 2 threads in use out of 2"), 1);
 }
 
+/* Recorded Installed in one transaction with what content needs: the content
+ * server the agent's replies gave (the last non-empty one) and a wake-up
+ * (pkg.changed) for the packages that waited for the DP to be installed. */
+static void test_install_records_content_server_and_wakes_packages(void **state)
+{
+    const char *srv = "PS1CONTENT.CONTOSO.COM";
+    fa_set_content_url(g_agent, "http://127.0.0.1:18080");
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
+    char ids[24], v[128];
+    snprintf(ids, sizeof ids, "%lld", id);
+    dmt_sql_int("INSERT INTO dp_packages (dpid, package_id) VALUES ($1::bigint, 'CS100002') "
+                "RETURNING 1", ids);
+    const char *wakes = "SELECT count(*) FROM outbox o JOIN packages p ON o.subject = "
+                        "'pkg.changed.' || p.seq WHERE p.package_id = 'CS100002' AND "
+                        "o.trigger_name = 'DpPackages_Wake' AND o.correlation_id = $1";
+    assert_int_equal(dmt_sql_int(wakes, "corr-content"), 0);
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-content"), 0);
+    assert_true(dmt_wait_installed(srv, WAIT_MS));
+    fa_set_content_url(g_agent, "");
+    dmt_sql_text("SELECT content_base FROM distribution_points WHERE dpid = $1::bigint", ids, v,
+                 sizeof v);
+    assert_string_equal(v, "http://127.0.0.1:18080");
+    assert_int_equal(dmt_sql_int(wakes, "corr-content"), 1);
+    assert_true(dmt_log_count(g_log_a, "PS1CONTENT.CONTOSO.COM\\ serves content at "
+                                       "http://127.0.0.1:18080") == 1);
+}
+
 /* Every install_state write goes through the transition table from the
  * state the job moved the row to: a row set back to Pending while its
  * install runs (a site reset) is not overwritten with Installed. */
@@ -466,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_terminated_and_reported),
         cmocka_unit_test(test_missing_agent_fails_clearly),
         cmocka_unit_test(test_thread_limit_bounds_concurrency),
+        cmocka_unit_test(test_install_records_content_server_and_wakes_packages),
         cmocka_unit_test(test_state_changed_mid_install_is_not_overwritten),
         cmocka_unit_test(test_two_replicas_never_share_a_dp),
         cmocka_unit_test(test_removal_during_install_two_replicas),
