@@ -3,7 +3,9 @@
  * (Action = 3), the lease keeps other replicas (and installs) off it, and
  * the row is deleted, with status message 2391, in one transaction after
  * every removal step has succeeded. A failed step leaves the row
- * RemoveFailed with 2392 and is retried after InstallRetryDelaySeconds. */
+ * RemoveFailed with 2392 and is retried after InstallRetryDelaySeconds.
+ * A removal never runs while a content transfer job holds a live lease on
+ * one of the DP's dp_packages rows: the DP manager waits for it to stop. */
 #include "handle_dp_dpn.h"
 
 #include <stdio.h>
@@ -20,6 +22,10 @@
 #include "store_dp.h"
 
 #include "dpfleet.pb-c.h"
+
+/* How soon the DP manager looks again at a DP a content transfer still
+ * sends to (transfers stop between two files once they see Action = 3). */
+#define TRANSFER_WAIT_MS 3000
 
 void dm_dp_dpn_decode(const void *data, size_t len, const char *subject, dm_item *it)
 {
@@ -105,6 +111,28 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_ro
     dm_outcome o;
     if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, &o))
         return o;
+    /* Removing now, so no new transfer starts; one that runs stops by itself
+     * when it sees Action = 3. Its files must not land after the shares are
+     * gone, so the removal waits for it. */
+    char pkg[64], holder[DM_TOKEN_MAX];
+    dpf_status st = dm_store_dp_live_transfer(db, dp->dpid, pkg, sizeof pkg, holder,
+                                              sizeof holder);
+    if (st != DPF_ERR_NOT_FOUND) {
+        int delay = st == DPF_OK ? TRANSFER_WAIT_MS : ctx->retry_delay_s * 1000;
+        char when[64];
+        if (it->msg != NULL)
+            snprintf(when, sizeof when, "in %d s", delay / 1000);
+        else
+            snprintf(when, sizeof when, "at the next reconcile (%d s)", ctx->reconcile_s);
+        dm_item_release(it, db, dp->dpid);
+        if (st == DPF_OK)
+            DPF_INFO("DPID %lld: waiting for the transfer of package %s to stop (held by %s); "
+                     "will look again %s", dp->dpid, pkg, holder, when);
+        else
+            DPF_ERROR("DPID %lld: cannot check for running content transfers (%s); will look "
+                      "again %s", dp->dpid, dpf_db_error(db), when);
+        return dm_outcome_retry(delay, "a content transfer to the DP is running");
+    }
     DPF_INFO("~Created policy provider trigger for ID %lld", dp->dpid);
     raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);
 

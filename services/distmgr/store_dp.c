@@ -345,6 +345,26 @@ dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner)
     return st;
 }
 
+dpf_status dm_store_dp_live_transfer(dpf_db *db, long long dpid, char *pkg, size_t pkglen,
+                                     char *holder, size_t holderlen)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", dpid);
+    const char *p[] = {id};
+    dpf_db_result *r = NULL;
+    dpf_status st = dpf_db_exec_row(db,
+                                    "SELECT package_id, lease_owner FROM dp_packages "
+                                    "WHERE dpid = $1 AND lease_owner IS NOT NULL "
+                                    "AND lease_until > now() ORDER BY package_id LIMIT 1",
+                                    1, p, &r);
+    if (st == DPF_OK) {
+        snprintf(pkg, pkglen, "%s", dpf_db_result_get(r, 0, 0));
+        snprintf(holder, holderlen, "%s", dpf_db_result_get(r, 0, 1));
+    }
+    dpf_db_result_free(r);
+    return st;
+}
+
 dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, int max, int *n)
 {
     char grace[16], lim[16];

@@ -123,6 +123,13 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
  * Removing. */
 dpf_status dm_store_dp_delete(dpf_db *db, long long dpid, const char *owner) DPF_MUSTCHECK;
 
+/* A package whose transfer to dpid runs now: a dp_packages row of the DP
+ * under a live lease (a content transfer job's). DPF_OK with its package id
+ * into pkg and the holder's token into holder; DPF_ERR_NOT_FOUND when
+ * none. */
+dpf_status dm_store_dp_live_transfer(dpf_db *db, long long dpid, char *pkg, size_t pkglen,
+                                     char *holder, size_t holderlen) DPF_MUSTCHECK;
+
 /* DPIDs marked for removal (action 3) that nobody is removing: not
  * Removing under a live lease, and RemoveFailed only after grace_s. */
 dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, int max,

@@ -6,7 +6,8 @@
  * not marked is left alone; garbage on dp.dpn is terminated and reported; a
  * removal asked while the same replica installs the DP waits for the
  * install's job and never interleaves with it; a restarted replica releases
- * its own jobs' leases and no other replica's. */
+ * its own jobs' leases and no other replica's; a removal waits while a
+ * content transfer to the DP holds a live lease. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,7 @@
 static const char *const HOSTS[] = {
     "PS1DP2.CONTOSO.COM", "PS1DP5.CONTOSO.COM", "PS1DP6.CONTOSO.COM", "PS1GONE.CONTOSO.COM",
     "PS1Q1.CONTOSO.COM",  "PS1Q2.CONTOSO.COM",  "PS1Q3.CONTOSO.COM",  "PS1KEEP.CONTOSO.COM",
-    "PS1MEET1.CONTOSO.COM",
+    "PS1MEET1.CONTOSO.COM", "PS1XFER.CONTOSO.COM",
 };
 
 static const char *const REMOVE_STEPS =
@@ -258,6 +259,40 @@ static void test_removal_during_install_one_replica(void **state)
     dmt_install_meets_removal(g_agent, "PS1MEET1.CONTOSO.COM", logs, 1);
 }
 
+/* A removal does not start on the host while a content transfer job holds
+ * a live lease on one of the DP's dp_packages rows; it does once the
+ * transfer has stopped (its lease gone). */
+static void test_removal_waits_for_content_transfer(void **state)
+{
+    const char *srv = "PS1XFER.CONTOSO.COM";
+    long long id = installed_then_marked(srv, 0, 0);
+    char ids[24], line[200], row[64];
+    snprintf(ids, sizeof ids, "%lld", id);
+    assert_int_equal(dmt_sql_int("UPDATE dp_packages SET state = 'InProgress', lease_owner = "
+                                 "'it-x/job-1', lease_until = now() + interval '1 hour' "
+                                 "WHERE dpid = $1::bigint RETURNING 1", ids), 1);
+    assert_int_equal(dmt_mark_removed(id), 0);
+    assert_int_equal(dmt_publish_dpn(id, "corr-xfer"), 0);
+    snprintf(line, sizeof line, "DPID %lld: waiting for the transfer of package CS100002 to stop "
+             "(held by it-x/job-1); will look again in 3 s", id);
+    assert_true(dmt_wait_log(g_log, line, 2, DMT_WAIT_MS));
+    assert_int_equal(fa_count(g_agent, srv, NULL), 0);
+    assert_int_equal(msgs(2390, srv), 0);
+    dmt_sql_text("SELECT install_state || '/' || coalesce(lease_owner, 'free') FROM "
+                 "distribution_points WHERE dpid = $1::bigint", ids, row, sizeof row);
+    assert_string_equal(row, "Removing/free");
+
+    /* the transfer saw Action = 3 and stopped */
+    assert_int_equal(dmt_sql_int("UPDATE dp_packages SET lease_owner = NULL, lease_until = NULL "
+                                 "WHERE dpid = $1::bigint RETURNING 1", ids), 1);
+    assert_true(gone(id, DMT_WAIT_MS));
+    char steps[512];
+    fa_steps(g_agent, srv, steps, sizeof steps);
+    assert_string_equal(steps, REMOVE_STEPS);
+    assert_int_equal(msgs(2390, srv), 1);
+    assert_int_equal(msgs(2391, srv), 1);
+}
+
 /* Leases held at a restart: this replica's jobs' (it-r/...) are released;
  * those of replicas whose names merely start alike (it-r%, it-rx) are not. */
 static void test_restart_releases_own_job_leases(void **state)
@@ -311,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_removals_one_at_a_time),
         cmocka_unit_test(test_garbage_on_dpn),
         cmocka_unit_test(test_removal_during_install_one_replica),
+        cmocka_unit_test(test_removal_waits_for_content_transfer),
         cmocka_unit_test(test_restart_releases_own_job_leases),
         cmocka_unit_test(test_sigterm),
     };
