@@ -239,14 +239,14 @@ dpf_status dpf_bus_ensure_streams(dpf_bus *bus)
     if (bus == NULL)
         return DPF_ERR_INVALID;
     static const char *events_subjects[] = {"sitecontrol.changed.>", "dp.ins.>", "dp.dpn.>",
-                                            "pkg.changed.>"};
+                                            "pkg.changed.>", "dp.val.>"};
     static const char *statmsg_subjects[] = {"statmsg.>"};
 
     jsStreamConfig ev;
     jsStreamConfig_Init(&ev);
     ev.Name = "DPF_EVENTS";
     ev.Subjects = events_subjects;
-    ev.SubjectsLen = 4;
+    ev.SubjectsLen = 5;
     /* each event is work for exactly one consumer group and goes once acked */
     ev.Retention = js_WorkQueuePolicy;
     ev.Storage = js_FileStorage;

@@ -101,6 +101,22 @@ static dpf_status enc_pkg_changed(const dbmon_row *row, dbmon_event *ev, char *e
     return pack(&m.base, ev, err, errlen);
 }
 
+/* dp.val.<dpid>: a content validation to run (issue 7), carried as a
+ * DpNotification: the DPID and the change are all the handler needs. */
+static dpf_status enc_dp_val(const dbmon_row *row, dbmon_event *ev, char *err, size_t errlen)
+{
+    long long dpid;
+    if (!parse_dpid(row->object_key, &dpid)) {
+        dpf_fmt(err, errlen, "'%s' is not a DPID", row->object_key);
+        return DPF_ERR_INVALID;
+    }
+    Dpf__DpNotification m = DPF__DP_NOTIFICATION__INIT;
+    m.dpid = dpid;
+    m.change_id = row->id;
+    dpf_fmt(ev->inbox, sizeof ev->inbox, "distmgr.box/%lld.VAL", dpid);
+    return pack(&m.base, ev, err, errlen);
+}
+
 static const struct {
     const char *prefix; /* the subject is "<prefix>.<object_key>" */
     encoder fn;
@@ -109,6 +125,7 @@ static const struct {
     {DPF_SUBJ_DP_INS, enc_dp_ins},
     {DPF_SUBJ_DP_DPN, enc_dp_dpn},
     {DPF_SUBJ_PKG_CHANGED, enc_pkg_changed},
+    {DPF_SUBJ_DP_VAL, enc_dp_val},
 };
 
 dpf_status dbmon_encode(const dbmon_row *row, dbmon_event *ev, char *err, size_t errlen)

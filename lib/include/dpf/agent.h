@@ -57,6 +57,13 @@
  *                     error, unreachable or hash mismatch: next source), into
  *                     FileLib like content_put. Fails naming every source
  *                     tried and why; reply log has one line per attempt
+ *   content_validate  (issue 7) param "package_id": re-hashes every file of
+ *                     the version PkgLib names, at low CPU and I/O priority
+ *                     (the step's thread only). ok=1 when the check ran;
+ *                     reply content = the files that failed (path, sha256
+ *                     expected, size = bytes found, -1 when missing), empty
+ *                     when every file is verified; one log line per bad file
+ *                     and a summary line. ok=0 when the package is not held
  * The content server serves GET /SMS_DP_SMSPKG$/<pkg>/<path> from the
  * version PkgLib names (404 for a package or path it does not hold).
  */
@@ -86,6 +93,7 @@
 #define DPF_STEP_CONTENT_INSTALL "content_install"
 #define DPF_STEP_CONTENT_REMOVE "content_remove"
 #define DPF_STEP_CONTENT_PULL "content_pull"
+#define DPF_STEP_CONTENT_VALIDATE "content_validate"
 
 /* Largest content_put chunk (NATS's default max_payload is 1 MiB). */
 #define DPF_CONTENT_CHUNK_MAX (512 * 1024)

@@ -5,12 +5,12 @@
  * header. natsStatus never leaves this module.
  *
  * Streams (created by dpf_bus_ensure_streams):
- *   DPF_EVENTS   sitecontrol.changed.>, dp.ins.>, dp.dpn.>, pkg.changed.>  (work queue)
+ *   DPF_EVENTS   sitecontrol.changed.>, dp.ins.>, dp.dpn.>, pkg.changed.>, dp.val.>
  *   DPF_STATMSG  statmsg.>                                   (status messages, kept 7 days)
  * Both: file storage, duplicate window 2 minutes. DPF_EVENTS has work-queue
  * retention (a message goes once acked or terminated; kept 7 days at most):
  * the filters of its consumers must not overlap, so each durable owns its
- * subjects (hman: sitecontrol.changed.>; distmgr: dp.ins.>, dp.dpn.>, pkg.changed.>) and
+ * subjects (hman: sitecontrol.changed.>; distmgr: dp.ins.>, dp.dpn.>, pkg.changed.>, dp.val.>) and
  * an ephemeral watcher (dpf_bus_watch_stream) cannot be put on it.
  *
  * Threads: nats.c runs each subscription's handler on a delivery thread of

@@ -17,12 +17,14 @@
 #define DPF_PROP_MIN_FREE_SPACE "MinFreeSpace"  /* value3, MB, default 50 */
 #define DPF_PROP_TRANSFER_RATE "TransferRate"   /* value3, default 0 */
 #define DPF_PROP_SSL_STATE "SslState"           /* value3, default 0 */
+#define DPF_PROP_CONTENT_VALIDATION "ContentValidationIntervalHours" /* value3, default 168, 0 = off */
 
 /* Subjects (see DESIGN.md, Events). */
 #define DPF_SUBJ_SITECONTROL "sitecontrol.changed"
 #define DPF_SUBJ_DP_INS "dp.ins"
 #define DPF_SUBJ_DP_DPN "dp.dpn"
 #define DPF_SUBJ_PKG_CHANGED "pkg.changed"
+#define DPF_SUBJ_DP_VAL "dp.val"
 #define DPF_STREAM_EVENTS "DPF_EVENTS"
 #define DPF_STREAM_STATMSG "DPF_STATMSG"
 

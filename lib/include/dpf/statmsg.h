@@ -19,6 +19,14 @@
  *   2392 E  DP removal step failed                  ISTR0 NAL path, ISTR1 server, ISTR2 step, ISTR3 reason
  *   3306 I  HMAN processed site control             ISTR0 change path, ISTR1 site name, ISTR2 site
  *   3307 E  HMAN failed, whole change rolled back   ISTR0 change path, ISTR1 site, ISTR2 NAL path, ISTR3 reason
+ *   2394 I  DP entered maintenance mode             ISTR0 NAL path, ISTR1 server, ISTR2 user
+ *   2395 I  DP left maintenance mode                ISTR0 NAL path, ISTR1 server, ISTR2 user
+ *   2396 W  maintenance mode forced although it leaves boundary groups or packages without
+ *           a DP                                    ISTR0 NAL path, ISTR1 user, ISTR2 groups, ISTR3 packages
+ *   2380 I  content validation started on a DP     ISTR0 NAL path, ISTR1 server
+ *   2384 I  a package's content verified on a DP   ISTR0 package, ISTR1 NAL path
+ *   2383 E  a package failed validation on a DP    ISTR0 package, ISTR1 NAL path, ISTR2 files
+ * (content: 2300-2335 and 8212, see services/distmgr/content.h)
  *   9901 E  a message could not be decoded and was terminated  ISTR0 subject, ISTR1 reason
  */
 #ifndef DPF_STATMSG_H
@@ -41,6 +49,12 @@ enum {
     DPF_MSG_DP_REMOVE_FAILED = 2392,
     DPF_MSG_HMAN_PROCESSED = 3306,
     DPF_MSG_HMAN_FAILED = 3307,
+    DPF_MSG_DP_MAINT_ON = 2394,
+    DPF_MSG_DP_MAINT_OFF = 2395,
+    DPF_MSG_DP_MAINT_FORCED = 2396,
+    DPF_MSG_VALIDATION_STARTED = 2380,
+    DPF_MSG_VALIDATION_OK = 2384,
+    DPF_MSG_VALIDATION_FAILED = 2383,
     DPF_MSG_BAD_MESSAGE = 9901,
 };
 
