@@ -14,6 +14,10 @@ typedef enum dm_cstate {
     DM_CS_RETRYING,    /* the last attempt failed; claimed again at retry_at */
     DM_CS_FAILED,      /* retry limit reached; only a redistribute starts it again */
     DM_CS_REMOVING,    /* the package is to leave the DP; the row goes when it has */
+    DM_CS_WAITING_MAINT, /* distributed while the DP is in maintenance mode; the
+                            provider sets it Pending when maintenance mode ends */
+    DM_CS_VALIDATION_FAILED, /* content validation found a file missing or corrupt;
+                                a redistribute (Pending) repairs it */
     DM_CS__COUNT
 } dm_cstate;
 
@@ -24,6 +28,9 @@ typedef enum dm_cevent {
     DM_CE_GIVE_UP,   /* an attempt failed at the retry limit */
     DM_CE_CANCEL,    /* the job stopped without an outcome (service stopping,
                         DP being removed): back to Pending */
+    DM_CE_MAINT,     /* the DP is in maintenance mode: the content waits */
+    DM_CE_VALID,     /* content validation verified the package */
+    DM_CE_INVALID,   /* content validation found it broken */
     DM_CE__COUNT
 } dm_cevent;
 

@@ -69,8 +69,8 @@ static int keep_going(job *j)
     }
     if (cancel) {
         j->cancelled = 1;
-        dpf_fmt(j->reason, sizeof j->reason, "the DP is being removed or is no longer "
-                "installed");
+        dpf_fmt(j->reason, sizeof j->reason, "the DP is being removed, is no longer "
+                "installed or entered maintenance mode");
         return 0;
     }
     return 1;

@@ -227,6 +227,10 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         dm_store_dist_drop_unreachable(db, pkg.package_id, &dropped) == DPF_OK && dropped > 0)
         DPF_INFO("Package %s: dropped from %d DPs that are not installed (nothing to remove "
                  "there)", pkg.package_id, dropped);
+    int held = 0;
+    if (dm_store_dist_hold_for_maintenance(db, pkg.package_id, &held) != DPF_OK)
+        DPF_WARN("Package %s: cannot look for DPs in maintenance mode (%s)", pkg.package_id,
+                 dpf_db_error(db));
     int jobs = run_transfers(ctx, it, pkg.package_id);
     if (jobs > 0)
         DPF_INFO("Package %s: %d transfer jobs ran", pkg.package_id, jobs);

@@ -21,6 +21,7 @@
 #include "content.h"
 #include "content_lib.h"
 #include "content_reconcile.h"
+#include "validation.h"
 #include "distmgr.h"
 #include "reconcile.h"
 #include "handle_dp_dpn.h"
@@ -40,6 +41,7 @@
 static int g_thread_limit, g_removal_limit, g_step_timeout, g_retry_delay, g_max_deliveries;
 static int g_reconcile_s;
 static int g_max_packages, g_max_threads_per_pkg, g_content_retry_s, g_content_attempts;
+static int g_validation_limit;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
 static char *g_content_lib, *g_source_roots;
 
@@ -68,6 +70,8 @@ static const dpf_option g_opts[] = {
                 "after a failed package transfer to a DP, try again this much later"),
     DPF_OPT_INT("ContentRetryLimit", "DPFLEET_CONTENT_RETRY_LIMIT", &g_content_attempts, 10, 1,
                 1000, "attempts of a package transfer to one DP before it is Failed"),
+    DPF_OPT_INT("ValidationThreadLimit", "DPFLEET_VALIDATION_THREAD_LIMIT", &g_validation_limit,
+                5, 1, 100, "DPs whose content is validated at once (per replica)"),
     DPF_OPT_STRING("content-library", "DPFLEET_CONTENT_LIBRARY", &g_content_lib,
                    "/var/lib/dpfleet/contentlib",
                    "the site content library (FileLib by hash); every replica mounts the same"),
@@ -95,6 +99,9 @@ static const dm_proc_kind g_upgrade_kind = {
 static const dm_proc_kind g_manager_kind = {
     "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn,
 };
+static const dm_proc_kind g_validation_kind = {
+    "Content validation thread", "Validating", dm_dp_val_decode, dm_handle_dp_val,
+};
 static const dm_proc_kind g_transfer_kind = {
     "Package transfer thread", "Sending package number", dm_pkg_decode, dm_handle_pkg,
 };
@@ -108,12 +115,13 @@ typedef struct route {
     int thread;
 } route;
 
-enum { T_UPGRADE, T_MANAGER, T_TRANSFER, NTHREADS };
+enum { T_UPGRADE, T_MANAGER, T_TRANSFER, T_VALIDATION, NTHREADS };
 
 static const route g_routes[] = {
     {DPF_SUBJ_DP_INS ".>", "distmgr-ins", T_UPGRADE},
     {DPF_SUBJ_DP_DPN ".>", "distmgr-dpn", T_MANAGER},
     {DPF_SUBJ_PKG_CHANGED ".>", "distmgr-pkg", T_TRANSFER},
+    {DPF_SUBJ_DP_VAL ".>", "distmgr-val", T_VALIDATION},
 };
 #define NROUTES (sizeof g_routes / sizeof g_routes[0])
 
@@ -157,8 +165,10 @@ static void free_worker_db(void *state)
 
 static int run(dm_ctx *ctx, dpf_db *db)
 {
-    const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind, &g_transfer_kind};
-    const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit, g_max_packages};
+    const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind, &g_transfer_kind,
+                                           &g_validation_kind};
+    const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit, g_max_packages,
+                                  g_validation_limit};
     dm_pool *pools[NTHREADS] = {0};
     dm_proc *threads[NTHREADS] = {0};
     dpf_bus_sub *subs[NROUTES] = {0};
@@ -177,6 +187,7 @@ static int run(dm_ctx *ctx, dpf_db *db)
     dm_content_reclaim(ctx, db);
     dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
     dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
+    dm_validation_reconcile(ctx, db, threads[T_VALIDATION]);
     if (!subscribe_all(ctx, threads, limits, subs)) {
         rc = 0;
         goto cleanup;
@@ -186,6 +197,7 @@ static int run(dm_ctx *ctx, dpf_db *db)
         if (dpf_mono_us() >= next) {
             dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
             dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
+            dm_validation_reconcile(ctx, db, threads[T_VALIDATION]);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
         }
     }

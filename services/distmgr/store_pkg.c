@@ -246,7 +246,8 @@ dpf_status dm_store_pkg_delete_if_done(dpf_db *db, long long seq, int *deleted)
 
 /* What a transfer job may claim, for package $1 (dp_packages x, DP d). */
 #define CLAIMABLE                                                                        \
-    "x.package_id = $1 AND d.action = 0 AND d.install_state = 'Installed' AND ("       \
+    "x.package_id = $1 AND d.action = 0 AND d.install_state = 'Installed' "            \
+    "AND (x.state = 'Removing' OR NOT d.maintenance_mode) AND ("                       \
     " (x.state IN ('Pending', 'Removing') AND (x.lease_until IS NULL OR "               \
     "  x.lease_until < now()))"                                                         \
     " OR (x.state = 'InProgress' AND (x.lease_until IS NULL OR x.lease_until < now()))" \
@@ -310,7 +311,8 @@ dpf_status dm_store_dist_renew(dpf_db *db, long long dpid, const char *package_i
         "UPDATE dp_packages x SET lease_until = now() + make_interval(secs => $4::int) "
         "FROM distribution_points d WHERE d.dpid = x.dpid AND x.dpid = $1::bigint "
         "AND x.package_id = $2 AND x.lease_owner = $3 "
-        "RETURNING (d.action <> 0 OR d.install_state <> 'Installed')::int",
+        "RETURNING (d.action <> 0 OR d.install_state <> 'Installed' "
+        "OR (d.maintenance_mode AND x.state <> 'Removing'))::int",
         4, p, out, sizeof out);
     *cancel = st == DPF_OK && strcmp(out, "1") == 0;
     return st;
@@ -378,11 +380,15 @@ dpf_status dm_store_dist_release(dpf_db *db, long long dpid, const char *package
     char id[24];
     snprintf(id, sizeof id, "%lld", dpid);
     const char *p[] = {id, package_id, token};
+    /* a transfer stopped by maintenance mode waits for it to end */
     return dpf_db_exec_text(db,
-                            "UPDATE dp_packages SET lease_owner = NULL, lease_until = NULL, "
-                            "state = CASE WHEN state = 'InProgress' THEN 'Pending' ELSE state "
-                            "END WHERE dpid = $1::bigint AND package_id = $2 AND "
-                            "lease_owner = $3 RETURNING dpid",
+                            "UPDATE dp_packages x SET lease_owner = NULL, lease_until = NULL, "
+                            "state = CASE WHEN x.state <> 'InProgress' THEN x.state "
+                            " WHEN d.maintenance_mode THEN 'WaitingMaintenance' "
+                            " ELSE 'Pending' END "
+                            "FROM distribution_points d WHERE d.dpid = x.dpid AND "
+                            "x.dpid = $1::bigint AND x.package_id = $2 AND "
+                            "x.lease_owner = $3 RETURNING x.dpid",
                             3, p, NULL, 0);
 }
 
@@ -504,7 +510,8 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         " OR p.state = 'Deleting'"
         " OR EXISTS (SELECT 1 FROM dp_packages x JOIN distribution_points d ON d.dpid = x.dpid "
         "  WHERE x.package_id = p.package_id AND d.action = 0 "
-        "  AND d.install_state = 'Installed' AND ("
+        "  AND d.install_state = 'Installed' "
+        "  AND (x.state = 'Removing' OR NOT d.maintenance_mode) AND ("
         "   (x.state IN ('Pending', 'Removing', 'InProgress') AND (x.lease_until IS NULL "
         "     OR x.lease_until < now()) AND x.updated_at < now() - make_interval(secs => $1::int))"
         "   OR (x.state = 'Retrying' AND x.retry_at <= now()))"
@@ -515,6 +522,27 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         for (int i = 0; i < dpf_db_result_rows(r) && i < max; i++)
             seqs[(*n)++] = dpf_db_result_int(r, i, 0);
     }
+    dpf_db_result_free(r);
+    return st;
+}
+
+dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id, int *n)
+{
+    const char *p[] = {package_id};
+    dpf_db_result *r = NULL;
+    *n = 0;
+    dpf_status st = dpf_db_exec(
+        db,
+        "UPDATE dp_packages x SET state = 'WaitingMaintenance', updated_at = now() "
+        "FROM distribution_points d WHERE d.dpid = x.dpid AND x.package_id = $1 "
+        "AND d.maintenance_mode AND x.state IN ('Pending', 'Retrying') "
+        "AND (x.lease_until IS NULL OR x.lease_until < now()) RETURNING d.server_name",
+        1, p, &r);
+    if (st == DPF_OK)
+        *n = dpf_db_result_rows(r);
+    for (int i = 0; st == DPF_OK && i < *n && i < 20; i++)
+        DPF_INFO("Package %s: DP %s is in maintenance mode; the package waits until it is "
+                 "turned off", package_id, dpf_db_result_get(r, i, 0));
     dpf_db_result_free(r);
     return st;
 }

@@ -99,7 +99,8 @@ dpf_status dm_store_dist_claim(dpf_db *db, const char *package_id, const char *t
                                int lease_s, dm_dist_row *r) DPF_MUSTCHECK;
 
 /* Extends the job's lease. *cancel = 1 (lease kept) when the job must stop:
- * its DP is being removed or no longer Installed. DPF_ERR_NOT_FOUND when
+ * its DP is being removed, no longer Installed, or (for a transfer, not a
+ * removal) in maintenance mode. DPF_ERR_NOT_FOUND when
  * the job lost the row (a new version retargeted it, or another job took
  * it over). */
 dpf_status dm_store_dist_renew(dpf_db *db, long long dpid, const char *package_id,
@@ -120,7 +121,8 @@ dpf_status dm_store_dist_failed(dpf_db *db, long long dpid, const char *package_
                                 int max_attempts, int *attempts,
                                 int *gave_up) DPF_MUSTCHECK;
 
-/* The job stops without an outcome: lease freed, InProgress -> Pending. */
+/* The job stops without an outcome: lease freed, InProgress -> Pending, or
+ * WaitingMaintenance when the DP is in maintenance mode. */
 dpf_status dm_store_dist_release(dpf_db *db, long long dpid, const char *package_id,
                                  const char *token) DPF_MUSTCHECK;
 
@@ -138,6 +140,12 @@ dpf_status dm_store_dist_content_base(dpf_db *db, long long dpid,
  * reach there) are dropped; *n how many. */
 dpf_status dm_store_dist_drop_unreachable(dpf_db *db, const char *package_id,
                                           int *n) DPF_MUSTCHECK;
+
+/* Rows of package_id waiting to be sent (Pending, Retrying) to DPs in
+ * maintenance mode become WaitingMaintenance (logged per DP); *n how many.
+ * The provider sets them Pending when maintenance mode ends. */
+dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id,
+                                              int *n) DPF_MUSTCHECK;
 
 /* Seconds until the earliest Retrying row of package_id is due (0 if due
  * now); DPF_ERR_NOT_FOUND when none is Retrying. */
