@@ -226,6 +226,9 @@ uint32_t dpf_dp_crc(const dpf_dp_props *p)
     crc = crc_int(crc, "MinFreeSpace", p->min_free_space_mb);
     crc = crc_int(crc, "TransferRate", p->transfer_rate);
     crc = crc_int(crc, "SslState", p->ssl_state);
+    /* appended (not inserted) and left out at its default: see dp.h */
+    if (p->content_validation_hours != DPF_DP_VALIDATION_HOURS_DEFAULT)
+        crc = crc_int(crc, "ContentValidationIntervalHours", p->content_validation_hours);
     return crc;
 }
 

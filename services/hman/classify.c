@@ -60,6 +60,7 @@ void hman_role_props(const hman_role *role, const char *site_code, dpf_dp_props 
     p->min_free_space_mb = role->min_free_space_mb;
     p->transfer_rate = role->transfer_rate;
     p->ssl_state = role->ssl_state;
+    p->content_validation_hours = role->content_validation_hours;
 }
 
 void hman_role_crc(const hman_role *role, const char *site_code, char out[9])
@@ -78,6 +79,7 @@ void hman_role_set_defaults(hman_role *role)
     role->is_pull_dp = 0;
     role->transfer_rate = 0;
     role->ssl_state = 0;
+    role->content_validation_hours = DPF_DP_VALIDATION_HOURS_DEFAULT;
 }
 
 static dpf_status set_text(char **field, const char *value)
@@ -119,6 +121,9 @@ dpf_status hman_role_set_prop(hman_role *role, const char *name, const char *val
         role->transfer_rate = v;
     else if (strcmp(name, DPF_PROP_SSL_STATE) == 0)
         role->ssl_state = v;
+    else if (strcmp(name, DPF_PROP_CONTENT_VALIDATION) == 0)
+        role->content_validation_hours =
+            v < 0 ? 0 : v > DPF_DP_VALIDATION_HOURS_MAX ? DPF_DP_VALIDATION_HOURS_MAX : v;
     /* other names are properties HMAN does not compare; ignoring them keeps
      * a newer provider from breaking an older hman */
     return DPF_OK;

@@ -28,6 +28,7 @@ typedef struct hman_role {
     char *pull_sources;      /* canonical "FQDN:prio,..." */
     char *boundary_groups;   /* canonical "a,b" */
     int is_pxe, is_pull_dp, priority, min_free_space_mb, transfer_rate, ssl_state;
+    int content_validation_hours; /* 0..DPF_DP_VALIDATION_HOURS_MAX, 0 = off */
 } hman_role;
 
 /* A distribution_points row of the site. Strings owned by the snapshot. */
@@ -92,9 +93,13 @@ const char *hman_verdict_name(hman_verdict v);
 void hman_role_props(const hman_role *role, const char *site_code, dpf_dp_props *p);
 /* Upper-case hex CRC of the role's properties, as the source prints it. */
 void hman_role_crc(const hman_role *role, const char *site_code, char out[9]);
-/* The source's defaults: Priority 200, MinFreeSpace 50, the rest 0. */
+/* The source's defaults: Priority 200, MinFreeSpace 50, content validation
+ * every DPF_DP_VALIDATION_HOURS_DEFAULT hours, the rest 0. */
 void hman_role_set_defaults(hman_role *role);
-/* Sets one site_system_role_props value on a DP role (unknown names ignored). */
+/* Sets one site_system_role_props value on a DP role (unknown names
+ * ignored). ContentValidationIntervalHours is clamped to 0..8760, the
+ * range distribution_points accepts, so a bad value written to the site
+ * control by hand cannot make every change of the site fail. */
 dpf_status hman_role_set_prop(hman_role *role, const char *name, const char *value1,
                               long long value3) DPF_MUSTCHECK;
 

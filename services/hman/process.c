@@ -158,12 +158,13 @@ static dpf_status insert_dp(run *r, const hman_role *role, const char *crc)
     TX_INFO("~Inserted DP %s. CRC:%s,PDP:0,PullDP:%d", role->nal_path, crc, role->is_pull_dp);
     TX_DEBUG("SQL>>>insert DistributionPoints (DPID, ServerName, SMSSiteCode, IsPullDP, IsPXE, "
               "Priority, TransferRate, MinFreeSpace, DPDrive, SslState, Description, "
-              "PullSources, BoundaryGroups, IdentityGUID, DPCRC, Action) values (%lld, N'%s', "
-              "N'%s', %d, %d, %d, %d, %d, N'%s', %d, N'%s', N'%s', N'%s', N'%s', N'%s', 0)",
+              "PullSources, BoundaryGroups, IdentityGUID, DPCRC, ContentValidationIntervalHours, "
+              "Action) values (%lld, N'%s', N'%s', %d, %d, %d, %d, %d, N'%s', %d, N'%s', N'%s', "
+              "N'%s', N'%s', N'%s', %d, 0)",
               dpid, role->server_name, r->site->site_code, role->is_pull_dp, role->is_pxe,
               role->priority, role->transfer_rate, role->min_free_space_mb, role->dp_drive,
               role->ssl_state, role->description, role->pull_sources, role->boundary_groups,
-              guid, crc);
+              guid, crc, role->content_validation_hours);
     st = add_client_packages(r, dpid, role->nal_path);
     if (st == DPF_OK)
         st = update_cert(r, role->server_name, guid, role->nal_path);
@@ -183,9 +184,11 @@ static dpf_status update_dp(run *r, const hman_role *role, const hman_dp_row *ro
     TX_DEBUG("SQL>>>update DistributionPoints set IsPullDP = %d, IsPXE = %d, Priority = %d, "
               "TransferRate = %d, MinFreeSpace = %d, DPDrive = N'%s', SslState = %d, "
               "Description = N'%s', PullSources = N'%s', BoundaryGroups = N'%s', DPCRC = N'%s', "
-              "Action = 0 where DPID = %lld", role->is_pull_dp, role->is_pxe, role->priority,
-              role->transfer_rate, role->min_free_space_mb, role->dp_drive, role->ssl_state,
-              role->description, role->pull_sources, role->boundary_groups, crc, row->dpid);
+              "ContentValidationIntervalHours = %d, Action = 0 where DPID = %lld",
+              role->is_pull_dp, role->is_pxe, role->priority, role->transfer_rate,
+              role->min_free_space_mb, role->dp_drive, role->ssl_state, role->description,
+              role->pull_sources, role->boundary_groups, crc, role->content_validation_hours,
+              row->dpid);
     st = update_cert(r, role->server_name, row->identity_guid, role->nal_path);
     if (st == DPF_OK)
         r->res->updated++;

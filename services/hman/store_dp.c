@@ -20,9 +20,9 @@ static const char SQL_SYSRES_DEL[] =
 static const char SQL_DP_INSERT[] =
     "INSERT INTO distribution_points (server_name, nal_path, site_code, is_pull_dp, is_pxe, "
     "priority, transfer_rate, min_free_space, dp_drive, ssl_state, description, pull_sources, "
-    "boundary_groups, identity_guid, dp_crc, action, state) "
+    "boundary_groups, identity_guid, dp_crc, content_validation_interval_hours, action, state) "
     "VALUES ($1, $2, $3, $4::boolean, $5::boolean, $6::int, $7::int, $8::int, $9, $10::int, "
-    "$11, $12, $13, $14, $15, 0, 0) RETURNING dpid";
+    "$11, $12, $13, $14, $15, $16::int, 0, 0) RETURNING dpid";
 
 /* install_state is distmgr's state machine and is left alone: the new dp_crc
  * makes the trigger emit dp.ins, and distmgr installs because installed_crc
@@ -31,7 +31,8 @@ static const char SQL_DP_UPDATE[] =
     "UPDATE distribution_points SET server_name = $2, is_pull_dp = $3::boolean, "
     "is_pxe = $4::boolean, priority = $5::int, transfer_rate = $6::int, "
     "min_free_space = $7::int, dp_drive = $8, ssl_state = $9::int, description = $10, "
-    "pull_sources = $11, boundary_groups = $12, dp_crc = $13, action = 0, "
+    "pull_sources = $11, boundary_groups = $12, dp_crc = $13, "
+    "content_validation_interval_hours = $14::int, action = 0, "
     "updated_at = now() WHERE dpid = $1::bigint";
 
 static const char SQL_DP_REMOVE[] =
@@ -64,7 +65,7 @@ dpf_status hman_store_sysres_del(dpf_db *db, const char *site, const hman_sysres
 
 /* The role's numbers as text parameters. */
 typedef struct role_nums {
-    char priority[16], transfer_rate[16], min_free[16], ssl_state[16];
+    char priority[16], transfer_rate[16], min_free[16], ssl_state[16], validation[16];
 } role_nums;
 
 static void nums(const hman_role *r, role_nums *n)
@@ -73,6 +74,7 @@ static void nums(const hman_role *r, role_nums *n)
     dpf_fmt(n->transfer_rate, sizeof n->transfer_rate, "%d", r->transfer_rate);
     dpf_fmt(n->min_free, sizeof n->min_free, "%d", r->min_free_space_mb);
     dpf_fmt(n->ssl_state, sizeof n->ssl_state, "%d", r->ssl_state);
+    dpf_fmt(n->validation, sizeof n->validation, "%d", r->content_validation_hours);
 }
 
 static const char *boolstr(int v)
@@ -88,9 +90,9 @@ dpf_status hman_store_dp_insert(dpf_db *db, const char *site, const hman_role *r
     const char *p[] = {role->server_name, role->nal_path, site, boolstr(role->is_pull_dp),
                        boolstr(role->is_pxe), n.priority, n.transfer_rate, n.min_free,
                        role->dp_drive, n.ssl_state, role->description, role->pull_sources,
-                       role->boundary_groups, guid, crc};
+                       role->boundary_groups, guid, crc, n.validation};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_DP_INSERT, 15, p, &r);
+    dpf_status st = dpf_db_exec(db, SQL_DP_INSERT, 16, p, &r);
     if (st == DPF_OK)
         *dpid = dpf_db_result_rows(r) == 1 ? dpf_db_result_int(r, 0, 0) : 0;
     dpf_db_result_free(r);
@@ -106,8 +108,9 @@ dpf_status hman_store_dp_update(dpf_db *db, long long dpid, const hman_role *rol
     dpf_fmt(id, sizeof id, "%lld", dpid);
     const char *p[] = {id, role->server_name, boolstr(role->is_pull_dp), boolstr(role->is_pxe),
                        n.priority, n.transfer_rate, n.min_free, role->dp_drive, n.ssl_state,
-                       role->description, role->pull_sources, role->boundary_groups, crc};
-    return dpf_db_exec(db, SQL_DP_UPDATE, 13, p, NULL);
+                       role->description, role->pull_sources, role->boundary_groups, crc,
+                       n.validation};
+    return dpf_db_exec(db, SQL_DP_UPDATE, 14, p, NULL);
 }
 
 dpf_status hman_store_dp_remove(dpf_db *db, long long dpid)

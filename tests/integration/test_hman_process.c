@@ -175,6 +175,7 @@ static void expected_crc(const dp_spec *d, const char *sources, const char *grou
         .server_name = d->server, .site_code = "PS1", .description = d->description,
         .dp_drive = "", .pull_sources = sources, .boundary_groups = groups,
         .is_pxe = d->pxe, .is_pull_dp = d->pull, .priority = 200, .min_free_space_mb = 50,
+        .content_validation_hours = DPF_DP_VALIDATION_HOURS_DEFAULT, /* no property: 168 */
     };
     dpf_crc_hex(dpf_dp_crc(&p), out);
 }
@@ -307,6 +308,54 @@ static void test_changed_description_updates_only_that_dp(void **state)
                          "AND o.reason = 'update' AND o.correlation_id = 'corr-change'", 1, p), 1);
     assert_int_equal(events(), 1);
     assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 8); /* not added again */
+}
+
+static void set_validation_hours(const char *server, const char *hours)
+{
+    const char *p[] = {server, DPF_ROLE_DP, DPF_PROP_CONTENT_VALIDATION, hours};
+    sql("INSERT INTO site_system_role_props (role_id, name, value1, value3) "
+        "SELECT id, $3, '', $4::bigint FROM site_system_roles WHERE server_name = $1 AND "
+        "role_name = $2 ON CONFLICT (role_id, name) DO UPDATE SET value3 = EXCLUDED.value3",
+        4, p);
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'", 0, NULL);
+}
+
+/* ContentValidationIntervalHours travels like Priority: site control ->
+ * distribution_points, part of the CRC (a DP at the default keeps the CRC it
+ * had without the property); out-of-range values are clamped, not fatal. */
+static void test_validation_interval_copied(void **state)
+{
+    add_dp(&DP1);
+    add_dp(&DP2);
+    hman_result res;
+    assert_int_equal(hman_process_site(g_db, "PS1", "c1", &res), DPF_OK);
+    assert_string_equal(dp_col("content_validation_interval_hours", DP1.server), "168");
+    char crc168[9];
+    snprintf(crc168, sizeof crc168, "%s", dp_col("dp_crc", DP1.server));
+
+    /* the default written explicitly changes nothing */
+    set_validation_hours(DP1.server, "168");
+    assert_int_equal(hman_process_site(g_db, "PS1", "c2", &res), DPF_OK);
+    assert_int_equal(res.unchanged, 2);
+    assert_string_equal(dp_col("dp_crc", DP1.server), crc168);
+
+    set_validation_hours(DP1.server, "24");
+    clear_outbox();
+    assert_int_equal(hman_process_site(g_db, "PS1", "c3", &res), DPF_OK);
+    assert_int_equal(res.updated, 1);
+    assert_int_equal(res.unchanged, 1);
+    assert_string_equal(dp_col("content_validation_interval_hours", DP1.server), "24");
+    assert_string_equal(dp_col("content_validation_interval_hours", DP2.server), "168");
+    assert_string_not_equal(dp_col("dp_crc", DP1.server), crc168);
+    assert_int_equal(events(), 1); /* one dp.ins for DP1 */
+
+    set_validation_hours(DP1.server, "0");
+    assert_int_equal(hman_process_site(g_db, "PS1", "c4", &res), DPF_OK);
+    assert_string_equal(dp_col("content_validation_interval_hours", DP1.server), "0");
+
+    set_validation_hours(DP1.server, "99999");
+    assert_int_equal(hman_process_site(g_db, "PS1", "c5", &res), DPF_OK);
+    assert_string_equal(dp_col("content_validation_interval_hours", DP1.server), "8760");
 }
 
 static void test_removed_dp_marked_deleted(void **state)
@@ -460,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unchanged_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_description_updates_only_that_dp, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_validation_interval_copied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_dp_marked_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_rolls_back_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_later_dp_only_inserts_that_one, setup, teardown),

@@ -198,6 +198,7 @@ static dpf_dp_props base_props(void)
         .min_free_space_mb = 50,
         .transfer_rate = 0,
         .ssl_state = 0,
+        .content_validation_hours = DPF_DP_VALIDATION_HOURS_DEFAULT,
     };
     return p;
 }
@@ -221,8 +222,8 @@ static void test_dp_crc_changes_with_every_field(void **state)
 {
     dpf_dp_props a = base_props();
     uint32_t base = dpf_dp_crc(&a);
-    dpf_dp_props v[12];
-    for (int i = 0; i < 12; i++)
+    dpf_dp_props v[14];
+    for (int i = 0; i < 14; i++)
         v[i] = base_props();
     v[0].server_name = "PS1DP2.CONTOSO.COM";
     v[1].site_code = "PS2";
@@ -236,13 +237,37 @@ static void test_dp_crc_changes_with_every_field(void **state)
     v[9].min_free_space_mb = 51;
     v[10].transfer_rate = 1;
     v[11].ssl_state = 1;
-    for (int i = 0; i < 12; i++) {
+    v[12].content_validation_hours = 0;
+    v[13].content_validation_hours = 24;
+    for (int i = 0; i < 14; i++) {
         uint32_t c = dpf_dp_crc(&v[i]);
         if (c == base)
             fail_msg("field %d changed but the CRC did not", i);
         for (int k = 0; k < i; k++)
             assert_int_not_equal(c, dpf_dp_crc(&v[k]));
     }
+}
+
+/* The canonical text written out by hand: a DP with the default validation
+ * interval hashes exactly what it hashed before the property existed, so an
+ * upgrade changes no DP's CRC; any other interval is appended. */
+static void test_dp_crc_validation_interval_text(void **state)
+{
+    static const char v1[] =
+        "dpfleet-dp-v1;ServerName=18:PS1DP1.CONTOSO.COM;SiteCode=3:PS1;"
+        "Description=15:PS1 Standard DP;DPDrive=0:;PullSources=0:;"
+        "BoundaryGroups=26:PS1 Assignment And Content;IsPXE=0;IsPullDP=0;Priority=200;"
+        "MinFreeSpace=50;TransferRate=0;SslState=0;";
+    dpf_dp_props a = base_props();
+    assert_int_equal(dpf_dp_crc(&a), dpf_crc32(0, v1, strlen(v1)));
+    a.content_validation_hours = 0;
+    uint32_t off = dpf_crc32(0, v1, strlen(v1));
+    off = dpf_crc32(off, "ContentValidationIntervalHours=0;", 33);
+    assert_int_equal(dpf_dp_crc(&a), off);
+    a.content_validation_hours = 8760;
+    uint32_t year = dpf_crc32(0, v1, strlen(v1));
+    year = dpf_crc32(year, "ContentValidationIntervalHours=8760;", 36);
+    assert_int_equal(dpf_dp_crc(&a), year);
 }
 
 static void test_dp_crc_fields_do_not_shift(void **state)
@@ -278,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_dp_crc_stable),
         cmocka_unit_test(test_dp_crc_changes_with_every_field),
         cmocka_unit_test(test_dp_crc_fields_do_not_shift),
+        cmocka_unit_test(test_dp_crc_validation_interval_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,7 @@ static void test_role_props_and_crc(void **state)
     hman_role_set_defaults(&role);
     assert_int_equal(role.priority, 200);
     assert_int_equal(role.min_free_space_mb, 50);
+    assert_int_equal(role.content_validation_hours, 168);
 
     assert_int_equal(hman_role_set_prop(&role, DPF_PROP_DESCRIPTION, "PS1 Standard DP", 0), DPF_OK);
     assert_int_equal(hman_role_set_prop(&role, DPF_PROP_IS_PXE, "", 1), DPF_OK);
@@ -95,6 +96,12 @@ static void test_role_props_and_crc(void **state)
     assert_int_equal(role.is_pull_dp, 1); /* any non-zero is on */
     assert_int_equal(role.priority, 150);
     assert_int_equal(role.min_free_space_mb, 80);
+    assert_int_equal(hman_role_set_prop(&role, DPF_PROP_CONTENT_VALIDATION, "", 9000), DPF_OK);
+    assert_int_equal(role.content_validation_hours, 8760); /* clamped to the column's range */
+    assert_int_equal(hman_role_set_prop(&role, DPF_PROP_CONTENT_VALIDATION, "", -5), DPF_OK);
+    assert_int_equal(role.content_validation_hours, 0);
+    assert_int_equal(hman_role_set_prop(&role, DPF_PROP_CONTENT_VALIDATION, "", 24), DPF_OK);
+    assert_int_equal(role.content_validation_hours, 24);
 
     /* the CRC is dpf_dp_crc of exactly these properties */
     dpf_dp_props p;
@@ -103,6 +110,7 @@ static void test_role_props_and_crc(void **state)
     assert_string_equal(p.site_code, "PS1");
     assert_string_equal(p.dp_drive, "");        /* NULL reads as "" */
     assert_string_equal(p.boundary_groups, "");
+    assert_int_equal(p.content_validation_hours, 24);
     char hex[9], want[9];
     dpf_crc_hex(dpf_dp_crc(&p), want);
     hman_role_crc(&role, "PS1", hex);

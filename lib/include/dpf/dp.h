@@ -42,9 +42,17 @@ typedef struct dpf_dp_props {
     int min_free_space_mb;
     int transfer_rate;
     int ssl_state;
+    int content_validation_hours; /* 0 = off; DPF_DP_VALIDATION_HOURS_DEFAULT if not set */
 } dpf_dp_props;
 
-/* CRC of the canonical text of p (every field, in a fixed order). */
+/* Content validation schedule of a DP, in hours (ContentValidationIntervalHours). */
+#define DPF_DP_VALIDATION_HOURS_DEFAULT 168
+#define DPF_DP_VALIDATION_HOURS_MAX 8760
+
+/* CRC of the canonical text of p (every field, in a fixed order). The
+ * content validation interval is part of the text only when it differs
+ * from DPF_DP_VALIDATION_HOURS_DEFAULT, so every DP that existed before the
+ * property did keeps its CRC (and is not reinstalled by the upgrade). */
 uint32_t dpf_dp_crc(const dpf_dp_props *p);
 
 /* The source prints CRCs as upper-case hex without leading zeros: 439BCA34, 13639BB. */
