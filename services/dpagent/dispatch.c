@@ -38,6 +38,7 @@ static const dpa_step_def g_steps[] = {
     {DPF_STEP_CONTENT_INSTALL, dpa_step_content_install, DPA_CONTENT},
     {DPF_STEP_CONTENT_REMOVE, dpa_step_content_remove, DPA_CONTENT},
     {DPF_STEP_CONTENT_PULL, dpa_step_content_pull, DPA_CONTENT},
+    {DPF_STEP_CONTENT_VALIDATE, dpa_step_content_validate, DPA_CONTENT},
 };
 
 #define NSTEPS (sizeof g_steps / sizeof g_steps[0])

@@ -112,6 +112,7 @@ dpf_status dpa_step_content_put(dpa_step *s);
 dpf_status dpa_step_content_install(dpa_step *s);
 dpf_status dpa_step_content_remove(dpa_step *s);
 dpf_status dpa_step_content_pull(dpa_step *s);
+dpf_status dpa_step_content_validate(dpa_step *s);
 
 /* Relative paths under a host root (README.md). */
 #define DPA_REL_BIN "SMS_DP$/sms/bin"

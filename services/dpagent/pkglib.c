@@ -168,7 +168,8 @@ static int collect_unreferenced(void *ctx, const char *sha, int64_t size, const 
     return 0;
 }
 
-/* Old files nobody references: transfers abandoned long ago. */
+/* Old files nobody references: transfers abandoned long ago, and files
+ * content_validate moved aside more than a day ago. */
 static void sweep_orphans(gc_ctx *g)
 {
     char filelib[4096], dir[4096];
@@ -178,7 +179,8 @@ static void sweep_orphans(gc_ctx *g)
     DIR *top = opendir(filelib);
     struct dirent *b;
     while (top != NULL && (b = readdir(top)) != NULL) {
-        int partial = strcmp(b->d_name, ".partial") == 0;
+        /* .partial: abandoned transfers; .corrupt: what content_validate set aside */
+        int partial = strcmp(b->d_name, ".partial") == 0 || strcmp(b->d_name, ".corrupt") == 0;
         if ((b->d_name[0] == '.' && !partial) || !dpf_fmt(dir, sizeof dir, "%s/%s", filelib,
                                                           b->d_name))
             continue;
@@ -428,4 +430,15 @@ dpf_status dpa_pkglib_lookup(const char *lib, const char *pkg, const char *rel, 
         return DPF_OK;
     }
     return DPF_ERR_NOT_FOUND;
+}
+
+int dpa_pkglib_each_file(const char *lib, const char *pkg, long long version,
+                         dpa_pkglib_file_fn fn, void *ctx)
+{
+    char data[4096];
+    if (!dpf_fmt(data, sizeof data, "%s/DataLib/%s.%lld.INI", lib, pkg, version)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return each_file(data, fn, ctx);
 }

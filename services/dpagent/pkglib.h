@@ -54,4 +54,15 @@ dpf_status dpa_pkglib_version(const char *lib, const char *pkg, long long *versi
 dpf_status dpa_pkglib_lookup(const char *lib, const char *pkg, const char *rel, char *path,
                              size_t len, int64_t *size) DPF_MUSTCHECK;
 
+/* One file of a DataLib manifest (all borrowed, valid during the call);
+ * a non-zero return stops the walk. */
+typedef int (*dpa_pkglib_file_fn)(void *ctx, const char *sha, int64_t size, const char *path);
+
+/* Calls fn for each file of version of pkg, in manifest order, until it
+ * returns non-zero (that value is returned; 0 when every file was seen).
+ * -1 with errno set when the manifest cannot be opened. Reads line by line
+ * (no whole-file buffer); malformed lines are skipped. */
+int dpa_pkglib_each_file(const char *lib, const char *pkg, long long version,
+                         dpa_pkglib_file_fn fn, void *ctx);
+
 #endif

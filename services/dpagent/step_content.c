@@ -3,8 +3,9 @@
  * when told to fetch one. content_have and content_put fill FileLib
  * (contentlib.c), content_install and content_remove switch PkgLib/DataLib
  * and collect FileLib (pkglib.c), content_pull downloads from source DPs
- * (pull.c). Everything from the wire is checked here before the store sees
- * it, and a refused request changes nothing. The lines read like the
+ * (pull.c), content_validate re-hashes a package (validate.c). Everything
+ * from the wire is checked here before the store sees it, and a refused
+ * request changes nothing. The lines read like the
  * source's SMSDPProv.log: "Stored file <sha> (<size> bytes) in the content
  * library", "Package PS100001 version 2 is installed: ...". */
 #include "dpagent.h"
@@ -19,6 +20,7 @@
 #include "fsutil.h"
 #include "pkglib.h"
 #include "pull.h"
+#include "validate.h"
 
 /* <host root>/SCCMContentLib$ into lib; fails when create_shares has not run. */
 static dpf_status library(dpa_step *s, char *lib, size_t len)
@@ -256,4 +258,67 @@ dpf_status dpa_step_content_pull(dpa_step *s)
     dpa_step_log(s, "Stored file %s (%lld bytes) in the content library", f.sha,
                  (long long)f.size);
     return DPF_OK;
+}
+
+/* One reply line and one content entry per bad file. */
+static dpf_status report_bad(dpa_step *s, const char *pkg, const dpa_validate_bad *b)
+{
+    switch (b->fault) {
+    case DPA_VALIDATE_MISSING:
+        dpa_step_log(s, "Package %s: file %s is missing from the content library (sha %.16s...)",
+                     pkg, b->path, b->sha);
+        break;
+    case DPA_VALIDATE_SIZE:
+        dpa_step_log(s, "Package %s: file %s is corrupt: %lld bytes instead of %lld (sha "
+                        "%.16s...)", pkg, b->path, (long long)b->found, (long long)b->size,
+                     b->sha);
+        break;
+    case DPA_VALIDATE_HASH:
+        dpa_step_log(s, "Package %s: file %s is corrupt: SHA-256 %.16s... instead of %.16s...",
+                     pkg, b->path, b->got, b->sha);
+        break;
+    case DPA_VALIDATE_UNREADABLE:
+        dpa_step_log(s, "Package %s: file %s (sha %.16s...) cannot be read: %s", pkg, b->path,
+                     b->sha, strerror(b->err_no));
+        break;
+    }
+    return dpa_step_content(s, b->path, b->sha, b->found);
+}
+
+dpf_status dpa_step_content_validate(dpa_step *s)
+{
+    char lib[PATH_MAX], err[1024];
+    const char *pkg = package_param(s);
+    if (pkg == NULL)
+        return DPF_ERR_STEP;
+    if (dpa_step_path(s, lib, sizeof lib, DPA_REL_CONTENTLIB) != DPF_OK)
+        return DPF_ERR_STEP;
+    if (!dpa_fs_is_dir(lib))
+        return dpa_step_fail(s, "package %s is not on this DP (%s has no content library)", pkg,
+                             s->host->fqdn);
+    dpa_validate_result res;
+    dpf_status rc = dpa_validate_package(lib, pkg, &res, err, sizeof err);
+    if (rc == DPF_ERR_NOT_FOUND)
+        rc = dpa_step_fail(s, "package %s is not on this DP (%s)", pkg, s->host->fqdn);
+    else if (rc != DPF_OK)
+        rc = dpa_step_fail(s, "Cannot validate package %s on %s: %s", pkg, s->host->fqdn, err);
+    if (rc == DPF_OK && (res.nice_errno != 0 || res.ioprio_errno != 0))
+        dpa_step_log(s, "Package %s: validation ran without lowering its priority (nice 19: %s; "
+                        "I/O idle class: %s)", pkg,
+                     res.nice_errno ? strerror(res.nice_errno) : "done",
+                     res.ioprio_errno ? strerror(res.ioprio_errno) : "done");
+    for (size_t i = 0; rc == DPF_OK && i < res.nbad; i++)
+        rc = report_bad(s, pkg, &res.bad[i]);
+    if (rc == DPF_OK && res.nbad == 0)
+        dpa_step_log(s, "Verified package %s: %zu files, %lld bytes in %lld ms", pkg, res.files,
+                     (long long)res.bytes, (long long)res.elapsed_ms);
+    else if (rc == DPF_OK)
+        dpa_step_log(s, "Package %s version %lld failed validation: %zu of %zu files missing or "
+                        "corrupt (%lld ms); %zu corrupt file(s) moved to FileLib/%s, a "
+                        "redistribution sends them again", pkg, res.version, res.nbad,
+                     res.files, (long long)res.elapsed_ms, res.set_aside,
+                     DPA_VALIDATE_CORRUPT_DIR);
+    s->changed = res.set_aside > 0;
+    dpa_validate_result_free(&res);
+    return rc;
 }

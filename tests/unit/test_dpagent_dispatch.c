@@ -119,7 +119,7 @@ static void table_has_every_step(void **state)
                            DPF_STEP_REMOVE_SETTINGS, DPF_STEP_STATUS,
                            DPF_STEP_CONTENT_HAVE, DPF_STEP_CONTENT_PUT,
                            DPF_STEP_CONTENT_INSTALL, DPF_STEP_CONTENT_REMOVE,
-                           DPF_STEP_CONTENT_PULL};
+                           DPF_STEP_CONTENT_PULL, DPF_STEP_CONTENT_VALIDATE};
     size_t n = sizeof names / sizeof names[0];
     assert_int_equal(dpa_dispatch_count(), n);
     for (size_t i = 0; i < n; i++) {
