@@ -5,8 +5,12 @@
  * is downloaded over HTTP and compared, FileLib holds the duplicate once; a
  * second host pulls the package from the first (its first source being
  * unreachable); removing a package leaves another package's shared file in
- * place; a 300 MiB file put in 512 KiB chunks, with the agent killed half
- * way and resumed, keeps the agent's peak RSS (VmHWM) under 50 MB. */
+ * place; content validation reports a file corrupted and one deleted on the
+ * host's disk by path, the content server stops serving them, content_have
+ * reports them not held and putting them again makes the package verify; a
+ * 300 MiB file put in 512 KiB chunks, with the agent killed half way and
+ * resumed, keeps the agent's peak RSS (VmHWM) under 50 MB, also while it is
+ * validated and downloaded at the same time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +20,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,6 +565,114 @@ static void remove_keeps_shared_file(void **state)
         free(p2[i].data);
 }
 
+/* ---- content validation ---- */
+
+static Dpf__AgentReply *validate(const char *fqdn, const char *pkg, int want_ok)
+{
+    creq c;
+    creq_init(&c, DPF_STEP_CONTENT_VALIDATE, fqdn);
+    tda_req_param(&c.r, "package_id", pkg);
+    return send_req(&c, want_ok);
+}
+
+/* Overwrites the FileLib copy of sha on fqdn with data (same length). */
+static void corrupt_in_filelib(const char *fqdn, const char *sha, const char *data, size_t len)
+{
+    char rel[256], p[2048];
+    snprintf(rel, sizeof rel, "SCCMContentLib$/FileLib/%.4s/%s", sha, sha);
+    host_path(fqdn, rel, p, sizeof p);
+    FILE *f = fopen(p, "r+");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void validate_finds_and_redistribution_repairs(void **state)
+{
+    (void)state;
+    char base[128], want[512], rel[256], p[2048];
+    content_url_of(HOST_B, base, sizeof base);
+    int64_t total = 0;
+    for (size_t i = 0; i < g.n1; i++)
+        total += (int64_t)g.pkg1[i].len;
+
+    Dpf__AgentReply *rep = validate(HOST_B, "PS100001", 1);
+    assert_int_equal(rep->n_content, 0);
+    assert_false(rep->changed);
+    snprintf(want, sizeof want, "Verified package PS100001: 6 files, %lld bytes in ",
+             (long long)total);
+    assert_true(tda_has_line(rep, want));
+    dpf__agent_reply__free_unpacked(rep, NULL);
+
+    /* the disk corrupts top.txt (same length) and loses data.bin */
+    const tfile *top = &g.pkg1[0], *data = &g.pkg1[1];
+    corrupt_in_filelib(HOST_B, top->sha, "TOP LEVEL FILE\n", 15);
+    snprintf(rel, sizeof rel, "SCCMContentLib$/FileLib/%.4s/%s", data->sha, data->sha);
+    host_path(HOST_B, rel, p, sizeof p);
+    assert_int_equal(unlink(p), 0);
+    /* same size: before validation the host still counts it as held */
+    creq c;
+    creq_init(&c, DPF_STEP_CONTENT_HAVE, HOST_B);
+    creq_file(&c, top->path, top->sha, (int64_t)top->len);
+    rep = send_req(&c, 1);
+    assert_int_equal(rep->content[0]->size, (int64_t)top->len);
+    dpf__agent_reply__free_unpacked(rep, NULL);
+
+    rep = validate(HOST_B, "PS100001", 1);
+    assert_true(rep->changed);
+    assert_int_equal(rep->n_content, 2);
+    assert_string_equal(rep->content[0]->path, "top.txt");
+    assert_string_equal(rep->content[0]->sha256, top->sha);
+    assert_int_equal(rep->content[0]->size, 15);
+    assert_string_equal(rep->content[1]->path, "dir/sub/deep/data.bin");
+    assert_string_equal(rep->content[1]->sha256, data->sha);
+    assert_int_equal(rep->content[1]->size, -1);
+    char got[65];
+    sha_hex("TOP LEVEL FILE\n", 15, got);
+    snprintf(want, sizeof want, "Package PS100001: file top.txt is corrupt: SHA-256 %.16s... "
+             "instead of %.16s...", got, top->sha);
+    assert_true(tda_has_line(rep, want));
+    assert_true(tda_has_line(rep, "Package PS100001: file dir/sub/deep/data.bin is missing "
+                                  "from the content library"));
+    assert_true(tda_has_line(rep, "Package PS100001 version 1 failed validation: 2 of 6 files"));
+    dpf__agent_reply__free_unpacked(rep, NULL);
+
+    /* a corrupt file is never served as if fine, and is no longer held */
+    assert_int_equal(http_code(base, "PS100001", "top.txt"), 404);
+    assert_int_equal(http_code(base, "PS100001", "dir/sub/deep/data.bin"), 404);
+    assert_int_equal(http_code(base, "PS100001", "copy1/same.bin"), 200);
+    creq_init(&c, DPF_STEP_CONTENT_HAVE, HOST_B);
+    creq_file(&c, top->path, top->sha, (int64_t)top->len);
+    creq_file(&c, data->path, data->sha, (int64_t)data->len);
+    rep = send_req(&c, 1);
+    assert_int_equal(rep->content[0]->size, 0);
+    assert_int_equal(rep->content[1]->size, 0);
+    dpf__agent_reply__free_unpacked(rep, NULL);
+
+    /* the redistribution: both sent again, validation passes */
+    put_file(HOST_B, top);
+    put_file(HOST_B, data);
+    rep = validate(HOST_B, "PS100001", 1);
+    assert_int_equal(rep->n_content, 0);
+    snprintf(want, sizeof want, "Verified package PS100001: 6 files, %lld bytes in ",
+             (long long)total);
+    assert_true(tda_has_line(rep, want));
+    dpf__agent_reply__free_unpacked(rep, NULL);
+    downloads_match(base, "PS100001", g.pkg1, g.n1);
+
+    /* not held, bad id, no id: clear refusals */
+    rep = validate(HOST_B, "PS100009", 0);
+    assert_string_equal(rep->error, "package PS100009 is not on this DP (" HOST_B ")");
+    dpf__agent_reply__free_unpacked(rep, NULL);
+    rep = validate(HOST_B, "ps1/0001", 0);
+    assert_non_null(strstr(rep->error, "bad package id"));
+    dpf__agent_reply__free_unpacked(rep, NULL);
+    creq_init(&c, DPF_STEP_CONTENT_VALIDATE, HOST_B);
+    rep = send_req(&c, 0);
+    assert_non_null(strstr(rep->error, "needs the parameter package_id"));
+    dpf__agent_reply__free_unpacked(rep, NULL);
+}
+
 /* ---- the big file ---- */
 
 #define BIG_SIZE (300LL * 1024 * 1024)
@@ -578,6 +691,16 @@ static void start_agent_c(void)
 {
     g.agent_c = tda_agent_start(g.nats_url, g.root, HOST_C, NULL);
     assert_int_equal(tda_wait_ready(g.bus, HOST_C, 15000), 0);
+}
+
+/* Thread: content_validate of the big package (no cmocka asserts here). */
+static void *validate_big(void *arg)
+{
+    creq c;
+    creq_init(&c, DPF_STEP_CONTENT_VALIDATE, HOST_C);
+    tda_req_param(&c.r, "package_id", "PS10000A");
+    *(Dpf__AgentReply **)arg = tda_call(g.bus, &c.r, CORR, 300000, NULL);
+    return NULL;
 }
 
 static void big_file_keeps_memory_bounded(void **state)
@@ -642,7 +765,22 @@ static void big_file_keeps_memory_bounded(void **state)
     char base[128];
     snprintf(base, sizeof base, "%s", rep->content_url);
     dpf__agent_reply__free_unpacked(rep, NULL);
+    /* validation and a download at once: the content server keeps serving */
+    pthread_t th;
+    Dpf__AgentReply *val = NULL;
+    int64_t t0 = dpf_mono_us();
+    assert_int_equal(pthread_create(&th, NULL, validate_big, &val), 0);
     downloads_match(base, "PS10000A", &big, 1);
+    int64_t t_get = dpf_mono_us() - t0;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_non_null(val);
+    if (!val->ok)
+        fail_msg("content_validate of PS10000A: %s", val->error);
+    fprintf(stderr, "content_validate of 300 MiB: %lld ms; the download beside it: %lld ms\n",
+            (long long)val->duration_us / 1000, (long long)t_get / 1000);
+    assert_int_equal(val->n_content, 0);
+    assert_true(tda_has_line(val, "Verified package PS10000A: 1 files, 314572800 bytes in "));
+    dpf__agent_reply__free_unpacked(val, NULL);
 
     long hwm = vm_hwm_kb(g.agent_c);
     fprintf(stderr, "dpagent VmHWM: %ld kB before the kill, %ld kB after resuming\n", hwm_first,
@@ -666,6 +804,7 @@ int main(void)
         cmocka_unit_test(push_install_and_download),
         cmocka_unit_test(pull_dp_fetches_from_first_dp),
         cmocka_unit_test(remove_keeps_shared_file),
+        cmocka_unit_test(validate_finds_and_redistribution_repairs),
         cmocka_unit_test(big_file_keeps_memory_bounded),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
