@@ -303,6 +303,9 @@ static void record_failure(job *j)
     if (st == DPF_OK)
         st = dm_store_dist_failed(j->db, j->row->dpid, j->row->package_id, j->token, j->reason,
                                   cfg->retry_delay_s, cfg->max_attempts, &attempts, &gave_up);
+    /* a restarted agent may serve on another port: keep the address fresh */
+    if (st == DPF_OK)
+        st = dm_store_dist_content_base(j->db, j->row->dpid, j->base);
     unsigned id = j->row->state == DM_CS_REMOVING ? DM_MSG_PKG_DIST_FAILED
                   : j->no_source                  ? DM_MSG_PULL_NO_SOURCE
                   : gave_up                       ? DM_MSG_PKG_DIST_GAVE_UP
@@ -337,6 +340,8 @@ static void remove_from_dp(job *j)
     st = begin(j);
     if (st == DPF_OK)
         st = dm_store_dist_removed(j->db, j->row->dpid, j->row->package_id, j->token);
+    if (st == DPF_OK)
+        st = dm_store_dist_content_base(j->db, j->row->dpid, j->base);
     if (st == DPF_OK)
         st = dm_content_raise(j->ctx, j->db, j->row->site_code, DM_MSG_PKG_REMOVED, 'I',
                               j->row->package_id, j->row->nal_path, j->row->server_name, NULL);

@@ -94,16 +94,16 @@ static const dpf_option g_opts[] = {
 
 /* The two processing threads and what they run. */
 static const dm_proc_kind g_upgrade_kind = {
-    "DP upgrade processing thread", "Upgrading", dm_dp_ins_decode, dm_handle_dp_ins,
+    "DP upgrade processing thread", "Upgrading", dm_dp_ins_decode, dm_handle_dp_ins, NULL,
 };
 static const dm_proc_kind g_manager_kind = {
-    "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn,
+    "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn, NULL,
 };
 static const dm_proc_kind g_validation_kind = {
-    "Content validation thread", "Validating", dm_dp_val_decode, dm_handle_dp_val,
+    "Content validation thread", "Validating", dm_dp_val_decode, dm_handle_dp_val, NULL,
 };
 static const dm_proc_kind g_transfer_kind = {
-    "Package transfer thread", "Sending package number", dm_pkg_decode, dm_handle_pkg,
+    "Package transfer thread", "Sending", dm_pkg_decode, dm_handle_pkg, "package number",
 };
 
 /* The one dispatch point: each subject distmgr consumes, its durable

@@ -182,7 +182,8 @@ static int dispatch(dm_proc *u, node *n)
     char id[160];
     int good = n->item.dpid != 0;
     announce_arg arg = {u, good ? u->kind->verb : "Reporting",
-                        good ? "DP with ID" : "an undecodable message on", id};
+                        good ? (u->kind->noun ? u->kind->noun : "DP with ID")
+                             : "an undecodable message on", id};
     if (n->item.dpid != 0)
         snprintf(id, sizeof id, "%lld", n->item.dpid);
     else

@@ -22,6 +22,7 @@ typedef struct dm_proc_kind {
     const char *verb;    /* "Upgrading", "Removing" */
     dm_decode_fn decode; /* message body -> item (runs on the nats.c thread) */
     dm_handle_fn handle; /* runs on a worker */
+    const char *noun;    /* what an item names: "DP with ID" (NULL: that), "package number" */
 } dm_proc_kind;
 
 /* Starts the thread; the pool's limit is what "Used k threads out of N"

@@ -265,8 +265,10 @@ dpf_status dm_store_dist_claim(dpf_db *db, const char *package_id, const char *t
         db,
         "WITH c AS (SELECT x.dpid, x.package_id FROM dp_packages x "
         " JOIN distribution_points d ON d.dpid = x.dpid WHERE " CLAIMABLE
-        /* pull DPs last: their sources should hold the version first */
-        " ORDER BY d.is_pull_dp, x.dpid LIMIT 1 FOR UPDATE OF x SKIP LOCKED), "
+        /* pull DPs last: their sources should hold the version first. The DP
+         * row is share-locked so a removal that moves it to Removing either
+         * waits for this claim (and then sees its lease) or is seen by it */
+        " ORDER BY d.is_pull_dp, x.dpid LIMIT 1 FOR UPDATE OF x SKIP LOCKED FOR SHARE OF d), "
         "x AS (UPDATE dp_packages u SET lease_owner = $2, "
         " lease_until = now() + make_interval(secs => $3::int), updated_at = now(), "
         " state = CASE WHEN u.state = 'Removing' THEN 'Removing' ELSE 'InProgress' END "
