@@ -179,7 +179,13 @@ for dp in $DP4 $DP5; do
 done
 check_files "$BIG" "$BIGSRC" 1 $DP4 $DP5 $DP6
 poll_check "$DPFLEET_STACK/poll2.log" $P2 3
-check_files "$BIG" "$BIGSRC" 1 $DP1 $DP2 $DP3   # the restarted agent serves the DPs of 1 too
+# the restarted agent listens on new (ephemeral) ports: contentUrl must follow
+for dp in $DP1 $DP2 $DP3; do
+    e2e_eq "$dp: contentUrl names the port its restarted content server listens on" \
+        "http://127.0.0.1:$(sed -n 's/^port=//p' "$DPFLEET_VAR/$dp/etc/http.conf")" \
+        "$(q1 "select content_base from distribution_points where server_name='$dp'")"
+done
+check_files "$BIG" "$BIGSRC" 1 $DP1 $DP2 $DP3   # the DPs of 1 still serve it
 e2e_eq "no DP holds a partial file any more" 0 "$(find "$DPFLEET_VAR"/*/SCCMContentLib\$/FileLib/.partial -type f 2>/dev/null | wc -l)"
 
 # ---- 4. a file corrupted in the site content library --------------------------
