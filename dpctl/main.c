@@ -11,6 +11,7 @@
 
 #include <dpf/log.h>
 
+#include "cmd_bg.h"
 #include "cmd_package.h"
 #include "dpctl.h"
 
@@ -42,6 +43,18 @@ static const struct command {
      "package redistribute ID --dp SERVER..."},
     {"package", "remove", dpctl_cmd_package_remove, "package remove ID --dp SERVER"},
     {"package", "delete", dpctl_cmd_package_delete, "package delete ID"},
+    {"boundarygroup", "create", dpctl_cmd_bg_create,
+     "boundarygroup create NAME [--description TEXT] [--site SITE] [--boundary SUBNET|FIRST-LAST]...\n"
+     "          [--neighbor NAME[:MINUTES]]... [--site-default] [--default-fallback-minutes N]"},
+    {"boundarygroup", "list", dpctl_cmd_bg_list, "boundarygroup list"},
+    {"boundarygroup", "show", dpctl_cmd_bg_show, "boundarygroup show NAME"},
+    {"boundarygroup", "set", dpctl_cmd_bg_set,
+     "boundarygroup set NAME [--description TEXT] [--boundary X]... [--no-boundaries]\n"
+     "          [--neighbor NAME[:MINUTES]]... [--no-neighbors] [--site-default]\n"
+     "          [--default-fallback-minutes N]   (--boundary/--neighbor replace the set)"},
+    {"boundarygroup", "delete", dpctl_cmd_bg_delete, "boundarygroup delete NAME"},
+    {"content", "locate", dpctl_cmd_content_locate,
+     "content locate PACKAGE --client ADDRESS [--waited-minutes M]"},
     {"statmsg", "list", dpctl_cmd_statmsg_list,
      "statmsg list [--id N] [--site SITE] [--after RECORD] [--limit N] [--correlation-id ID]"},
     {"statmsg", "watch", dpctl_cmd_statmsg_watch,

@@ -90,6 +90,12 @@ void prov_handle_pkg_delete(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_distribute(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_redistribute(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_remove_dp(prov_request *req, prov_reply *reply);
+void prov_handle_bg_create(prov_request *req, prov_reply *reply);
+void prov_handle_bg_list(prov_request *req, prov_reply *reply);
+void prov_handle_bg_show(prov_request *req, prov_reply *reply);
+void prov_handle_bg_update(prov_request *req, prov_reply *reply);
+void prov_handle_bg_delete(prov_request *req, prov_reply *reply);
+void prov_handle_content_location(prov_request *req, prov_reply *reply);
 
 /* Routes the request: 404/405 replies for no match, otherwise the handler. */
 void prov_dispatch(prov_request *req, prov_reply *reply);

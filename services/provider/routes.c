@@ -24,6 +24,12 @@ static const prov_route ROUTES[] = {
      (void (*)(void))prov_handle_pkg_redistribute},
     {"DELETE", "/v1/packages/{packageId}/distributionpoints/{serverName}",
      (void (*)(void))prov_handle_pkg_remove_dp},
+    {"POST", "/v1/boundarygroups", (void (*)(void))prov_handle_bg_create},
+    {"GET", "/v1/boundarygroups", (void (*)(void))prov_handle_bg_list},
+    {"GET", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_show},
+    {"PATCH", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_update},
+    {"DELETE", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_delete},
+    {"GET", "/v1/contentlocation", (void (*)(void))prov_handle_content_location},
     {"GET", "/healthz", (void (*)(void))prov_handle_healthz},
 };
 
