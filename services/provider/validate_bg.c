@@ -142,7 +142,8 @@ static int parse_subnet(const char *text, json_t **out, char *why, size_t len)
     }
     int bits = addr_len(&a) * 8;
     long long prefix = bits;
-    if (slash != NULL && (strlen(slash + 1) > 3 || !dpf_parse_int(slash + 1, 0, bits, &prefix))) {
+    if (slash != NULL && (strlen(slash + 1) > 3 || strspn(slash + 1, "0123456789") !=
+                          strlen(slash + 1) || !dpf_parse_int(slash + 1, 0, bits, &prefix))) {
         snprintf(why, len, "the prefix length of '%s' must be a number 0..%d", text, bits);
         return 0;
     }
@@ -467,7 +468,7 @@ dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, c
                   "neighbors, siteDefault, defaultFallbackMinutes");
         goto bad;
     }
-    if (self == NULL)
+    if (mode == PROV_BG_CREATE || self == NULL)
         self = out->name;
     for (size_t i = 0; i < json_array_size(out->neighbors); i++) {
         const char *n = json_string_value(json_object_get(json_array_get(out->neighbors, i),

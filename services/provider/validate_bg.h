@@ -65,7 +65,7 @@ typedef struct prov_bg_spec {
 } prov_bg_spec;
 
 /* Parses body (len bytes). self: the group's name for PATCH (borrowed; the
- * neighbors must not name it), NULL for create (the body's name is used).
+ * neighbors must not name it); ignored for create (the body's name is used).
  * DPF_ERR_DECODE for malformed JSON, DPF_ERR_INVALID for a bad field; on
  * error *out is cleared. Release with prov_bg_spec_clear. */
 dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, const char *self,
