@@ -13,8 +13,8 @@ static const char *text_or_dash(json_t *o, const char *key)
 
 static void print(const dpctl_resp *r)
 {
-    printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", "DPID", "SERVER", "SITE", "STATE", "CRC",
-           "PXE", "PULL");
+    printf("%-6s %-40s %-4s %-12s %-9s %-3s %-4s %s\n", "DPID", "SERVER", "SITE", "STATE", "CRC",
+           "PXE", "PULL", "MAINTENANCE MODE");
     size_t i;
     json_t *dp;
     json_array_foreach(r->json, i, dp) {
@@ -22,11 +22,12 @@ static void print(const dpctl_resp *r)
         char dpid[24] = "-";
         if (json_is_integer(id))
             snprintf(dpid, sizeof dpid, "%lld", (long long)json_integer_value(id));
-        printf("%-6s %-40s %-4s %-12s %-9s %-3s %s\n", dpid, text_or_dash(dp, "serverName"),
+        printf("%-6s %-40s %-4s %-12s %-9s %-3s %-4s %s\n", dpid, text_or_dash(dp, "serverName"),
                text_or_dash(dp, "siteCode"), text_or_dash(dp, "installState"),
                text_or_dash(dp, "crc"),
                json_is_true(json_object_get(dp, "enablePXE")) ? "yes" : "no",
-               json_is_object(json_object_get(dp, "pullDP")) ? "yes" : "no");
+               json_is_object(json_object_get(dp, "pullDP")) ? "yes" : "no",
+               json_is_true(json_object_get(dp, "maintenanceMode")) ? "yes" : "no");
     }
     if (json_array_size(r->json) == 0)
         printf("(no distribution points)\n");

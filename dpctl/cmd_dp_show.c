@@ -54,6 +54,23 @@ static void show(json_t *dp)
     line("Last error:", json_string_value(json_object_get(dp, "lastError")));
     line("Installed version:", json_string_value(json_object_get(dp, "installedVersion")));
     num_line("Action:", json_object_get(dp, "action"));
+    line("Maintenance mode:", json_is_true(json_object_get(dp, "maintenanceMode")) ? "yes" : "no");
+    json_t *by = json_object_get(dp, "maintenanceChangedBy");
+    if (json_is_string(by)) {
+        char buf[400];
+        snprintf(buf, sizeof buf, "%s by %s",
+                 json_string_value(json_object_get(dp, "maintenanceChangedAt")),
+                 json_string_value(by));
+        line("  changed:", buf);
+    }
+    json_t *hours = json_object_get(dp, "contentValidationIntervalHours");
+    char every[48] = "off";
+    if (json_integer_value(hours) > 0)
+        snprintf(every, sizeof every, "every %lld hours", (long long)json_integer_value(hours));
+    line("Validation:", every);
+    line("Last validation:", json_string_value(json_object_get(dp, "lastValidationAt")));
+    line("  result:", json_string_value(json_object_get(dp, "lastValidationResult")));
+    line("  requested:", json_string_value(json_object_get(dp, "validationRequestedAt")));
 }
 
 static void print(const dpctl_resp *r)

@@ -9,7 +9,7 @@
 #include "dp_opts.h"
 
 enum { O_SITE = 1, O_DESC, O_GROUP, O_PXE, O_PULL, O_MINFREE, O_DRIVE, O_PRIO, O_NOPXE, O_NOPULL,
-       O_NOGROUPS };
+       O_NOGROUPS, O_VALIDATION };
 
 static const struct option OPTS[] = {
     {"site", required_argument, NULL, O_SITE},
@@ -23,6 +23,7 @@ static const struct option OPTS[] = {
     {"no-pxe", no_argument, NULL, O_NOPXE},
     {"no-pull", no_argument, NULL, O_NOPULL},
     {"no-boundary-groups", no_argument, NULL, O_NOGROUPS},
+    {"validation-interval-hours", required_argument, NULL, O_VALIDATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -77,6 +78,9 @@ int dpctl_dp_opts_parse(int argc, char **argv, int with_site, json_t *body)
         case O_NOPXE: json_object_set_new(body, "enablePXE", json_false()); break;
         case O_NOPULL: no_pull = 1; break;
         case O_NOGROUPS: no_groups = 1; break;
+        case O_VALIDATION:
+            ok = number(body, "contentValidationIntervalHours", "validation-interval-hours", optarg);
+            break;
         default: ok = 0; break;
         }
     }

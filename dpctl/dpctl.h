@@ -77,6 +77,8 @@ int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_dp_show(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_dp_set(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_dp_remove(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_dp_maintenance(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_dp_validate(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_site_reset(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_statmsg_list(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv);

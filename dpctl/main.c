@@ -23,14 +23,17 @@ static const struct command {
 } COMMANDS[] = {
     {"dp", "add", dpctl_cmd_dp_add,
      "dp add SERVER --site SITE [--description TEXT] [--boundary-group NAME]... [--pxe]\n"
-     "          [--pull-source FQDN[:PRIORITY]]... [--min-free-mb N] [--drive X] [--priority N]"},
+     "          [--pull-source FQDN[:PRIORITY]]... [--min-free-mb N] [--drive X] [--priority N]\n"
+     "          [--validation-interval-hours N]"},
     {"dp", "list", dpctl_cmd_dp_list, "dp list [--site SITE]"},
     {"dp", "show", dpctl_cmd_dp_show, "dp show SERVER"},
     {"dp", "set", dpctl_cmd_dp_set,
      "dp set SERVER [--description TEXT] [--boundary-group NAME]... [--no-boundary-groups]\n"
      "          [--pxe|--no-pxe] [--pull-source FQDN[:PRIORITY]]... [--no-pull] [--min-free-mb N]\n"
-     "          [--drive X] [--priority N]"},
+     "          [--drive X] [--priority N] [--validation-interval-hours N]"},
     {"dp", "remove", dpctl_cmd_dp_remove, "dp remove SERVER"},
+    {"dp", "maintenance", dpctl_cmd_dp_maintenance, "dp maintenance on|off SERVER [--force]"},
+    {"dp", "validate", dpctl_cmd_dp_validate, "dp validate SERVER"},
     {"site", "reset", dpctl_cmd_site_reset, "site reset SITE"},
     {"package", "create", dpctl_cmd_package_create,
      "package create NAME --source DIR [--description TEXT] [--site SITE]"},

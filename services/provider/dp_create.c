@@ -54,7 +54,7 @@ static dpf_status write_roles(dpf_db *db, const prov_dp_spec *s, const char *nal
     prov_dp_props props = {
         .description = s->description, .drive = s->drive, .is_pxe = s->enable_pxe,
         .is_pull = s->is_pull, .priority = s->priority, .min_free_mb = s->min_free_mb,
-        .transfer_rate = 0, .ssl_state = 0,
+        .transfer_rate = 0, .ssl_state = 0, .validation_hours = s->validation_hours,
     };
     if (prov_store_props_write(db, dp_id, &props) != DPF_OK)
         return prov_change_db_fail(db, err, "writing the DP properties");

@@ -32,6 +32,14 @@ static json_t *dp_text(const dpf_db_result *r, int row, const char *name, int dp
     return json_string(col(r, row, name, NULL));
 }
 
+/* A column that may be NULL or "" (never set): null in the JSON then. */
+static json_t *opt_text(const dpf_db_result *r, int row, const char *name, int dp_known)
+{
+    int isnull = 1;
+    const char *v = dp_known ? col(r, row, name, &isnull) : "";
+    return isnull || *v == '\0' ? json_null() : json_string(v);
+}
+
 static json_t *parsed(const char *text, json_t *fallback)
 {
     json_t *v = json_loads(text, 0, NULL);
@@ -71,5 +79,16 @@ json_t *prov_dp_row_json(const dpf_db_result *r, int row)
     json_object_set_new(o, "lastError", dp_text(r, row, "last_error", known));
     json_object_set_new(o, "installedVersion", dp_text(r, row, "installed_version", known));
     json_object_set_new(o, "action", known ? json_integer(icol(r, row, "action")) : json_null());
+    /* maintenance mode lives on the DistributionPoints row: a DP hman has
+     * not inserted yet cannot be in it */
+    json_object_set_new(o, "maintenanceMode",
+                        json_boolean(known && strcmp(col(r, row, "maintenance_mode", NULL), "t") == 0));
+    json_object_set_new(o, "maintenanceChangedBy", opt_text(r, row, "maintenance_changed_by", known));
+    json_object_set_new(o, "maintenanceChangedAt", opt_text(r, row, "maintenance_changed_at", known));
+    json_object_set_new(o, "contentValidationIntervalHours",
+                        json_integer(icol(r, row, "validation_hours")));
+    json_object_set_new(o, "validationRequestedAt", opt_text(r, row, "validation_requested_at", known));
+    json_object_set_new(o, "lastValidationAt", opt_text(r, row, "last_validation_at", known));
+    json_object_set_new(o, "lastValidationResult", opt_text(r, row, "last_validation_result", known));
     return o;
 }

@@ -1,5 +1,5 @@
 /* The transaction behind PATCH /v1/distributionpoints/{serverName}. The
- * stored properties are read, the given fields laid over them, and all eight
+ * stored properties are read, the given fields laid over them, and all nine
  * written back, so the role always has a complete set for hman's CRC. */
 #include "dp_update.h"
 
@@ -12,6 +12,7 @@
 
 #include "change.h"
 #include "groups.h"
+#include "maint.h"
 #include "store_change.h"
 #include "store_dp.h"
 
@@ -29,6 +30,8 @@ static void merge(prov_dp_props *p, const prov_dp_spec *s)
         p->min_free_mb = s->min_free_mb;
     if (s->present & PROV_F_PRIORITY)
         p->priority = s->priority;
+    if (s->present & PROV_F_VALIDATION)
+        p->validation_hours = s->validation_hours;
 }
 
 static dpf_status write_sources(dpf_db *db, long long role_id, const char *server,
@@ -75,6 +78,9 @@ dpf_status prov_dp_update(dpf_db *db, const char *server, const prov_dp_spec *s,
     if (st != DPF_OK)
         return st;
     if ((st = prov_change_find_dp(db, server, &role_id, site, nal, err)) != DPF_OK)
+        goto cleanup;
+    /* under the site lock every setter of maintenance mode takes too */
+    if ((st = prov_maint_check_writable(db, nal, server, err)) != DPF_OK)
         goto cleanup;
     ch = calloc(1, sizeof *ch);
     if (ch == NULL) {

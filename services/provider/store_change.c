@@ -45,6 +45,7 @@ dpf_status prov_store_props_read(dpf_db *db, long long role_id, prov_dp_props_bu
     memset(out, 0, sizeof *out);
     out->p.priority = PROV_PRIORITY_DEFAULT;
     out->p.min_free_mb = PROV_MIN_FREE_DEFAULT;
+    out->p.validation_hours = PROV_VALIDATION_DEFAULT;
     for (int i = 0; i < dpf_db_result_rows(r); i++) {
         const char *name = dpf_db_result_get(r, i, 0);
         const char *v1 = dpf_db_result_get(r, i, 1);
@@ -65,6 +66,8 @@ dpf_status prov_store_props_read(dpf_db *db, long long role_id, prov_dp_props_bu
             out->p.transfer_rate = v3;
         else if (strcmp(name, DPF_PROP_SSL_STATE) == 0)
             out->p.ssl_state = v3;
+        else if (strcmp(name, DPF_PROP_CONTENT_VALIDATION) == 0)
+            out->p.validation_hours = v3;
     }
     dpf_db_result_free(r);
     out->p.description = out->description;

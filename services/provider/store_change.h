@@ -15,7 +15,7 @@
 dpf_status prov_store_dp_role(dpf_db *db, const char *server, long long *role_id, char *site,
                               char *nal) DPF_MUSTCHECK;
 
-/* The eight properties as stored, into *p with its strings in the buffers. */
+/* The nine properties as stored, into *p with its strings in the buffers. */
 typedef struct prov_dp_props_buf {
     prov_dp_props p;
     char description[PROV_DESC_MAX + 1];

@@ -56,7 +56,7 @@ dpf_status prov_store_role_insert(dpf_db *db, const char *site, const char *role
 
 dpf_status prov_store_props_write(dpf_db *db, long long role_id, const prov_dp_props *p)
 {
-    char id[24], pxe[4], pull[4], prio[16], minfree[16], rate[16], ssl[16];
+    char id[24], pxe[4], pull[4], prio[16], minfree[16], rate[16], ssl[16], val[16];
     snprintf(id, sizeof id, "%lld", role_id);
     snprintf(pxe, sizeof pxe, "%d", p->is_pxe ? 1 : 0);
     snprintf(pull, sizeof pull, "%d", p->is_pull ? 1 : 0);
@@ -64,6 +64,7 @@ dpf_status prov_store_props_write(dpf_db *db, long long role_id, const prov_dp_p
     snprintf(minfree, sizeof minfree, "%d", p->min_free_mb);
     snprintf(rate, sizeof rate, "%d", p->transfer_rate);
     snprintf(ssl, sizeof ssl, "%d", p->ssl_state);
+    snprintf(val, sizeof val, "%d", p->validation_hours);
     const char *params[] = {
         id,
         DPF_PROP_DESCRIPTION, p->description,
@@ -74,16 +75,18 @@ dpf_status prov_store_props_write(dpf_db *db, long long role_id, const prov_dp_p
         DPF_PROP_MIN_FREE_SPACE, minfree,
         DPF_PROP_TRANSFER_RATE, rate,
         DPF_PROP_SSL_STATE, ssl,
+        DPF_PROP_CONTENT_VALIDATION, val,
     };
     return dpf_db_exec(db,
                        "INSERT INTO site_system_role_props (role_id, name, value1, value3) VALUES "
                        "($1, $2, $3, 0), ($1, $4, $5, 0), "
                        "($1, $6, '', $7::bigint), ($1, $8, '', $9::bigint), "
                        "($1, $10, '', $11::bigint), ($1, $12, '', $13::bigint), "
-                       "($1, $14, '', $15::bigint), ($1, $16, '', $17::bigint) "
+                       "($1, $14, '', $15::bigint), ($1, $16, '', $17::bigint), "
+                       "($1, $18, '', $19::bigint) "
                        "ON CONFLICT (role_id, name) DO UPDATE "
                        "SET value1 = EXCLUDED.value1, value3 = EXCLUDED.value3",
-                       17, params, NULL);
+                       19, params, NULL);
 }
 
 dpf_status prov_store_pull_source_add(dpf_db *db, long long role_id, const char *server,
@@ -188,7 +191,7 @@ dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
     const char *p[] = {
         DPF_ROLE_DP, server, site,
         DPF_PROP_DESCRIPTION, DPF_PROP_DP_DRIVE, DPF_PROP_IS_PXE, DPF_PROP_IS_PULL_DP,
-        DPF_PROP_PRIORITY, DPF_PROP_MIN_FREE_SPACE,
+        DPF_PROP_PRIORITY, DPF_PROP_MIN_FREE_SPACE, DPF_PROP_CONTENT_VALIDATION,
     };
     /* sources and groups come back as JSON text, one row per DP */
     return dpf_db_exec(db,
@@ -199,6 +202,7 @@ dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
         "  coalesce(max(p.value3) FILTER (WHERE p.name = $7), 0) AS is_pull, "
         "  coalesce(max(p.value3) FILTER (WHERE p.name = $8), 200) AS priority, "
         "  coalesce(max(p.value3) FILTER (WHERE p.name = $9), 50) AS min_free, "
+        "  coalesce(max(p.value3) FILTER (WHERE p.name = $10), 168) AS validation_hours, "
         "  (SELECT coalesce(json_agg(json_build_object('serverName', s.source_server, "
         "          'priority', s.priority) ORDER BY s.priority, s.source_server), '[]')::text "
         "     FROM pull_dp_sources s WHERE s.role_id = r.id) AS sources, "
@@ -206,7 +210,14 @@ dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
         "     FROM boundary_group_members m JOIN boundary_groups g ON g.id = m.group_id "
         "    WHERE m.nal_path = r.nal_path) AS groups, "
         "  d.identity_guid, d.dp_crc, d.install_state, d.last_step, d.last_error, "
-        "  d.installed_version, d.action "
+        "  d.installed_version, d.action, d.maintenance_mode, d.maintenance_changed_by, "
+        "  to_char(d.maintenance_changed_at AT TIME ZONE 'UTC', "
+        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS maintenance_changed_at, "
+        "  to_char(d.last_validation_at AT TIME ZONE 'UTC', "
+        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_validation_at, "
+        "  d.last_validation_result, "
+        "  to_char(d.validation_requested_at AT TIME ZONE 'UTC', "
+        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS validation_requested_at "
         "FROM site_system_roles r "
         "LEFT JOIN site_system_role_props p ON p.role_id = r.id "
         "LEFT JOIN distribution_points d ON d.nal_path = r.nal_path "
@@ -215,5 +226,5 @@ dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
         "  AND ($3::text IS NULL OR r.site_code = upper($3)) "
         "GROUP BY r.id, d.dpid "
         "ORDER BY r.site_code, r.server_name",
-        9, p, out);
+        10, p, out);
 }

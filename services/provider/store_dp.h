@@ -18,6 +18,7 @@ typedef struct prov_dp_props {
     int min_free_mb;
     int transfer_rate;
     int ssl_state;
+    int validation_hours; /* ContentValidationIntervalHours */
 } prov_dp_props;
 
 /* Locks the site's site_control row (serialising admin changes per site) and
@@ -37,7 +38,7 @@ dpf_status prov_store_role_insert(dpf_db *db, const char *site, const char *role
                                   const char *nal, const char *server, int if_absent,
                                   long long *id) DPF_MUSTCHECK;
 
-/* Writes all eight DP role properties (insert or overwrite). */
+/* Writes all nine DP role properties (insert or overwrite). */
 dpf_status prov_store_props_write(dpf_db *db, long long role_id, const prov_dp_props *p) DPF_MUSTCHECK;
 
 /* Inserts one pull-DP source of the role. */

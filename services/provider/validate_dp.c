@@ -285,6 +285,12 @@ static dpf_status f_priority(json_t *v, prov_dp_spec *s, prov_field_error *err)
     return parse_int(v, "priority", PROV_PRIORITY_MIN, PROV_PRIORITY_MAX, &s->priority, err);
 }
 
+static dpf_status f_validation(json_t *v, prov_dp_spec *s, prov_field_error *err)
+{
+    return parse_int(v, "contentValidationIntervalHours", 0, PROV_VALIDATION_MAX,
+                     &s->validation_hours, err);
+}
+
 static const struct field {
     const char *name;
     unsigned bit;
@@ -299,6 +305,7 @@ static const struct field {
     {"minFreeSpaceMB", PROV_F_MIN_FREE, f_min_free},
     {"drive", PROV_F_DRIVE, f_drive},
     {"priority", PROV_F_PRIORITY, f_priority},
+    {"contentValidationIntervalHours", PROV_F_VALIDATION, f_validation},
 };
 
 static const struct field *find_field(const char *key)
@@ -315,6 +322,7 @@ static void apply_defaults(prov_dp_spec *s)
     s->description = "";
     s->priority = PROV_PRIORITY_DEFAULT;
     s->min_free_mb = PROV_MIN_FREE_DEFAULT;
+    s->validation_hours = PROV_VALIDATION_DEFAULT;
 }
 
 static dpf_status check_fields(json_t *doc, prov_spec_mode mode, prov_dp_spec *s,
@@ -327,7 +335,7 @@ static dpf_status check_fields(json_t *doc, prov_spec_mode mode, prov_dp_spec *s
         if (f == NULL)
             return fail(err, key, "unknown field '%.64s' (expected serverName, siteCode, "
                         "description, boundaryGroups, enablePXE, pullDP, minFreeSpaceMB, drive, "
-                        "priority)", key);
+                        "priority, contentValidationIntervalHours)", key);
         if (mode == PROV_SPEC_UPDATE && (f->bit & (PROV_F_SERVER | PROV_F_SITE)))
             return fail(err, key, "%s names the DP and cannot be changed; remove the DP and add "
                         "it again", key);

@@ -16,6 +16,8 @@
  *   drive           "" (any drive) or one letter, optionally with ':' ("d", "D:");
  *                   stored as "D:"
  *   priority        int 1..10000, default 200
+ *   contentValidationIntervalHours  int 0..8760 (0 = no scheduled content
+ *                   validation), default 168 (weekly)
  * Unknown fields and duplicate keys are rejected. */
 #ifndef PROV_VALIDATE_DP_H
 #define PROV_VALIDATE_DP_H
@@ -34,6 +36,8 @@
 #define PROV_PRIORITY_DEFAULT 200
 #define PROV_MIN_FREE_DEFAULT 50
 #define PROV_MIN_FREE_MAX 2147483647LL
+#define PROV_VALIDATION_DEFAULT DPF_DP_VALIDATION_HOURS_DEFAULT
+#define PROV_VALIDATION_MAX DPF_DP_VALIDATION_HOURS_MAX
 
 typedef enum prov_spec_mode {
     PROV_SPEC_CREATE, /* serverName and siteCode required, defaults applied */
@@ -51,6 +55,7 @@ enum {
     PROV_F_MIN_FREE = 1u << 6,
     PROV_F_DRIVE = 1u << 7,
     PROV_F_PRIORITY = 1u << 8,
+    PROV_F_VALIDATION = 1u << 9,
 };
 
 typedef struct prov_pull_source {
@@ -72,6 +77,7 @@ typedef struct prov_dp_spec {
     int min_free_mb;
     char drive[3];                 /* "" or "D:" */
     int priority;
+    int validation_hours;          /* contentValidationIntervalHours */
     json_t *doc;                   /* owned: the parsed body the strings point into */
 } prov_dp_spec;
 

@@ -55,11 +55,14 @@ static void test_create_dp(void **state)
     const char *p[] = {corr};
     const char *srv[] = {"PS1DP1.CONTOSO.COM"};
 
-    /* both roles, the eight properties, the boundary groups */
+    /* both roles, the nine properties, the boundary groups */
     assert_int_equal(sql_int("SELECT count(*) FROM site_system_roles WHERE server_name = $1 "
                              "AND role_name IN ('SMS Site System', 'SMS Distribution Point')", 1, srv), 2);
     assert_int_equal(sql_int("SELECT count(*) FROM site_system_role_props pr JOIN site_system_roles r "
-                             "ON r.id = pr.role_id WHERE r.server_name = $1", 1, srv), 8);
+                             "ON r.id = pr.role_id WHERE r.server_name = $1", 1, srv), 9);
+    assert_int_equal(sql_int("SELECT value3 FROM site_system_role_props pr JOIN site_system_roles r "
+                             "ON r.id = pr.role_id WHERE r.server_name = $1 AND "
+                             "pr.name = 'ContentValidationIntervalHours'", 1, srv), 168);
     assert_int_equal(sql_int("SELECT value3 FROM site_system_role_props pr JOIN site_system_roles r "
                              "ON r.id = pr.role_id WHERE r.server_name = $1 AND pr.name = 'Priority'", 1, srv), 5);
     assert_int_equal(sql_int("SELECT value3 FROM site_system_role_props pr JOIN site_system_roles r "

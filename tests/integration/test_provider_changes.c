@@ -184,7 +184,7 @@ static void test_delete(void **state)
                              "subject = 'sitecontrol.changed.PS1'", 1, p), 1);
     counts(after);
     assert_int_equal(after[0], before[0] - 1); /* the DP role; the site system stays */
-    assert_int_equal(after[1], before[1] - 8); /* its eight properties */
+    assert_int_equal(after[1], before[1] - 9); /* its nine properties */
     assert_int_equal(after[6], before[6] + 1);
     assert_int_equal(after[7], before[7] + 1);
     assert_true(log_contains("DeleteInstanceAsync SMS_SCI_SysResUse.FileType=2,ItemName="));

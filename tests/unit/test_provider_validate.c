@@ -1,6 +1,7 @@
-/* Unit tests for the provider's DP body checks (services/provider/validate_dp.c):
- * every bad input the API must refuse, with the field it must name, and the
- * values a good body produces. */
+/* Unit tests for the provider's DP body checks (services/provider/validate_dp.c)
+ * and the maintenance mode bodies (validate_maint.c): every bad input the API
+ * must refuse, with the field it must name, and the values a good body
+ * produces. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 
 #include "validate_dp.h"
+#include "validate_maint.h"
 
 /* Parses body in create mode and expects a refusal naming field. */
 static void expect_bad_mode(const char *body, prov_spec_mode mode, dpf_status want,
@@ -54,6 +56,7 @@ static void test_minimal_body_gets_defaults(void **state)
     assert_int_equal(s.is_pull, 0);
     assert_int_equal(s.n_groups, 0);
     assert_string_equal(s.drive, "");
+    assert_int_equal(s.validation_hours, 168);
     assert_true((s.present & PROV_F_PRIORITY) == 0);
     prov_dp_spec_clear(&s);
     prov_dp_spec_clear(&s); /* twice is harmless */
@@ -192,6 +195,87 @@ static void test_ranges(void **state)
     expect_bad(OK_PREFIX ",\"minFreeSpaceMB\":9999999999}", "minFreeSpaceMB", "between 0 and");
     expect_bad(OK_PREFIX ",\"drive\":\"CD\"}", "drive", "drive letter");
     expect_bad(OK_PREFIX ",\"drive\":\"1:\"}", "drive", "drive letter");
+    expect_bad(OK_PREFIX ",\"contentValidationIntervalHours\":-1}",
+               "contentValidationIntervalHours", "between 0 and 8760");
+    expect_bad(OK_PREFIX ",\"contentValidationIntervalHours\":8761}",
+               "contentValidationIntervalHours", "between 0 and 8760");
+    expect_bad(OK_PREFIX ",\"contentValidationIntervalHours\":\"weekly\"}",
+               "contentValidationIntervalHours", "must be an integer");
+    expect_bad(OK_PREFIX ",\"contentValidationIntervalHours\":24.5}",
+               "contentValidationIntervalHours", "must be an integer");
+}
+
+/* 0 turns the schedule off; PATCH may carry the interval alone */
+static void test_validation_interval(void **state)
+{
+    (void)state;
+    prov_dp_spec s;
+    prov_field_error e;
+    const char *body = OK_PREFIX ",\"contentValidationIntervalHours\":0}";
+    assert_int_equal(prov_dp_spec_parse(body, strlen(body), PROV_SPEC_CREATE, &s, &e), DPF_OK);
+    assert_int_equal(s.validation_hours, 0);
+    assert_true(s.present & PROV_F_VALIDATION);
+    prov_dp_spec_clear(&s);
+    body = "{\"contentValidationIntervalHours\":8760}";
+    assert_int_equal(prov_dp_spec_parse(body, strlen(body), PROV_SPEC_UPDATE, &s, &e), DPF_OK);
+    assert_int_equal(s.validation_hours, 8760);
+    assert_int_equal(s.present, PROV_F_VALIDATION);
+    prov_dp_spec_clear(&s);
+}
+
+static void maint_bad(int wmi, const char *body, dpf_status want, const char *field)
+{
+    prov_maint_body b;
+    prov_field_error e;
+    dpf_status st = wmi ? prov_setdpmm_body_parse(body, strlen(body), &b, &e)
+                        : prov_maint_body_parse(body, strlen(body), &b, &e);
+    if (st != want || strcmp(e.field, field) != 0)
+        print_error("body %s: got %d field '%s' (%s)\n", body, st, e.field, e.message);
+    assert_int_equal(st, want);
+    assert_string_equal(e.field, field);
+    assert_true(e.message[0] != '\0');
+}
+
+static void test_maintenance_bodies(void **state)
+{
+    (void)state;
+    prov_maint_body b;
+    prov_field_error e;
+    const char *on = "{\"enabled\":true,\"force\":true}";
+    assert_int_equal(prov_maint_body_parse(on, strlen(on), &b, &e), DPF_OK);
+    assert_true(b.enable && b.force);
+    const char *off = "{\"enabled\":false}";
+    assert_int_equal(prov_maint_body_parse(off, strlen(off), &b, &e), DPF_OK);
+    assert_true(!b.enable && !b.force);
+    maint_bad(0, "{\"enabled\":\"yes\"}", DPF_ERR_INVALID, "enabled");
+    maint_bad(0, "{\"enabled\":1}", DPF_ERR_INVALID, "enabled");
+    maint_bad(0, "{}", DPF_ERR_INVALID, "enabled");
+    maint_bad(0, "{\"enabled\":true,\"force\":\"yes\"}", DPF_ERR_INVALID, "force");
+    maint_bad(0, "{\"enabled\":true,\"Enabled\":true}", DPF_ERR_INVALID, "Enabled");
+    maint_bad(0, "{\"enabled\":true,\"enabled\":false}", DPF_ERR_DECODE, "");
+    maint_bad(0, "[true]", DPF_ERR_INVALID, "");
+    maint_bad(0, "", DPF_ERR_DECODE, "");
+
+    const char *wmi = "{\"NALPath\":\"[\\\"Display=\\\\\\\\X.C.COM\\\\\\\"]\",\"Mode\":1}";
+    assert_int_equal(prov_setdpmm_body_parse(wmi, strlen(wmi), &b, &e), DPF_OK);
+    assert_true(b.enable && !b.force);
+    assert_string_equal(b.nal, "[\"Display=\\\\X.C.COM\\\"]");
+    const char *zero = "{\"NALPath\":\"x\",\"Mode\":0,\"Force\":true}";
+    assert_int_equal(prov_setdpmm_body_parse(zero, strlen(zero), &b, &e), DPF_OK);
+    assert_true(!b.enable && b.force);
+    maint_bad(1, "{\"NALPath\":\"x\",\"Mode\":2}", DPF_ERR_INVALID, "Mode");
+    maint_bad(1, "{\"NALPath\":\"x\",\"Mode\":-1}", DPF_ERR_INVALID, "Mode");
+    maint_bad(1, "{\"NALPath\":\"x\",\"Mode\":\"1\"}", DPF_ERR_INVALID, "Mode");
+    maint_bad(1, "{\"NALPath\":\"x\",\"Mode\":true}", DPF_ERR_INVALID, "Mode");
+    maint_bad(1, "{\"NALPath\":\"x\"}", DPF_ERR_INVALID, "Mode");
+    maint_bad(1, "{\"NALPath\":1,\"Mode\":1}", DPF_ERR_INVALID, "NALPath");
+    maint_bad(1, "{\"NALPath\":\"\",\"Mode\":1}", DPF_ERR_INVALID, "NALPath");
+    maint_bad(1, "{\"Mode\":1}", DPF_ERR_INVALID, "NALPath");
+    maint_bad(1, "{\"NALPath\":\"x\",\"Mode\":1,\"Force\":1}", DPF_ERR_INVALID, "Force");
+    maint_bad(1, "{\"NalPath\":\"x\",\"Mode\":1}", DPF_ERR_INVALID, "NalPath");
+    char big[800];
+    snprintf(big, sizeof big, "{\"NALPath\":\"%0700d\",\"Mode\":1}", 0);
+    maint_bad(1, big, DPF_ERR_INVALID, "NALPath");
 }
 
 static void test_unknown_fields(void **state)
@@ -277,6 +361,8 @@ int main(void)
         cmocka_unit_test(test_boundary_groups),
         cmocka_unit_test(test_pull_sources),
         cmocka_unit_test(test_update_mode),
+        cmocka_unit_test(test_validation_interval),
+        cmocka_unit_test(test_maintenance_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
