@@ -126,6 +126,14 @@ static void test_dp_set_body(void **state)
     b = parse_opts(1, &ok, 4, "add", "a.b.com", "--priority", "high");
     assert_false(ok);
     json_decref(b);
+    b = parse_opts(0, &ok, 4, "set", "a.b.com", "--validation-interval-hours", "0");
+    assert_true(ok);
+    assert_int_equal(json_integer_value(json_object_get(b, "contentValidationIntervalHours")), 0);
+    assert_int_equal(json_object_size(b), 2);
+    json_decref(b);
+    b = parse_opts(0, &ok, 4, "set", "a.b.com", "--validation-interval-hours", "weekly");
+    assert_false(ok);
+    json_decref(b);
     b = parse_opts(1, &ok, 3, "add", "a.b.com", "c.d.com");
     assert_false(ok); /* two servers */
     json_decref(b);
