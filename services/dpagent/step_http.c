@@ -6,6 +6,7 @@
 #include "dpagent.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <dpf/log.h>
@@ -58,11 +59,24 @@ dpf_status dpa_http_reload_vdirs(dpa_host *h)
     return rc;
 }
 
-static dpf_status start_http(dpa_host *h, char *err, size_t errlen)
+/* prev_port: the port a previous run served on (0 = none). With an
+ * ephemeral --http-listen the server asks for that port again, so the
+ * contentUrl clients and the database know stays right across a restart;
+ * only when it is taken does it fall back to a new one. */
+static dpf_status start_http(dpa_host *h, int prev_port, char *err, size_t errlen)
 {
     const dpa_agent *a = h->agent;
     int port = a->http_port ? a->http_port + h->index : 0;
-    dpf_status rc = dpa_http_start(a->http_addr, port, &h->http, err, errlen);
+    dpf_status rc = DPF_ERR_IO;
+    if (port == 0 && prev_port > 0 && prev_port <= 65535) {
+        rc = dpa_http_start(a->http_addr, prev_port, &h->http, err, errlen);
+        if (rc != DPF_OK)
+            DPF_WARN("%s: cannot serve on port %d again (%s); taking a new port, the DP's "
+                     "contentUrl changes with its next install or transfer", h->fqdn, prev_port,
+                     err);
+    }
+    if (rc != DPF_OK)
+        rc = dpa_http_start(a->http_addr, port, &h->http, err, errlen);
     if (rc == DPF_OK && (rc = dpa_http_reload_vdirs(h)) != DPF_OK)
         snprintf(err, errlen, "cannot load the virtual directories: %s", dpf_status_text(rc));
     return rc;
@@ -95,11 +109,13 @@ dpf_status dpa_host_resume(dpa_host *h, char *err, size_t errlen)
     if (dpa_kv_load(conf, &kv) != DPF_OK)
         return DPF_OK; /* never enabled: nothing to resume */
     const char *enabled = dpa_kv_get(kv, "enabled");
+    const char *port = dpa_kv_get(kv, "port");
     int on = enabled != NULL && strcmp(enabled, "1") == 0;
+    int prev = port != NULL ? atoi(port) : 0;
     dpa_kv_destroy(kv);
     if (!on || h->http != NULL)
         return DPF_OK;
-    dpf_status rc = start_http(h, err, errlen);
+    dpf_status rc = start_http(h, prev, err, errlen);
     if (rc == DPF_OK)
         rc = write_http_conf(h, NULL);
     if (rc == DPF_OK)
@@ -122,7 +138,7 @@ dpf_status dpa_step_enable_http(dpa_step *s)
         struct utsname u;
         if (uname(&u) != 0)
             snprintf(u.release, sizeof u.release, "unknown");
-        if (start_http(h, err, sizeof err) != DPF_OK) {
+        if (start_http(h, 0, err, sizeof err) != DPF_OK) {
             dpa_host_stop(h);
             return dpa_step_fail(s, "Failed to install the HTTP content server on %s: %s",
                                  h->fqdn, err);
