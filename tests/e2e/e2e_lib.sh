@@ -36,8 +36,15 @@ e2e_wait_sql() {
 e2e_stack_up() {
     export DPFLEET_STACK
     DPFLEET_STACK=$(mktemp -d /tmp/dpfleet-e2e.XXXXXX)
-    local out
-    out=$("$E2E_ROOT/scripts/stack" up --no-build "$@") || { echo "stack up failed"; exit 1; }
+    local out try
+    # a free port scripts/lib.sh picked may be taken by another program (a
+    # test running beside this one) before our server binds it: try again
+    for try in 1 2 3; do
+        out=$("$E2E_ROOT/scripts/stack" up --no-build "$@") && break
+        "$E2E_ROOT/scripts/stack" down >/dev/null 2>&1 || true
+        [ "$try" -lt 3 ] || { echo "stack up failed 3 times"; exit 1; }
+        echo "stack up failed; trying again"
+    done
     eval "$out"
     trap e2e_stack_down EXIT
 }
