@@ -47,6 +47,9 @@ dpf_status dm_content_raise(const dm_ctx *ctx, dpf_db *db, const char *site, uns
                             char severity, const char *s0, const char *s1, const char *s2,
                             const char *s3) DPF_MUSTCHECK;
 
+/* A DM_RETRY outcome after ms, with why (copied). */
+dm_outcome dm_content_retry(int ms, const char *why);
+
 /* pkg.changed.<seq> -> item (dpid holds the package seq). */
 void dm_pkg_decode(const void *data, size_t len, const char *subject, dm_item *it);
 

@@ -91,21 +91,12 @@ static void verdict(const dm_ctx *ctx, dpf_db *db, const dm_val_dp *dp, const ch
                   changed ? ". It is ValidationFailed until a redistribute repairs it" : "");
 }
 
-static dm_outcome retry(int ms, const char *why)
-{
-    dm_outcome o = {.kind = DM_RETRY, .delay_ms = ms};
-    dpf_fmt(o.reason, sizeof o.reason, "%s", why);
-    return o;
-}
-
 dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
     dpf_db *db = dm_item_db(ctx, slot);
     if (db == NULL)
-        return retry(ctx->retry_delay_s * 1000, "no database connection");
-    char token[128], uuid[37];
-    dpf_uuid(uuid);
-    dpf_fmt(token, sizeof token, "%s/%s", ctx->owner, uuid);
+        return dm_content_retry(ctx->retry_delay_s * 1000, "no database connection");
+    const char *token = it->token; /* the validation is this item's job */
     dm_val_dp dp = {0};
     dpf_status st = dm_store_val_lease(db, it->dpid, token, ctx->lease_s, &dp);
     if (st == DPF_ERR_NOT_FOUND) {
@@ -115,10 +106,10 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     if (st == DPF_ERR_BUSY) {
         DPF_INFO("DPID %lld is being validated by another job, will look again in %d s",
                  it->dpid, dm_item_lease_busy_s(ctx));
-        return retry(dm_item_lease_busy_s(ctx) * 1000, "validated elsewhere");
+        return dm_content_retry(dm_item_lease_busy_s(ctx) * 1000, "validated elsewhere");
     }
     if (st != DPF_OK)
-        return retry(ctx->retry_delay_s * 1000, "cannot take the validation lease");
+        return dm_content_retry(ctx->retry_delay_s * 1000, "cannot take the validation lease");
     if (dp.requested_at[0] == '\0' || !dp.installed) {
         DPF_INFO("DPID %lld: %s, nothing to validate", dp.dpid,
                  dp.installed ? "no validation is requested" : "the DP is not installed");
@@ -132,7 +123,7 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     int n = 0, bad = 0, checked = 0;
     dm_outcome out = {.kind = DM_DONE};
     if (pkgs == NULL || dm_store_val_packages(db, dp.dpid, pkgs, MAX_PACKAGES, &n) != DPF_OK) {
-        out = retry(ctx->retry_delay_s * 1000, "cannot read the DP's packages");
+        out = dm_content_retry(ctx->retry_delay_s * 1000, "cannot read the DP's packages");
         goto release;
     }
     DPF_INFO("Content validation started on DP %s: %d packages", dp.nal_path, n);
@@ -147,7 +138,7 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
             DPF_INFO("Content validation of DP %s stopped after %d of %d packages (%s)",
                      dp.nal_path, checked, n,
                      dpf_stopping() ? "distmgr is stopping" : "the DP is being removed");
-            out = dpf_stopping() ? retry(0, "stopping") : (dm_outcome){.kind = DM_DONE};
+            out = dpf_stopping() ? dm_content_retry(0, "stopping") : (dm_outcome){.kind = DM_DONE};
             goto release;
         }
         dm_agent_kv kv[] = {{"package_id", pkgs[i].package_id}};
@@ -169,7 +160,7 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
             dm_cagent_reply_free(&r);
             DPF_ERROR("Content validation of DP %s could not go on: %s; will retry in %d s",
                       dp.nal_path, reason, ctx->retry_delay_s);
-            out = retry(ctx->retry_delay_s * 1000, "the agent did not answer");
+            out = dm_content_retry(ctx->retry_delay_s * 1000, "the agent did not answer");
             goto release;
         }
         dm_cagent_reply_free(&r);

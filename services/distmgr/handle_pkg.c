@@ -143,7 +143,7 @@ static int run_transfers(const dm_ctx *ctx, dm_item *it, const char *package_id)
     return r.jobs;
 }
 
-static dm_outcome retry(int ms, const char *why)
+dm_outcome dm_content_retry(int ms, const char *why)
 {
     dm_outcome o = {.kind = DM_RETRY, .delay_ms = ms};
     dpf_fmt(o.reason, sizeof o.reason, "%s", why);
@@ -152,28 +152,26 @@ static dm_outcome retry(int ms, const char *why)
 
 static dm_outcome process(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_pkg_row *pkg)
 {
-    char token[128], uuid[37];
-    dpf_uuid(uuid);
-    dpf_fmt(token, sizeof token, "%s/%s", ctx->owner, uuid);
+    const char *token = it->token; /* the processing is this item's job */
     dm_pkg_row leased = {0};
     dpf_status st = dm_store_pkg_lease(db, pkg->seq, token, ctx->lease_s, &leased);
     if (st == DPF_ERR_BUSY) {
         DPF_INFO("Package %s is being processed by %s, will look again in %d s",
                  pkg->package_id, leased.lease_owner, dm_item_lease_busy_s(ctx));
         dm_pkg_row_clear(&leased);
-        return retry(dm_item_lease_busy_s(ctx) * 1000, "processed elsewhere");
+        return dm_content_retry(dm_item_lease_busy_s(ctx) * 1000, "processed elsewhere");
     }
     if (st == DPF_OK) {
         st = dm_pkg_process(ctx, db, &leased, token, it->corr);
         dm_pkg_row_clear(&leased);
         if (st == DPF_ERR_DB)
-            return retry(ctx->retry_delay_s * 1000, "could not record the processing");
+            return dm_content_retry(ctx->retry_delay_s * 1000, "could not record the processing");
         return (dm_outcome){.kind = DM_DONE};
     }
     dm_pkg_row_clear(&leased);
     if (st == DPF_ERR_NOT_FOUND)
         return (dm_outcome){.kind = DM_DONE};
-    return retry(ctx->retry_delay_s * 1000, "cannot take the processing lease");
+    return dm_content_retry(ctx->retry_delay_s * 1000, "cannot take the processing lease");
 }
 
 static void delete_if_done(const dm_ctx *ctx, dpf_db *db, const dm_pkg_row *pkg,
@@ -211,7 +209,7 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         return out;
     }
     if (st != DPF_OK)
-        return retry(ctx->retry_delay_s * 1000, "cannot read the package");
+        return dm_content_retry(ctx->retry_delay_s * 1000, "cannot read the package");
     DPF_INFO("~Processing package %s (%s): state %s, version %d (%s)", pkg.package_id, pkg.name,
              pkg.state, pkg.processed_version, it->reason[0] ? it->reason : "event");
     if (strcmp(pkg.state, "Processing") == 0) {
@@ -239,10 +237,10 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     int secs = 0;
     if (!dpf_stopping() && dm_store_dist_next_retry(db, pkg.package_id, &secs) == DPF_OK) {
         DPF_INFO("Package %s: DPs are waiting to retry, the next in %d s", pkg.package_id, secs);
-        out = retry((secs < 1 ? 1 : secs) * 1000, "DPs waiting to retry");
+        out = dm_content_retry((secs < 1 ? 1 : secs) * 1000, "DPs waiting to retry");
     }
     if (dpf_stopping())
-        out = retry(0, "stopping");
+        out = dm_content_retry(0, "stopping");
     dm_pkg_row_clear(&pkg);
     return out;
 }

@@ -163,7 +163,8 @@ dpf_status dm_store_val_schedule(dpf_db *db, int *n)
     dpf_status st = dpf_db_exec(
         db,
         "UPDATE distribution_points SET validation_requested_at = now() "
-        "WHERE action = 0 AND install_state = 'Installed' AND content_validation_interval_hours > 0 "
+        "WHERE action = 0 AND install_state = 'Installed' "
+        "AND content_validation_interval_hours > 0 "
         "AND validation_requested_at IS NULL AND coalesce(last_validation_at, created_at) < "
         "now() - make_interval(hours => content_validation_interval_hours) RETURNING dpid",
         0, NULL, &r);
