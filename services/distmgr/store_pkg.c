@@ -499,12 +499,9 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     *n = 0;
-    dpf_status st = dpf_db_exec(db, "SELECT content_sync_groups(NULL)", 0, NULL, NULL);
-    if (st != DPF_OK)
-        return st;
     const char *p[] = {grace, lim};
     dpf_db_result *r = NULL;
-    st = dpf_db_exec(
+    dpf_status st = dpf_db_exec(
         db,
         "SELECT p.seq FROM packages p WHERE "
         " (p.state = 'Processing' AND (p.lease_until IS NULL OR p.lease_until < now()) "

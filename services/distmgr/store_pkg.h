@@ -160,8 +160,10 @@ dpf_status dm_store_dist_sources(dpf_db *db, long long dpid, char *out, size_t o
 
 /* Package seqs that need the package transfer although no event may come:
  * Processing with no live lease, Deleting, or a row claimable now (see
- * dm_store_dist_claim) whose state is older than grace_s. Also gives DPs
- * the packages of their boundary groups first. */
+ * dm_store_dist_claim) whose state is older than grace_s. (A DP gets the
+ * packages of its boundary groups when it is installed, content_wake_dp,
+ * not here: a package an administrator removed from one DP of a group
+ * stays removed until that DP is installed again.) */
 dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, int max,
                                      int *n) DPF_MUSTCHECK;
 

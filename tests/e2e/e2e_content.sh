@@ -112,6 +112,18 @@ e2e_eq "$DP1 still serves it" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$ur
 e2e_eq "$DP2 FileLib is empty again" 0 \
     "$(find "$DPFLEET_VAR/$DP2/SCCMContentLib\$/FileLib" -type f | wc -l)"
 
+# ---- a DP added later to a boundary group the package was sent to gets it too
+GROUP="PS1 Assignment And Content"
+code=$(api POST "/v1/packages/$PKG/distribute" "{\"boundaryGroups\":[\"$GROUP\"]}")
+e2e_eq "distribute to the (empty) group '$GROUP' is 202" 202 "$code"
+"$DPCTL" dp set "$DP4" --boundary-group "$GROUP" >/dev/null || e2e_bad "dp set $DP4"
+e2e_wait_sql "$DP4, added to the group afterwards, gets the package" \
+    "select x.state||x.installed_version from dp_packages x join distribution_points d using (dpid) where package_id='$PKG' and server_name='$DP4'" \
+    Installed2 90
+code=$(api DELETE "/v1/packages/$PKG/distributionpoints/$DP4")
+e2e_wait_sql "and gives it back when removed from it" \
+    "select count(*) from dp_packages x join distribution_points d using (dpid) where package_id='$PKG' and server_name='$DP4'" 0 60
+
 # ---- bad input changes nothing
 before=$(sql "select count(*) from packages")||true
 e2e_eq "sourcePath outside the roots is 400" 400 "$(api POST /v1/packages '{"name":"X","sourcePath":"/etc"}')"
