@@ -126,13 +126,8 @@ dpf_status prov_dbpool_acquire(prov_dbpool *p, int wait_ms, dpf_db **db)
     return DPF_OK;
 }
 
-void prov_dbpool_release(prov_dbpool *p, dpf_db *db)
+static void give_back(prov_dbpool *p, dpf_db *db)
 {
-    if (p == NULL || db == NULL)
-        return;
-    /* handlers end their own transactions; this is the safety net that keeps
-     * a forgotten one from leaking into the next request */
-    dpf_db_rollback(db);
     pthread_mutex_lock(&p->lock);
     for (int i = 0; i < p->size; i++) {
         if (p->conns[i] == db) {
@@ -144,4 +139,21 @@ void prov_dbpool_release(prov_dbpool *p, dpf_db *db)
     }
     pthread_mutex_unlock(&p->lock);
     DPF_ERROR("connection %p returned to a pool it does not belong to", (void *)db);
+}
+
+void prov_dbpool_release(prov_dbpool *p, dpf_db *db)
+{
+    if (p == NULL || db == NULL)
+        return;
+    /* handlers end their own transactions; this is the safety net that keeps
+     * a forgotten one from leaking into the next request */
+    dpf_db_rollback(db);
+    give_back(p, db);
+}
+
+void prov_dbpool_release_read(prov_dbpool *p, dpf_db *db)
+{
+    if (p == NULL || db == NULL)
+        return;
+    give_back(p, db);
 }

@@ -22,5 +22,9 @@ void prov_dbpool_destroy(prov_dbpool *pool);
 dpf_status prov_dbpool_acquire(prov_dbpool *pool, int wait_ms, dpf_db **db) DPF_MUSTCHECK;
 /* Gives db back (NULL is a no-op). Rolls back anything left open. */
 void prov_dbpool_release(prov_dbpool *pool, dpf_db *db);
+/* Gives db back without that ROLLBACK (a round trip, and a warning in the
+ * server's log when no transaction is open): only for a handler that ran
+ * single statements and never began a transaction (the DP reads). */
+void prov_dbpool_release_read(prov_dbpool *pool, dpf_db *db);
 
 #endif

@@ -1,8 +1,10 @@
-/* GET /v1/distributionpoints/{serverName}: one DP, matched case-insensitively. */
+/* GET /v1/distributionpoints/{serverName}: one DP, matched case-insensitively.
+ * The hottest read of the API: one statement (dpf_dp_show, whose plans
+ * PostgreSQL keeps per connection), its JSON text sent as the database
+ * made it. */
 #include <dpf/dp.h>
 #include <dpf/log.h>
 
-#include "dp_json.h"
 #include "provider.h"
 #include "store_dp.h"
 
@@ -19,15 +21,16 @@ void prov_handle_dp_show(prov_request *req, prov_reply *reply)
     if (db == NULL)
         return;
     dpf_db_result *r = NULL;
-    dpf_status st = prov_store_dp_query(db, server, NULL, &r);
+    dpf_status st = prov_store_dp_show(db, server, &r);
     if (st != DPF_OK) {
         DPF_ERROR("reading distribution point %s failed: %s", server, dpf_db_error(db));
         prov_reply_error(reply, 500, NULL, "database error while reading the distribution point");
-    } else if (dpf_db_result_rows(r) == 0) {
+        dpf_db_result_free(r);
+    } else if (dpf_db_result_isnull(r, 0, 0)) {
         prov_reply_error(reply, 404, "serverName", "no distribution point named %s", server);
+        dpf_db_result_free(r);
     } else {
-        prov_reply_json(reply, 200, prov_dp_row_json(r, 0));
+        prov_reply_db(reply, 200, r, 0, -1);
     }
-    dpf_db_result_free(r);
-    prov_dbpool_release(req->server->pool, db);
+    prov_dbpool_release_read(req->server->pool, db);
 }

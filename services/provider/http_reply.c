@@ -1,8 +1,12 @@
 /* Building replies: every answer, success or error, is a JSON document; an
  * error is {"error": ..., "field": ..., "correlationId": ...} so a script can
- * always parse what it got and an administrator can quote the id. */
+ * always parse what it got and an administrator can quote the id. A reply
+ * is either a jansson value or JSON texts made by the database (the DP
+ * reads), which http_conn.c streams as they are. */
 #include <stdarg.h>
 #include <stdio.h>
+
+#include <dpf/db.h>
 
 #include "provider.h"
 
@@ -10,6 +14,17 @@ void prov_reply_clear(prov_reply *r)
 {
     json_decref(r->body);
     r->body = NULL;
+    dpf_db_result_free(r->rows);
+    r->rows = NULL;
+}
+
+void prov_reply_db(prov_reply *r, int status, dpf_db_result *rows, int col, int n)
+{
+    prov_reply_clear(r);
+    r->status = status;
+    r->rows = rows;
+    r->rows_col = col;
+    r->rows_n = n;
 }
 
 void prov_reply_json(prov_reply *r, int status, json_t *body)

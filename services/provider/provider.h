@@ -53,20 +53,35 @@ typedef struct prov_request {
 typedef struct prov_reply {
     int status;
     json_t *body; /* owned by the reply */
+    /* Instead of body: JSON texts the database made (owned by the reply,
+     * handed to the HTTP layer, which streams them without a copy). */
+    struct dpf_db_result *rows;
+    int rows_col;   /* the column holding the JSON texts */
+    int rows_n;     /* rows 0..rows_n-1 as a JSON array; -1: row 0's text alone */
     char allow[64]; /* Allow header for 405, "" otherwise */
+    char next_after[256]; /* X-Next-After header of a paged list, "" on its last page */
 } prov_reply;
 
 typedef void (*prov_handler)(prov_request *req, prov_reply *reply);
 
 /* A query-string argument (borrowed, NULL if absent). */
 const char *prov_request_query(const prov_request *req, const char *name);
+/* The same with the prov_arg_fn signature (list_args.h); ctx is the request. */
+const char *prov_request_query_cb(void *ctx, const char *name);
+/* The first query-string argument whose name is not in known (NULL-terminated
+ * list), borrowed; NULL when every one is known. */
+const char *prov_request_unknown_query(const prov_request *req, const char *const *known);
 
 /* Sets status and body (consumed; NULL means {}). */
 void prov_reply_json(prov_reply *r, int status, json_t *body);
 /* {"error": message, "field": field} ("field" left out when field is NULL or ""). */
 void prov_reply_error(prov_reply *r, int status, const char *field, const char *fmt, ...)
     DPF_PRINTF(4, 5);
-/* Frees the body; safe to call twice. */
+/* Answers with JSON texts made by the database: rows (consumed) column col
+ * of rows 0..n-1 as a JSON array (n >= 0), or n = -1 for the text of row 0
+ * as the whole body. Each text must be one JSON value. */
+void prov_reply_db(prov_reply *r, int status, struct dpf_db_result *rows, int col, int n);
+/* Frees the body (JSON or rows); safe to call twice. */
 void prov_reply_clear(prov_reply *r);
 
 /* Borrows a connection for the request, answering 503 itself when there is

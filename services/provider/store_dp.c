@@ -185,46 +185,38 @@ dpf_status prov_store_site_bump(dpf_db *db, const char *site)
                        1, p, NULL);
 }
 
-dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
-                               dpf_db_result **out)
+/* The seven property names dpf_dp_json() reads, in its parameter order. */
+#define DP_JSON_PROPS DPF_PROP_DESCRIPTION, DPF_PROP_DP_DRIVE, DPF_PROP_IS_PXE, DPF_PROP_IS_PULL_DP, \
+    DPF_PROP_PRIORITY, DPF_PROP_MIN_FREE_SPACE, DPF_PROP_CONTENT_VALIDATION
+
+dpf_status prov_store_dp_show(dpf_db *db, const char *server, dpf_db_result **out)
 {
-    const char *p[] = {
-        DPF_ROLE_DP, server, site,
-        DPF_PROP_DESCRIPTION, DPF_PROP_DP_DRIVE, DPF_PROP_IS_PXE, DPF_PROP_IS_PULL_DP,
-        DPF_PROP_PRIORITY, DPF_PROP_MIN_FREE_SPACE, DPF_PROP_CONTENT_VALIDATION,
-    };
-    /* sources and groups come back as JSON text, one row per DP */
+    const char *p[] = {DPF_ROLE_DP, server, DP_JSON_PROPS};
+    return dpf_db_exec_row(db, "SELECT dpf_dp_show($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, p, out);
+}
+
+dpf_status prov_store_dp_page(dpf_db *db, const prov_dp_filter *f, dpf_db_result **out)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", f->limit + 1);
+    const char *maint = f->maintenance < 0 ? NULL : f->maintenance ? "true" : "false";
+    const char *p[] = {DPF_ROLE_DP, f->site, f->after, f->state, maint, f->group, limit,
+                       DP_JSON_PROPS};
+    /* one row more than asked tells whether another page follows; the
+     * JSON is made only for the rows the LIMIT lets through */
     return dpf_db_exec(db,
-        "SELECT r.server_name, r.site_code, r.nal_path, d.dpid, "
-        "  coalesce(max(p.value1) FILTER (WHERE p.name = $4), '') AS description, "
-        "  coalesce(max(p.value1) FILTER (WHERE p.name = $5), '') AS drive, "
-        "  coalesce(max(p.value3) FILTER (WHERE p.name = $6), 0) AS is_pxe, "
-        "  coalesce(max(p.value3) FILTER (WHERE p.name = $7), 0) AS is_pull, "
-        "  coalesce(max(p.value3) FILTER (WHERE p.name = $8), 200) AS priority, "
-        "  coalesce(max(p.value3) FILTER (WHERE p.name = $9), 50) AS min_free, "
-        "  coalesce(max(p.value3) FILTER (WHERE p.name = $10), 168) AS validation_hours, "
-        "  (SELECT coalesce(json_agg(json_build_object('serverName', s.source_server, "
-        "          'priority', s.priority) ORDER BY s.priority, s.source_server), '[]')::text "
-        "     FROM pull_dp_sources s WHERE s.role_id = r.id) AS sources, "
-        "  (SELECT coalesce(json_agg(g.name ORDER BY g.name), '[]')::text "
-        "     FROM boundary_group_members m JOIN boundary_groups g ON g.id = m.group_id "
-        "    WHERE m.nal_path = r.nal_path) AS groups, "
-        "  d.identity_guid, d.dp_crc, d.install_state, d.last_step, d.last_error, "
-        "  d.installed_version, d.action, d.maintenance_mode, d.maintenance_changed_by, "
-        "  to_char(d.maintenance_changed_at AT TIME ZONE 'UTC', "
-        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS maintenance_changed_at, "
-        "  to_char(d.last_validation_at AT TIME ZONE 'UTC', "
-        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_validation_at, "
-        "  d.last_validation_result, "
-        "  to_char(d.validation_requested_at AT TIME ZONE 'UTC', "
-        "          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS validation_requested_at "
+        "SELECT r.server_name, dpf_dp_json(r.id, $8, $9, $10, $11, $12, $13, $14) "
         "FROM site_system_roles r "
-        "LEFT JOIN site_system_role_props p ON p.role_id = r.id "
         "LEFT JOIN distribution_points d ON d.nal_path = r.nal_path "
         "WHERE r.role_name = $1 "
-        "  AND ($2::text IS NULL OR r.server_name = upper($2)) "
-        "  AND ($3::text IS NULL OR r.site_code = upper($3)) "
-        "GROUP BY r.id, d.dpid "
-        "ORDER BY r.site_code, r.server_name",
-        10, p, out);
+        "  AND ($2::text IS NULL OR r.site_code = upper($2)) "
+        "  AND ($3::text IS NULL OR r.server_name > upper($3)) "
+        "  AND ($4::text IS NULL OR d.install_state = $4) "
+        "  AND ($5::boolean IS NULL OR coalesce(d.maintenance_mode, false) = $5::boolean) "
+        "  AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM boundary_group_members m "
+        "       JOIN boundary_groups g ON g.id = m.group_id "
+        "       WHERE m.nal_path = r.nal_path AND lower(g.name) = lower($6))) "
+        "ORDER BY r.server_name "
+        "LIMIT $7::int",
+        14, p, out);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <dpf/db.h>
 #include <dpf/status.h>
+#include "list_args.h"
 
 /* The DP role's properties as stored (site_system_role_props). */
 typedef struct prov_dp_props {
@@ -64,10 +65,14 @@ dpf_status prov_store_audit(dpf_db *db, const char *user, const char *app, const
  * Exactly once per admin change. */
 dpf_status prov_store_site_bump(dpf_db *db, const char *site) DPF_MUSTCHECK;
 
-/* Every DP role with its properties, sources, groups and DistributionPoints
- * state; server and site (may be NULL) filter. *out owned by the caller.
- * Columns: see dp_json.c. */
-dpf_status prov_store_dp_query(dpf_db *db, const char *server, const char *site,
-                               dpf_db_result **out) DPF_MUSTCHECK;
+/* One DP as the API shows it (db/065_provider_reads.sql, dpf_dp_json):
+ * *out (owned by the caller) has one row whose column 0 is the JSON text,
+ * SQL NULL when no DP role is on server (matched case-insensitively). */
+dpf_status prov_store_dp_show(dpf_db *db, const char *server, dpf_db_result **out) DPF_MUSTCHECK;
+
+/* A page of DPs: up to f->limit + 1 rows in server name order, column 0
+ * the server name, column 1 the DP's JSON text. *out owned by the caller. */
+dpf_status prov_store_dp_page(dpf_db *db, const prov_dp_filter *f,
+                              dpf_db_result **out) DPF_MUSTCHECK;
 
 #endif
