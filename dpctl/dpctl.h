@@ -31,6 +31,7 @@ typedef struct dpctl_resp {
     char *body;        /* owned, NUL-terminated */
     size_t len;
     char corr[128];    /* X-Correlation-Id */
+    char next_after[256]; /* X-Next-After of a paged list, "" on its last page */
     json_t *json;      /* owned */
 } dpctl_resp;
 

@@ -24,22 +24,29 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
+/* Copies the value of header line p (len bytes) into out if it is name. */
+static void header_value(const char *p, size_t len, const char *name, char *out, size_t out_len)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(p, name, nl) != 0)
+        return;
+    const char *v = p + nl;
+    size_t vl = len - nl;
+    while (vl > 0 && (*v == ' ')) {
+        v++;
+        vl--;
+    }
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+        vl--;
+    snprintf(out, out_len, "%.*s", (int)vl, v);
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     dpctl_resp *r = ud;
     size_t len = size * n;
-    static const char name[] = "X-Correlation-Id:";
-    if (len > sizeof name && strncasecmp(p, name, sizeof name - 1) == 0) {
-        const char *v = p + sizeof name - 1;
-        size_t vl = len - (sizeof name - 1);
-        while (vl > 0 && (*v == ' ')) {
-            v++;
-            vl--;
-        }
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-            vl--;
-        snprintf(r->corr, sizeof r->corr, "%.*s", (int)vl, v);
-    }
+    header_value(p, len, "X-Correlation-Id:", r->corr, sizeof r->corr);
+    header_value(p, len, "X-Next-After:", r->next_after, sizeof r->next_after);
     return len;
 }
 

@@ -25,7 +25,8 @@ static const struct command {
      "dp add SERVER --site SITE [--description TEXT] [--boundary-group NAME]... [--pxe]\n"
      "          [--pull-source FQDN[:PRIORITY]]... [--min-free-mb N] [--drive X] [--priority N]\n"
      "          [--validation-interval-hours N]"},
-    {"dp", "list", dpctl_cmd_dp_list, "dp list [--site SITE]"},
+    {"dp", "list", dpctl_cmd_dp_list,
+     "dp list [--site SITE] [--state STATE] [--group NAME] [--maintenance on|off] [--page-size N]"},
     {"dp", "show", dpctl_cmd_dp_show, "dp show SERVER"},
     {"dp", "set", dpctl_cmd_dp_set,
      "dp set SERVER [--description TEXT] [--boundary-group NAME]... [--no-boundary-groups]\n"

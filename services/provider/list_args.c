@@ -3,6 +3,7 @@
  * fix the call from the message alone. */
 #include "list_args.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +34,8 @@ static int refuse(prov_arg_error *err, const char *field, const char *fmt, ...)
 int prov_page_limit_parse(const char *text, int *limit, prov_arg_error *err)
 {
     long long v = PROV_PAGE_DEFAULT;
-    if (text != NULL && (strlen(text) > 20 || !dpf_parse_int(text, 1, PROV_PAGE_MAX, &v)))
+    if (text != NULL && (strlen(text) > 20 || !isdigit((unsigned char)text[0]) ||
+                         !dpf_parse_int(text, 1, PROV_PAGE_MAX, &v)))
         return refuse(err, "limit", "limit must be a number from 1 to %d (default %d)",
                       PROV_PAGE_MAX, PROV_PAGE_DEFAULT);
     *limit = (int)v;
@@ -60,9 +62,16 @@ int prov_dp_filter_parse(prov_arg_fn get, void *ctx, prov_dp_filter *f, prov_arg
     if (f->after != NULL && !dpf_fqdn_valid(f->after, why, sizeof why))
         return refuse(err, "after", "after must be the serverName of the last DP of the previous "
                       "page (%s)", why);
-    f->site = get(ctx, "site");
-    if (f->site != NULL && !dpf_site_code_valid(f->site))
-        return refuse(err, "site", "site must be a site code of 3 letters or digits (e.g. PS1)");
+    const char *site = get(ctx, "site");
+    if (site != NULL) {
+        size_t i = 0;
+        for (; site[i] != '\0' && i < sizeof f->site_buf - 1; i++)
+            f->site_buf[i] = (char)toupper((unsigned char)site[i]);
+        f->site_buf[i] = '\0';
+        if (site[i] != '\0' || !dpf_site_code_valid(f->site_buf))
+            return refuse(err, "site", "site must be a site code of 3 letters or digits (e.g. PS1)");
+        f->site = f->site_buf;
+    }
     const char *state = get(ctx, "state");
     if (state != NULL && (f->state = state_canonical(state)) == NULL) {
         char list[128] = "";

@@ -22,7 +22,8 @@ typedef struct prov_arg_error {
 /* A page of DPs: every filter that is set must hold, rows ordered by server
  * name, the first after `after`. Strings are borrowed from the request. */
 typedef struct prov_dp_filter {
-    const char *site;  /* site code, NULL = every site */
+    const char *site;  /* site code upper-cased (points into site_buf), NULL = every site */
+    char site_buf[4];
     const char *state; /* installState, canonical spelling (static), NULL = any */
     const char *group; /* boundary group name (case-insensitive), NULL = any */
     int maintenance;   /* -1 any, 0 not in maintenance mode, 1 in it */
@@ -35,7 +36,7 @@ int prov_page_limit_parse(const char *text, int *limit, prov_arg_error *err);
 
 /* Reads limit, after, site, state, boundaryGroup and maintenanceMode.
  * 1 with f filled, or 0 with err naming the argument: limit not 1..5000,
- * after not a server name (FQDN), site not a site code, state not one of
+ * after not a server name (FQDN), site not a site code (any letter case), state not one of
  * the install states (any letter case), maintenanceMode not true/false,
  * boundaryGroup empty, too long or with control characters. */
 int prov_dp_filter_parse(prov_arg_fn get, void *ctx, prov_dp_filter *f, prov_arg_error *err);

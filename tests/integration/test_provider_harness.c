@@ -68,6 +68,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     resp *r = ud;
     header_value(p, size * n, "X-Correlation-Id", r->corr, sizeof r->corr);
     header_value(p, size * n, "Allow", r->allow, sizeof r->allow);
+    header_value(p, size * n, "X-Next-After", r->next_after, sizeof r->next_after);
     return size * n;
 }
 

@@ -25,6 +25,7 @@ typedef struct resp {
     size_t len;
     char corr[128];
     char allow[128];
+    char next_after[256]; /* X-Next-After of a paged list, "" if none */
     json_t *json;
 } resp;
 
