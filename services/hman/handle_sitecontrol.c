@@ -6,6 +6,10 @@
  *   processed          3306 (raised by process.c inside the change's
  *                      transaction, published by dbmon), ack
  *   processed before   (the same change id, delivered again) ack, nothing else
+ *   covered            (a pass that read the site after the change was
+ *                      written, e.g. for an earlier change of a burst) 3306
+ *                      for this change without a second pass, ack
+ *   DP set aside       (HmanSetAsideFailedDPs) 3308 for that DP, 3306, ack
  *   cannot be decoded  9901, term (never redelivered, never blocks the queue)
  *   site unknown       3307, term (redelivery cannot help)
  *   failed             3307 naming the DP and the reason, nak with
@@ -127,6 +131,7 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
              (unsigned long long)dpf_bus_msg_deliveries(msg));
 
     hman_result res;
+    hman_opts opts = {.set_aside_failed = svc->cfg.set_aside_failed};
     pthread_mutex_lock(&svc->mu);
     dpf_status st = dpf_db_ensure(svc->db);
     if (st != DPF_OK) {
@@ -137,13 +142,15 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
         dpf_log_set_corr(NULL);
         return;
     }
-    st = hman_process_change(svc->db, site, dpf_bus_msg_corr(msg), change_id, &res);
+    st = hman_process_change_opts(svc->db, site, dpf_bus_msg_corr(msg), change_id, &opts,
+                                  &res);
     if (st == DPF_ERR_DB && res.failed_nal[0] == '\0' && dpf_db_ensure(svc->db) == DPF_OK) {
         /* failed before touching any DP: most likely the connection died
          * while idle (a server restart shows only on the next query);
          * once reconnected, one more try settles it */
         DPF_INFO("Retrying %s once after: %s", path, res.reason);
-        st = hman_process_change(svc->db, site, dpf_bus_msg_corr(msg), change_id, &res);
+        st = hman_process_change_opts(svc->db, site, dpf_bus_msg_corr(msg), change_id, &opts,
+                                  &res);
     }
     if (st == DPF_OK) {
         /* 3306 committed with the change (or, res.already, when the change

@@ -3,9 +3,12 @@
  * change, split so tests can drive each without the bus.
  *
  * Processing a site (process.c), in ONE transaction:
- *   lock site_control row -> load snapshot (store_site.c) -> sync sys_res_list
- *   -> classify each DP (classify.c) -> insert / update / mark removed
- *   (store_dp.c) -> commit. Any failure rolls the whole change back. */
+ *   lock site_control row -> (change already covered by a later pass? 3306,
+ *   done) -> load snapshot (store_site.c) -> sync sys_res_list -> classify
+ *   each DP (classify.c) -> insert / update / mark removed (dps.c,
+ *   store_dp.c) -> record the pass (store_state.c) -> commit. By default any
+ *   failure rolls the whole change back; with set_aside_failed a DP whose
+ *   writes fail is rolled back alone (savepoint) and reported (3308). */
 #ifndef HMAN_H
 #define HMAN_H
 
@@ -13,6 +16,12 @@
 #include <stdint.h>
 #include <dpf/db.h>
 #include <dpf/dp.h>
+
+#include "index.h"
+
+/* Status message of a DP set aside (HmanSetAsideFailedDPs): severity E,
+ * ISTR0 change path, ISTR1 site, ISTR2 NAL path, ISTR3 reason, AID0 404. */
+#define HMAN_MSG_DP_SET_ASIDE 3308
 
 /* A site system role as the site control data holds it. For DP roles the
  * properties are filled from site_system_role_props (defaults where absent)
@@ -29,6 +38,7 @@ typedef struct hman_role {
     char *boundary_groups;   /* canonical "a,b" */
     int is_pxe, is_pull_dp, priority, min_free_space_mb, transfer_rate, ssl_state;
     int content_validation_hours; /* 0..DPF_DP_VALIDATION_HOURS_MAX, 0 = off */
+    char crc[9];             /* DP roles: the CRC of the above, once loaded */
 } hman_role;
 
 /* A distribution_points row of the site. Strings owned by the snapshot. */
@@ -59,6 +69,8 @@ typedef struct hman_site {
     hman_sysres *sysres;
     int nsysres;
     int cap_roles, cap_dps, cap_sysres; /* allocated lengths */
+    /* lookups (site.c), built on first use, dropped when the array grows */
+    hman_index *ix_roles, *ix_role_ids, *ix_dps, *ix_sysres;
 } hman_site;
 
 /* site.c: the snapshot's memory. hman_site_destroy(NULL) is a no-op. */
@@ -70,10 +82,13 @@ hman_role *hman_site_add_role(hman_site *s);
 hman_dp_row *hman_site_add_dp(hman_site *s);
 hman_sysres *hman_site_add_sysres(hman_site *s);
 char *hman_strdup(const char *text); /* NULL -> "" copy */
-/* Role / row / sysres by NAL path (and role name), NULL if absent. Borrowed. */
-hman_role *hman_site_role(const hman_site *s, const char *role_name, const char *nal);
-hman_dp_row *hman_site_dp(const hman_site *s, const char *nal);
-hman_sysres *hman_site_sysres(const hman_site *s, const char *role_name, const char *nal);
+/* Role / row / sysres by NAL path (and role name) or role id, NULL if
+ * absent. Borrowed. Constant time once the site's index is built (on the
+ * first lookup after the array last grew). */
+hman_role *hman_site_role(hman_site *s, const char *role_name, const char *nal);
+hman_role *hman_site_role_by_id(hman_site *s, long long role_id);
+hman_dp_row *hman_site_dp(hman_site *s, const char *nal);
+hman_sysres *hman_site_sysres(hman_site *s, const char *role_name, const char *nal);
 
 /* classify.c: pure decisions. */
 typedef enum hman_verdict {
@@ -119,7 +134,7 @@ dpf_status hman_cert_thumbprint(const char *server, const char *guid, char out[4
 /* store_site.c: loads the site's snapshot. Call inside the transaction, after
  * hman_store_lock_site. *out owned by the caller. */
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
-                                size_t namelen) DPF_MUSTCHECK; /* NOT_FOUND: no such site */
+                                size_t namelen, long long *serial) DPF_MUSTCHECK; /* NOT_FOUND: no such site */
 dpf_status hman_store_load(dpf_db *db, hman_site *s) DPF_MUSTCHECK;
 
 /* store_dp.c: the writes, one statement each. Strings borrowed. */
@@ -141,12 +156,35 @@ dpf_status hman_store_cert(dpf_db *db, const char *server, const char *guid, int
  * package id. *out owned by the caller; columns package_id, client_setting. */
 dpf_status hman_store_client_packages(dpf_db *db, dpf_db_result **out) DPF_MUSTCHECK;
 
+/* store_state.c: the last pass over a site. covered: the highest outbox id
+ * whose site control change that pass saw (every change of the site with an
+ * id up to it was committed before the pass read the site); 0 when no pass
+ * is recorded. Call after hman_store_lock_site. */
+typedef struct hman_pass {
+    long long serial;       /* site_control.serial the pass read */
+    long long covered;      /* outbox ids up to this one are covered */
+    long long change_id;    /* the change the pass ran for (0: none) */
+} hman_pass;
+dpf_status hman_store_last_pass(dpf_db *db, const char *site, hman_pass *last) DPF_MUSTCHECK;
+/* The outbox id high-water mark now: every outbox id handed out so far is
+ * at most this (0 before the first). Read it after locking the site. */
+dpf_status hman_store_outbox_mark(dpf_db *db, long long *mark) DPF_MUSTCHECK;
+dpf_status hman_store_record_pass(dpf_db *db, const char *site,
+                                  const hman_pass *pass) DPF_MUSTCHECK;
+
 /* process.c */
+typedef struct hman_opts {
+    int set_aside_failed;   /* HmanSetAsideFailedDPs: 0 = the source's all-or-nothing */
+} hman_opts;
+
 typedef struct hman_result {
     char site_name[128];
     int inserted, updated, unchanged, removed, waiting;
     int sysres_added, sysres_removed;
+    int set_aside;                    /* DPs whose writes failed and were set aside (3308) */
     int already;                      /* 1: this change id was processed before */
+    int covered;                      /* 1: a pass after this change was written covered it */
+    long long serial;                 /* site_control.serial processed */
     char failed_nal[DPF_NAL_MAX + 1]; /* the DP whose write failed, "" if none */
     char reason[512];                 /* why it failed, "" on success */
 } hman_result;
@@ -159,10 +197,17 @@ typedef struct hman_result {
 dpf_status hman_process_site(dpf_db *db, const char *site_code, const char *corr,
                              hman_result *res) DPF_MUSTCHECK;
 
-/* The same for the change change_id (> 0), recorded in the same transaction:
- * a change already recorded is not processed again (DPF_OK, res->already =
- * 1, nothing written). change_id 0 behaves as hman_process_site. */
+/* The same for the change change_id (> 0, its outbox id), recorded in the
+ * same transaction: a change already recorded is not processed again
+ * (DPF_OK, res->already = 1, nothing written); a change covered by a pass
+ * that read the site after it was written is recorded and gets its 3306
+ * without a second pass (DPF_OK, res->covered = 1). change_id 0 behaves as
+ * hman_process_site. */
 dpf_status hman_process_change(dpf_db *db, const char *site_code, const char *corr,
                                long long change_id, hman_result *res) DPF_MUSTCHECK;
+/* The same with options (opts borrowed; NULL = the defaults). */
+dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const char *corr,
+                                    long long change_id, const hman_opts *opts,
+                                    hman_result *res) DPF_MUSTCHECK;
 
 #endif

@@ -16,6 +16,7 @@ static int g_retry_delay;
 static int g_ack_wait;
 static int g_max_deliver;
 static int g_max_ack_pending;
+static int g_set_aside;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -29,6 +30,9 @@ static const dpf_option g_opts[] = {
                 "deliveries of one change before it is given up (and reported)"),
     DPF_OPT_INT("HmanMaxAckPending", "DPFLEET_HMAN_MAX_ACK_PENDING", &g_max_ack_pending, 4, 1,
                 1000, "changes handed to this consumer group at once"),
+    DPF_OPT_BOOL("HmanSetAsideFailedDPs", "DPFLEET_HMAN_SET_ASIDE_FAILED", &g_set_aside, 0,
+                 "a DP whose writes fail is set aside (3308) while the others are processed; "
+                 "off: the whole change is rolled back (3307), as in the source"),
     DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
                    "site for status messages about messages that name no site"),
     DPF_OPT_END,
@@ -50,6 +54,7 @@ int main(int argc, char **argv)
         .ack_wait_s = g_ack_wait,
         .max_deliver = g_max_deliver,
         .max_ack_pending = g_max_ack_pending,
+        .set_aside_failed = g_set_aside,
     };
     hman_service *svc = NULL;
     dpf_status st = hman_service_create(&cfg, &svc);

@@ -19,6 +19,7 @@ typedef struct hman_config {
     int ack_wait_s;
     int max_deliver;
     int max_ack_pending;
+    int set_aside_failed;    /* HmanSetAsideFailedDPs: a failing DP is set aside (3308) */
 } hman_config;
 
 typedef struct hman_service {

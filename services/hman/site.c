@@ -1,8 +1,15 @@
 /* The in-memory snapshot of one site's site control data and
  * DistributionPoints rows, read once per change inside the transaction. The
  * arrays grow by doubling; every string is a private copy so the snapshot
- * outlives the query results it was built from. */
+ * outlives the query results it was built from.
+ *
+ * Lookups go through hash indexes (index.h) built on the first lookup after
+ * the array last grew, so joining 5,000 DPs with their roles and SysResList
+ * entries costs a few thousand hash probes instead of 25 million string
+ * comparisons. Adding an element drops its array's index (the elements may
+ * have moved). */
 #include "hman.h"
+#include "index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +60,10 @@ void hman_site_destroy(hman_site *s)
     free(s->roles);
     free(s->dps);
     free(s->sysres);
+    hman_index_destroy(s->ix_roles);
+    hman_index_destroy(s->ix_role_ids);
+    hman_index_destroy(s->ix_dps);
+    hman_index_destroy(s->ix_sysres);
     free(s);
 }
 
@@ -82,6 +93,9 @@ hman_role *hman_site_add_role(hman_site *s)
     if (a == NULL)
         return NULL;
     s->roles = a;
+    hman_index_destroy(s->ix_roles);
+    hman_index_destroy(s->ix_role_ids);
+    s->ix_roles = s->ix_role_ids = NULL;
     return el;
 }
 
@@ -92,6 +106,8 @@ hman_dp_row *hman_site_add_dp(hman_site *s)
     if (a == NULL)
         return NULL;
     s->dps = a;
+    hman_index_destroy(s->ix_dps);
+    s->ix_dps = NULL;
     return el;
 }
 
@@ -102,6 +118,8 @@ hman_sysres *hman_site_add_sysres(hman_site *s)
     if (a == NULL)
         return NULL;
     s->sysres = a;
+    hman_index_destroy(s->ix_sysres);
+    s->ix_sysres = NULL;
     return el;
 }
 
@@ -110,8 +128,54 @@ char *hman_strdup(const char *text)
     return strdup(text != NULL ? text : "");
 }
 
-hman_role *hman_site_role(const hman_site *s, const char *role_name, const char *nal)
+/* Builds an index over the n elements of size sz at arr, each added by put;
+ * NULL when out of memory (the caller then scans). */
+typedef dpf_status (*put_fn)(hman_index *ix, void *el);
+
+static hman_index *build(void *arr, int n, size_t sz, put_fn put)
 {
+    hman_index *ix = NULL;
+    if (hman_index_create((size_t)n, &ix) != DPF_OK)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        if (put(ix, (char *)arr + (size_t)i * sz) != DPF_OK) {
+            hman_index_destroy(ix);
+            return NULL;
+        }
+    }
+    return ix;
+}
+
+static dpf_status put_role(hman_index *ix, void *el)
+{
+    hman_role *r = el;
+    return hman_index_put(ix, r->role_name, r->nal_path, r);
+}
+
+static dpf_status put_role_id(hman_index *ix, void *el)
+{
+    hman_role *r = el;
+    return hman_index_put_id(ix, r->role_id, r);
+}
+
+static dpf_status put_dp(hman_index *ix, void *el)
+{
+    hman_dp_row *d = el;
+    return hman_index_put(ix, NULL, d->nal_path, d);
+}
+
+static dpf_status put_sysres(hman_index *ix, void *el)
+{
+    hman_sysres *e = el;
+    return hman_index_put(ix, e->role_name, e->nal_path, e);
+}
+
+hman_role *hman_site_role(hman_site *s, const char *role_name, const char *nal)
+{
+    if (s->ix_roles == NULL)
+        s->ix_roles = build(s->roles, s->nroles, sizeof *s->roles, put_role);
+    if (s->ix_roles != NULL)
+        return hman_index_get(s->ix_roles, role_name, nal);
     for (int i = 0; i < s->nroles; i++) {
         if (strcmp(s->roles[i].role_name, role_name) == 0 &&
             strcmp(s->roles[i].nal_path, nal) == 0)
@@ -120,8 +184,25 @@ hman_role *hman_site_role(const hman_site *s, const char *role_name, const char 
     return NULL;
 }
 
-hman_dp_row *hman_site_dp(const hman_site *s, const char *nal)
+hman_role *hman_site_role_by_id(hman_site *s, long long role_id)
 {
+    if (s->ix_role_ids == NULL)
+        s->ix_role_ids = build(s->roles, s->nroles, sizeof *s->roles, put_role_id);
+    if (s->ix_role_ids != NULL)
+        return hman_index_get_id(s->ix_role_ids, role_id);
+    for (int i = 0; i < s->nroles; i++) {
+        if (s->roles[i].role_id == role_id)
+            return &s->roles[i];
+    }
+    return NULL;
+}
+
+hman_dp_row *hman_site_dp(hman_site *s, const char *nal)
+{
+    if (s->ix_dps == NULL)
+        s->ix_dps = build(s->dps, s->ndps, sizeof *s->dps, put_dp);
+    if (s->ix_dps != NULL)
+        return hman_index_get(s->ix_dps, NULL, nal);
     for (int i = 0; i < s->ndps; i++) {
         if (strcmp(s->dps[i].nal_path, nal) == 0)
             return &s->dps[i];
@@ -129,8 +210,12 @@ hman_dp_row *hman_site_dp(const hman_site *s, const char *nal)
     return NULL;
 }
 
-hman_sysres *hman_site_sysres(const hman_site *s, const char *role_name, const char *nal)
+hman_sysres *hman_site_sysres(hman_site *s, const char *role_name, const char *nal)
 {
+    if (s->ix_sysres == NULL)
+        s->ix_sysres = build(s->sysres, s->nsysres, sizeof *s->sysres, put_sysres);
+    if (s->ix_sysres != NULL)
+        return hman_index_get(s->ix_sysres, role_name, nal);
     for (int i = 0; i < s->nsysres; i++) {
         if (strcmp(s->sysres[i].role_name, role_name) == 0 &&
             strcmp(s->sysres[i].nal_path, nal) == 0)

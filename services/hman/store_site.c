@@ -2,7 +2,11 @@
  * boundary groups), its DistributionPoints rows and its SysResList into a
  * snapshot. Runs inside the processing transaction, after the site_control
  * row is locked, so two hman replicas never process one site at once and
- * the snapshot cannot change under us. */
+ * the snapshot cannot change under us.
+ *
+ * One set-based query per table for the whole site; the rows are joined to
+ * their roles through the snapshot's hash indexes (site.c), so loading is
+ * linear in the site's rows (5,000 DPs: 10,000 roles, 40,000 properties). */
 #include "hman.h"
 
 #include <ctype.h>
@@ -14,7 +18,7 @@
 #include <dpf/util.h>
 
 static const char SQL_LOCK[] =
-    "SELECT s.site_name FROM site_control c JOIN sites s ON s.site_code = c.site_code "
+    "SELECT s.site_name, c.serial FROM site_control c JOIN sites s ON s.site_code = c.site_code "
     "WHERE c.site_code = $1 FOR UPDATE OF c";
 
 /* DP role first for one server, as the source logs "New site system" lines */
@@ -46,10 +50,20 @@ static const char SQL_SYSRES[] =
     "ORDER BY server_name, nal_path, role_name";
 
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
-                                size_t namelen)
+                                size_t namelen, long long *serial)
 {
     const char *p[] = {site_code};
-    return dpf_db_exec_text(db, SQL_LOCK, 1, p, site_name, namelen);
+    dpf_db_result *r = NULL;
+    *serial = 0;
+    dpf_status st = dpf_db_exec(db, SQL_LOCK, 1, p, &r);
+    if (st == DPF_OK && dpf_db_result_rows(r) != 1)
+        st = DPF_ERR_NOT_FOUND;
+    if (st == DPF_OK) {
+        dpf_fmt(site_name, namelen, "%s", dpf_db_result_get(r, 0, 0));
+        *serial = dpf_db_result_int(r, 0, 1);
+    }
+    dpf_db_result_free(r);
+    return st;
 }
 
 static char *upper_dup(const char *text)
@@ -58,15 +72,6 @@ static char *upper_dup(const char *text)
     for (char *p = c; p && *p; p++)
         *p = (char)toupper((unsigned char)*p);
     return c;
-}
-
-static hman_role *role_by_id(hman_site *s, long long id)
-{
-    for (int i = 0; i < s->nroles; i++) {
-        if (s->roles[i].role_id == id)
-            return &s->roles[i];
-    }
-    return NULL;
 }
 
 static dpf_status load_roles(dpf_db *db, hman_site *s, const char *const *p)
@@ -107,7 +112,7 @@ static dpf_status load_props(dpf_db *db, hman_site *s, const char *const *p)
     dpf_db_result *r = NULL;
     dpf_status st = dpf_db_exec(db, SQL_PROPS, 1, p, &r);
     for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r); i++) {
-        hman_role *role = role_by_id(s, dpf_db_result_int(r, i, 0));
+        hman_role *role = hman_site_role_by_id(s, dpf_db_result_int(r, i, 0));
         if (role != NULL)
             st = hman_role_set_prop(role, dpf_db_result_get(r, i, 1), dpf_db_result_get(r, i, 2),
                                     dpf_db_result_int(r, i, 3));
@@ -133,7 +138,7 @@ static dpf_status load_sources(dpf_db *db, hman_site *s, const char *const *p)
             servers[k] = dpf_db_result_get(r, i, 1);
             prios[k] = (int)dpf_db_result_int(r, i, 2);
         }
-        hman_role *role = role_by_id(s, id);
+        hman_role *role = hman_site_role_by_id(s, id);
         char *canon = NULL;
         if (role == NULL)
             continue;

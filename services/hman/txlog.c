@@ -42,9 +42,8 @@ void hman_txlog_add(hman_txlog *l, dpf_log_level level, const char *fmt, ...)
     l->len += n + 1;
 }
 
-void hman_txlog_flush(hman_txlog *l, int committed)
+static void write_from(const hman_txlog *l, size_t off, int committed)
 {
-    size_t off = 0;
     while (off < l->len) {
         dpf_log_level level = (dpf_log_level)l->buf[off];
         const char *text = l->buf + off + 1;
@@ -56,7 +55,20 @@ void hman_txlog_flush(hman_txlog *l, int committed)
         }
         off += strlen(text) + 2;
     }
+}
+
+void hman_txlog_flush(hman_txlog *l, int committed)
+{
+    write_from(l, 0, committed);
     l->len = 0;
+}
+
+void hman_txlog_undo(hman_txlog *l, size_t mark)
+{
+    if (mark >= l->len)
+        return;
+    write_from(l, mark, 0);
+    l->len = mark;
 }
 
 void hman_txlog_clear(hman_txlog *l)

@@ -26,6 +26,11 @@ void hman_txlog_add(hman_txlog *l, dpf_log_level level, const char *fmt, ...) DP
  * at the debug level prefixed "Rolled back: ". Empties l. */
 void hman_txlog_flush(hman_txlog *l, int committed);
 
+/* Drops the lines kept since l->len was `mark` (a DP rolled back to its
+ * savepoint): written at once at the debug level prefixed "Rolled back: ",
+ * as a rolled-back transaction's are. */
+void hman_txlog_undo(hman_txlog *l, size_t mark);
+
 /* Frees the buffer (the lines are dropped); l may be reused. */
 void hman_txlog_clear(hman_txlog *l);
 
