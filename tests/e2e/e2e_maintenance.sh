@@ -12,7 +12,7 @@ set -uo pipefail
 DP1=PS1DP1.CONTOSO.COM   # Branch; goes into maintenance mode
 DP2=PS1DP2.CONTOSO.COM   # Branch
 DP3=PS1DP3.CONTOSO.COM   # Neighbor group
-export DPFLEET_CONTENT_RETRY_DELAY_SECONDS=2
+export DPFLEET_CONTENT_RETRY_DELAY_SECONDS=2 DPFLEET_RECONCILE_INTERVAL_SECONDS=3
 e2e_stack_up --agents "$DP1,$DP2,$DP3"
 BIN=$DPFLEET_BUILD
 DPCTL=$BIN/dpctl/dpctl
@@ -155,6 +155,16 @@ before=$(sql "select coalesce(max(id),0) from status_messages")
 "$DPCTL" dp validate "$DP2" >/dev/null
 e2e_wait_sql "a second validation reports 2384 for it" \
     "select count(*) from status_messages where msg_id=2384 and istr[1]='$PKG' and id > $before" 1 60
+
+# ---- the schedule: a DP whose last validation is older than its interval is validated
+before=$(sql "select coalesce(max(id),0) from status_messages")
+e2e_eq "DP3 has the default schedule (168 h)" 168 \
+    "$(api GET "/v1/distributionpoints/$DP3" >/dev/null; api_body | json 'd["contentValidationIntervalHours"]')"
+sql "update distribution_points set last_validation_at = now() - interval '169 hours' where server_name='$DP3'"
+e2e_wait_sql "distmgr starts the due validation of DP3 by itself (2380)" \
+    "select count(*) from status_messages where msg_id=2380 and istr[2]='$DP3' and id > $before" 1 30
+e2e_wait_sql "and records it" \
+    "select last_validation_at > now() - interval '1 minute' and validation_requested_at is null from distribution_points where server_name='$DP3'" t 30
 
 # ---- bad input: a clear 4xx and nothing changed
 rows=$(sql "select count(*) from boundaries")||true
