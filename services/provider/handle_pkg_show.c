@@ -16,7 +16,7 @@ void prov_handle_pkg_show(prov_request *req, prov_reply *reply)
     if (db == NULL)
         return;
     dpf_db_result *r = NULL;
-    if (prov_store_pkg_query(db, id, 1, &r) != DPF_OK) {
+    if (prov_store_pkg_query(db, id, &r) != DPF_OK) {
         DPF_ERROR("reading package %s failed: %s", id, dpf_db_error(db));
         prov_reply_error(reply, 500, NULL, "database error while reading the package");
     } else if (dpf_db_result_rows(r) == 0) {

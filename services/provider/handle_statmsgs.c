@@ -1,7 +1,10 @@
 /* GET /v1/statmsgs?id=2399&site=PS1&after=<record id>&correlationId=...&limit=100:
  * status messages as stored, newest last. Without "after" it returns the
  * newest "limit" messages; with it, the next "limit" after that record, so a
- * client can poll with the last id it saw. */
+ * client can poll with the last id it saw; then X-Next-After names that id
+ * when more messages follow already (absent when the page reached the
+ * newest), as for the other paged lists. */
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +90,9 @@ void prov_handle_statmsgs(prov_request *req, prov_reply *reply)
         }
         f.limit = (int)v;
     }
+    int shown = f.limit;
+    if (f.after != NULL)
+        f.limit++; /* one more says whether another page follows */
     dpf_db *db = prov_request_db(req, reply);
     if (db == NULL)
         return;
@@ -95,11 +101,16 @@ void prov_handle_statmsgs(prov_request *req, prov_reply *reply)
         DPF_ERROR("reading status messages failed: %s", dpf_db_error(db));
         prov_reply_error(reply, 500, NULL, "database error while reading the status messages");
     } else {
+        int n = dpf_db_result_rows(r);
+        if (n > shown) {
+            n = shown;
+            snprintf(reply->next_after, sizeof reply->next_after, "%s", dpf_db_result_get(r, n - 1, 0));
+        }
         json_t *arr = json_array();
-        for (int i = 0; i < dpf_db_result_rows(r); i++)
+        for (int i = 0; i < n; i++)
             json_array_append_new(arr, row_json(r, i));
         prov_reply_json(reply, 200, arr);
     }
     dpf_db_result_free(r);
-    prov_dbpool_release(req->server->pool, db);
+    prov_dbpool_release_read(req->server->pool, db);
 }

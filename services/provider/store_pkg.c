@@ -197,15 +197,22 @@ dpf_status prov_store_pkg_remove_dp(dpf_db *db, const char *id, const char *dpid
                        2, p, NULL);
 }
 
-dpf_status prov_store_pkg_query(dpf_db *db, const char *id, int with_detail, dpf_db_result **out)
+dpf_status prov_store_pkg_page(dpf_db *db, const char *after, int limit, dpf_db_result **out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {after, lim};
+    return dpf_db_exec(db,
+                       "SELECT package_id, name, site_code, processed_version, state, "
+                       "  file_count, total_size FROM packages "
+                       "WHERE ($1::text IS NULL OR package_id > $1) ORDER BY package_id "
+                       "LIMIT $2::int",
+                       2, p, out);
+}
+
+dpf_status prov_store_pkg_query(dpf_db *db, const char *id, dpf_db_result **out)
 {
     const char *p[] = {id};
-    if (!with_detail)
-        return dpf_db_exec(db,
-                           "SELECT package_id, name, site_code, processed_version, state, "
-                           "  file_count, total_size FROM packages "
-                           "WHERE ($1::text IS NULL OR package_id = $1) ORDER BY package_id",
-                           1, p, out);
     return dpf_db_exec(db,
         "SELECT p.package_id, p.name, p.site_code, p.processed_version, p.state, p.file_count, "
         "  p.total_size, p.description, p.source_path, p.source_version, p.last_error, "

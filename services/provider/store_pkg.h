@@ -87,10 +87,15 @@ dpf_status prov_store_pkg_redistribute(dpf_db *db, const char *id, const char *d
 /* The package's row on DP dpid (decimal text) -> Removing. */
 dpf_status prov_store_pkg_remove_dp(dpf_db *db, const char *id, const char *dpid) DPF_MUSTCHECK;
 
-/* Every package (id NULL) or one. Columns: see pkg_json.c; with_detail adds
+/* A page of packages in package id order, the first after `after` (NULL:
+ * from the first), up to limit + 1 rows (one more says another page
+ * follows). Summary columns: see pkg_json.c. *out owned. */
+dpf_status prov_store_pkg_page(dpf_db *db, const char *after, int limit,
+                               dpf_db_result **out) DPF_MUSTCHECK;
+
+/* One package (or every one, id NULL) with the detail columns too:
  * description, source_path, source_version, last_error, groups and dps (the
  * last two JSON text). *out owned. */
-dpf_status prov_store_pkg_query(dpf_db *db, const char *id, int with_detail,
-                                dpf_db_result **out) DPF_MUSTCHECK;
+dpf_status prov_store_pkg_query(dpf_db *db, const char *id, dpf_db_result **out) DPF_MUSTCHECK;
 
 #endif

@@ -5,7 +5,8 @@
  * 500 and X-Next-After, a walk by pages that returns each DP exactly once in
  * serverName order, the end of the list, every filter alone, together and
  * with paging, refused values naming their argument, a DP read alone equal
- * to the same DP in a page, and dpctl dp list following the pages. */
+ * to the same DP in a page, and dpctl dp list following the pages; the
+ * same paging on GET /v1/packages and X-Next-After on GET /v1/statmsgs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -335,6 +336,90 @@ static void test_dpctl_follows_pages(void **state)
     free(out);
 }
 
+/* GET /v1/packages: the four client packages of the seed data and seven
+ * more, by pages of 3 in package id order. */
+static void test_packages_paged(void **state)
+{
+    (void)state;
+    dpf_test_sql(g_db, "INSERT INTO packages (package_id, name) SELECT format('PS1%s', "
+                 "lpad(i::text, 5, '0')), format('Paging %s', i) FROM generate_series(1, 7) i",
+                 0, NULL);
+    int pages;
+    json_t *all = json_array();
+    char after[256] = "";
+    for (pages = 0; pages < 10; pages++) {
+        char url[400];
+        snprintf(url, sizeof url, "/v1/packages?limit=3%s%s", after[0] ? "&after=" : "", after);
+        resp r;
+        get(url, &r);
+        assert_int_equal(r.status, 200);
+        json_array_extend(all, r.json);
+        snprintf(after, sizeof after, "%s", r.next_after);
+        resp_free(&r);
+        if (after[0] == '\0')
+            break;
+    }
+    assert_int_equal(json_array_size(all), 11);
+    assert_int_equal(pages + 1, 4); /* 3 + 3 + 3 + 2 */
+    assert_string_equal(jstr(json_array_get(all, 0), "packageId"), "CS100002");
+    assert_string_equal(jstr(json_array_get(all, 10), "packageId"), "PS100007");
+    for (size_t i = 1; i < json_array_size(all); i++)
+        assert_true(strcmp(jstr(json_array_get(all, i - 1), "packageId"),
+                           jstr(json_array_get(all, i), "packageId")) < 0);
+    json_decref(all);
+    resp r;
+    get("/v1/packages", &r); /* the default page holds them all */
+    assert_int_equal(json_array_size(r.json), 11);
+    assert_string_equal(r.next_after, "");
+    resp_free(&r);
+    get("/v1/packages?after=ps100005", &r); /* any letter case */
+    assert_int_equal(json_array_size(r.json), 2);
+    resp_free(&r);
+    static const struct { const char *path, *field; } bad[] = {
+        {"/v1/packages?limit=0", "limit"},
+        {"/v1/packages?limit=5001", "limit"},
+        {"/v1/packages?after=PS1", "after"},
+        {"/v1/packages?after=PS10000G", "after"},
+        {"/v1/packages?page=2", "page"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        get(bad[i].path, &r);
+        assert_json_error(&r, 400, bad[i].field);
+        resp_free(&r);
+    }
+}
+
+/* GET /v1/statmsgs?after=ID: X-Next-After while messages follow. */
+static void test_statmsgs_next_after(void **state)
+{
+    (void)state;
+    dpf_test_sql(g_db, "INSERT INTO status_messages (msg_id, severity, level, source, component, "
+                 "system, site_code, pid, tid, raised_at, istr) SELECT 2399, 'I', 'M', 'SMS Server', "
+                 "'SMS_DISTRIBUTION_MANAGER', 'PS1SITE', 'PS1', 1, 1, now(), ARRAY['x'] "
+                 "FROM generate_series(1, 5)", 0, NULL);
+    long long first = dpf_test_num(g_db, "SELECT min(id) - 1 FROM status_messages", 0, NULL);
+    char url[400], after[256];
+    snprintf(after, sizeof after, "%lld", first);
+    int got = 0, pages = 0;
+    while (after[0] != '\0' && pages < 10) {
+        snprintf(url, sizeof url, "/v1/statmsgs?limit=2&after=%s", after);
+        resp r;
+        get(url, &r);
+        assert_int_equal(r.status, 200);
+        got += (int)json_array_size(r.json);
+        pages++;
+        if (r.next_after[0] != '\0') {
+            json_t *last = json_array_get(r.json, json_array_size(r.json) - 1);
+            assert_int_equal(strtoll(r.next_after, NULL, 10),
+                             json_integer_value(json_object_get(last, "id")));
+        }
+        snprintf(after, sizeof after, "%s", r.next_after);
+        resp_free(&r);
+    }
+    assert_int_equal(got, 5);
+    assert_int_equal(pages, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_show_equals_list_item),
         cmocka_unit_test(test_dpctl_follows_pages),
+        cmocka_unit_test(test_packages_paged),
+        cmocka_unit_test(test_statmsgs_next_after),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
