@@ -1,5 +1,5 @@
 /* The DP component files distmgr sends in the install_files step: every file
- * listed in <dir>/MANIFEST ("<sha256 hex>  <name>" per line), the MANIFEST
+ * listed in <dir>/MANIFEST (dpf/manifest.h gives its format), the MANIFEST
  * itself and MANIFEST.sig, read once at startup and kept in memory. */
 #ifndef DM_COMPONENTS_H
 #define DM_COMPONENTS_H

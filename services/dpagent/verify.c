@@ -12,21 +12,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <dpf/manifest.h>
 #include <dpf/util.h>
 #include "fsutil.h"
-
-#define MANIFEST_MAX_ENTRIES 256
-#define MANIFEST_MAX_BYTES (64 * 1024)
 
 struct dpa_verify {
     EVP_PKEY *key;
 };
-
-typedef struct manifest_entry {
-    char hash[65];
-    char name[256];
-    int seen;
-} manifest_entry;
 
 static void openssl_reason(char *err, size_t errlen, const char *what)
 {
@@ -104,85 +96,10 @@ dpf_status dpa_verify_signature(const dpa_verify *v, const void *data, size_t le
     return ok ? DPF_OK : DPF_ERR_VERIFY;
 }
 
-void dpa_sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-        mdlen = 0;
-    for (unsigned i = 0; i < mdlen && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[mdlen ? 64 : 0] = '\0';
-}
-
 int dpa_verify_is_meta(const char *name)
 {
-    return strcmp(name, "MANIFEST") == 0 || strcmp(name, "MANIFEST.sig") == 0 ||
+    return strcmp(name, DPF_MANIFEST_FILE) == 0 || strcmp(name, DPF_MANIFEST_SIG_FILE) == 0 ||
            strcmp(name, "signing.pub") == 0;
-}
-
-static int is_hex64(const char *p)
-{
-    for (int i = 0; i < 64; i++) {
-        char c = p[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return 1;
-}
-
-/* "<64 hex>  <name>\n" per line, as sha256sum writes it. */
-static dpf_status parse_manifest(const char *text, size_t len, manifest_entry *ents, size_t *n,
-                                 char *err, size_t errlen)
-{
-    size_t count = 0, lineno = 0;
-    const char *p = text, *end = text + len;
-    *n = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end;
-        size_t ll = (size_t)(eol - p);
-        lineno++;
-        if (ll == 0) {
-            p = eol + 1;
-            continue;
-        }
-        if (ll < 67 || !is_hex64(p) || p[64] != ' ' || p[65] != ' ' || ll - 66 > 255) {
-            snprintf(err, errlen, "MANIFEST line %zu is not '<sha256>  <name>'", lineno);
-            return DPF_ERR_INVALID;
-        }
-        if (count == MANIFEST_MAX_ENTRIES) {
-            snprintf(err, errlen, "MANIFEST lists more than %d files", MANIFEST_MAX_ENTRIES);
-            return DPF_ERR_INVALID;
-        }
-        manifest_entry *e = &ents[count];
-        for (int i = 0; i < 64; i++)
-            e->hash[i] = (char)(p[i] | 0x20); /* lower-case hex */
-        e->hash[64] = '\0';
-        memcpy(e->name, p + 66, ll - 66);
-        e->name[ll - 66] = '\0';
-        e->seen = 0;
-        char why[128];
-        if (memchr(p + 66, '\0', ll - 66) != NULL || !dpa_fs_name_safe(e->name, why, sizeof why)) {
-            snprintf(err, errlen, "MANIFEST line %zu: unsafe file name (%s)", lineno,
-                     memchr(p + 66, '\0', ll - 66) ? "contains NUL" : why);
-            return DPF_ERR_INVALID;
-        }
-        for (size_t j = 0; j < count; j++) {
-            if (strcmp(ents[j].name, e->name) == 0) {
-                snprintf(err, errlen, "MANIFEST lists '%s' twice", e->name);
-                return DPF_ERR_INVALID;
-            }
-        }
-        count++;
-        p = eol + 1;
-    }
-    if (count == 0) {
-        snprintf(err, errlen, "MANIFEST lists no files");
-        return DPF_ERR_INVALID;
-    }
-    *n = count;
-    return DPF_OK;
 }
 
 dpf_status dpa_verify_files(const dpa_verify *v, const void *manifest, size_t mlen,
@@ -193,8 +110,9 @@ dpf_status dpa_verify_files(const dpa_verify *v, const void *manifest, size_t ml
         snprintf(err, errlen, "no trusted key is loaded: cannot verify the component files");
         return DPF_ERR_VERIFY;
     }
-    if (manifest == NULL || mlen == 0 || mlen > MANIFEST_MAX_BYTES) {
-        snprintf(err, errlen, "MANIFEST is missing or larger than %d bytes", MANIFEST_MAX_BYTES);
+    if (manifest == NULL || mlen == 0 || mlen > DPF_MANIFEST_MAX_BYTES) {
+        snprintf(err, errlen, "MANIFEST is missing or larger than %d bytes",
+                 DPF_MANIFEST_MAX_BYTES);
         return DPF_ERR_INVALID;
     }
     if (dpa_verify_signature(v, manifest, mlen, sig, siglen) != DPF_OK) {
@@ -203,49 +121,48 @@ dpf_status dpa_verify_files(const dpa_verify *v, const void *manifest, size_t ml
         return DPF_ERR_VERIFY;
     }
 
-    manifest_entry *ents = calloc(MANIFEST_MAX_ENTRIES, sizeof *ents);
-    if (ents == NULL)
+    dpf_manifest *m = NULL;
+    dpf_status rc = dpf_manifest_parse(manifest, mlen, &m, err, errlen);
+    if (rc != DPF_OK)
+        return rc;
+    size_t n = dpf_manifest_count(m);
+    unsigned char *seen = calloc(n, 1);
+    if (seen == NULL) {
+        dpf_manifest_destroy(m);
         return DPF_ERR_NOMEM;
-    size_t n = 0;
-    dpf_status rc = parse_manifest(manifest, mlen, ents, &n, err, errlen);
+    }
 
     for (size_t i = 0; rc == DPF_OK && i < nfiles; i++) {
         const char *name = files[i].name ? files[i].name : "";
         char why[128];
+        size_t j = 0;
         if (dpa_verify_is_meta(name))
             continue;
         if (!dpa_fs_name_safe(name, why, sizeof why)) {
             snprintf(err, errlen, "File '%.100s' failed verification: %s", name, why);
             rc = DPF_ERR_VERIFY;
-            break;
-        }
-        manifest_entry *e = NULL;
-        for (size_t j = 0; j < n && e == NULL; j++)
-            e = strcmp(ents[j].name, name) == 0 ? &ents[j] : NULL;
-        if (e == NULL) {
+        } else if (!dpf_manifest_find(m, name, &j)) {
             snprintf(err, errlen, "File '%s' failed verification: not listed in the signed "
                                   "MANIFEST", name);
             rc = DPF_ERR_VERIFY;
-        } else if (e->seen) {
+        } else if (seen[j]) {
             snprintf(err, errlen, "File '%s' was sent twice", name);
             rc = DPF_ERR_VERIFY;
+        } else if (!dpf_manifest_matches(m, j, files[i].data, files[i].len)) {
+            snprintf(err, errlen, "File '%s' failed verification: SHA-256 mismatch", name);
+            rc = DPF_ERR_VERIFY;
         } else {
-            char hex[65];
-            dpa_sha256_hex(files[i].data, files[i].len, hex);
-            if (strcmp(hex, e->hash) != 0) {
-                snprintf(err, errlen, "File '%s' failed verification: SHA-256 mismatch", name);
-                rc = DPF_ERR_VERIFY;
-            }
-            e->seen = 1;
+            seen[j] = 1;
         }
     }
     for (size_t j = 0; rc == DPF_OK && j < n; j++) {
-        if (!ents[j].seen) {
+        if (!seen[j]) {
             snprintf(err, errlen, "File '%s' is listed in the signed MANIFEST but was not sent",
-                     ents[j].name);
+                     dpf_manifest_name(m, j));
             rc = DPF_ERR_VERIFY;
         }
     }
-    free(ents);
+    free(seen);
+    dpf_manifest_destroy(m);
     return rc;
 }

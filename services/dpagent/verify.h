@@ -1,8 +1,9 @@
 /* Verification of the DP component files (the source's "File '...' is
- * signed and trusted."): MANIFEST lists "<sha256 hex>  <name>" per file,
- * MANIFEST.sig is its Ed25519 signature, and the agent trusts one public
- * key. A set of files is accepted only if the signature verifies, every
- * file sent is listed with a matching SHA-256, and every listed file is sent. */
+ * signed and trusted."): MANIFEST lists "<sha256 hex>  <name>" per file
+ * (dpf/manifest.h), MANIFEST.sig is its Ed25519 signature, and the agent
+ * trusts one public key. A set of files is accepted only if the signature
+ * verifies, every file sent is listed with a matching SHA-256, and every
+ * listed file is sent. */
 #ifndef DPA_VERIFY_H
 #define DPA_VERIFY_H
 
@@ -31,11 +32,8 @@ void dpa_verify_destroy(dpa_verify *v); /* NULL is a no-op */
 dpf_status dpa_verify_signature(const dpa_verify *v, const void *data, size_t len,
                                 const void *sig, size_t siglen) DPF_MUSTCHECK;
 
-/* Lower-case hex SHA-256 of data into out. */
-void dpa_sha256_hex(const void *data, size_t len, char out[65]);
-
-/* Checks the whole set: the manifest's signature, its syntax (names must be
- * dpa_fs_name_safe, no duplicates), and each file. On failure returns
+/* Checks the whole set: the manifest's signature, its syntax
+ * (dpf_manifest_parse: the one format distmgr checks too), and each file. On failure returns
  * DPF_ERR_VERIFY (or DPF_ERR_INVALID for a malformed manifest) with a
  * sentence for the administrator in err, e.g.
  *   "File 'smsdpprov' failed verification: SHA-256 mismatch". */

@@ -153,22 +153,33 @@ static void test_duplicate_and_empty(void **state)
     snprintf(manifest, sizeof manifest, "%s  smsdpprov\n%s  smsdpprov\n", a, a);
     put("MANIFEST", manifest);
     expect_refused(DPF_ERR_INVALID, "twice");
+    put("MANIFEST", "");
+    expect_refused(DPF_ERR_INVALID, "MANIFEST is empty");
     put("MANIFEST", "\n\n");
-    expect_refused(DPF_ERR_INVALID, "lists no files");
+    expect_refused(DPF_ERR_INVALID, "line 1");
 }
 
-static void test_binary_mode_and_crlf(void **state)
+/* The agent refuses these (dpf/manifest.h is the one format), so distmgr
+ * must refuse them at startup instead of sending a set every DP rejects. */
+static void test_agent_format_only(void **state)
 {
-    char a[65], manifest[300];
+    char a[65], b[65], manifest[300];
     sha_hex("provider v1\n", a);
-    snprintf(manifest, sizeof manifest, "%s *smsdpprov\r\n", a);
+    sha_hex("isapi v1\n", b);
+    snprintf(manifest, sizeof manifest, "%s *smsdpprov\n", a);
     put("MANIFEST", manifest);
-    dm_components *c = NULL;
-    char err[256] = "";
-    assert_int_equal(dm_components_load(g_dir, &c, err, sizeof err), DPF_OK);
-    assert_int_equal(dm_components_count(c), 1);
-    assert_string_equal(dm_components_name(c, 0), "smsdpprov");
-    dm_components_destroy(c);
+    expect_refused(DPF_ERR_INVALID, "line 1");
+    snprintf(manifest, sizeof manifest, "%s  smsdpprov\r\n", a);
+    put("MANIFEST", manifest);
+    expect_refused(DPF_ERR_INVALID, "line 1");
+    snprintf(manifest, sizeof manifest, "%s  smsfileisapi\n%s  smsdpprov\n", b, a);
+    put("MANIFEST", manifest);
+    expect_refused(DPF_ERR_INVALID, "out of order");
+    for (char *p = a; *p; p++)
+        *p = (char)(*p >= 'a' ? *p - 32 : *p);
+    snprintf(manifest, sizeof manifest, "%s  smsdpprov\n", a);
+    put("MANIFEST", manifest);
+    expect_refused(DPF_ERR_INVALID, "line 1");
 }
 
 int main(void)
@@ -182,7 +193,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_and_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_binary_mode_and_crlf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_format_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <dpf/manifest.h>
 #include <dpf/util.h>
 #include "verify.h"
 
@@ -49,8 +50,8 @@ static const char *g_data[] = {"provider v1\n", "isapi v1\n"};
 static void make_manifest(char *out, size_t len)
 {
     char h0[65], h1[65];
-    dpa_sha256_hex(g_data[0], strlen(g_data[0]), h0);
-    dpa_sha256_hex(g_data[1], strlen(g_data[1]), h1);
+    dpf_manifest_sha256_hex(g_data[0], strlen(g_data[0]), h0);
+    dpf_manifest_sha256_hex(g_data[1], strlen(g_data[1]), h1);
     snprintf(out, len, "%s  %s\n%s  %s\n", h0, g_names[0], h1, g_names[1]);
 }
 
@@ -182,7 +183,7 @@ static void signed_but_unsafe_manifest_fails(void **state)
 {
     fixture *f = *state;
     char h[65], m[256];
-    dpa_sha256_hex("x", 1, h);
+    dpf_manifest_sha256_hex("x", 1, h);
     snprintf(m, sizeof m, "%s  ../../etc/passwd\n", h);
     f->siglen = sign(&f->kp, m, f->sig);
     dpa_file one = {"passwd", "x", 1};
