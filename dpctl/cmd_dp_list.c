@@ -5,12 +5,9 @@
  * filters (--site, --state, --group, --maintenance) are the API's own. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dpctl.h"
-
-#define PAGES_MAX 100000 /* a server that never ends its list must not keep us forever */
 
 static const char *text_or_dash(json_t *o, const char *key)
 {
@@ -18,8 +15,9 @@ static const char *text_or_dash(json_t *o, const char *key)
     return s && *s ? s : "-";
 }
 
-static void print_table(json_t *list)
+static void print_table(const dpctl_resp *r)
 {
+    json_t *list = r->json;
     printf("%-6s %-40s %-4s %-12s %-9s %-3s %-4s %s\n", "DPID", "SERVER", "SITE", "STATE", "CRC",
            "PXE", "PULL", "MAINTENANCE MODE");
     size_t i;
@@ -68,36 +66,6 @@ static const char *maintenance_arg(const char *v)
     return NULL;
 }
 
-/* Fetches every page into *all (owned by the caller). */
-static int fetch_all(const dpctl_ctx *ctx, const char *query, json_t **all)
-{
-    char after[256] = "";
-    *all = json_array();
-    for (int page = 0; page < PAGES_MAX; page++) {
-        char path[2048];
-        snprintf(path, sizeof path, "/v1/distributionpoints?%s", query);
-        if (after[0] != '\0' && !add_arg(path, sizeof path, "after", after))
-            return DPCTL_USAGE;
-        dpctl_resp r;
-        int rc = dpctl_http(ctx, "GET", path, NULL, &r);
-        if (rc != DPCTL_OK)
-            return rc;
-        if (r.status >= 400 || !json_is_array(r.json)) {
-            rc = dpctl_refused(&r);
-            dpctl_resp_free(&r);
-            return rc;
-        }
-        json_array_extend(*all, r.json);
-        int last = r.next_after[0] == '\0' || strcmp(r.next_after, after) == 0;
-        snprintf(after, sizeof after, "%s", r.next_after);
-        dpctl_resp_free(&r);
-        if (last)
-            return DPCTL_OK;
-    }
-    fprintf(stderr, "dpctl: the API did not end the list after %d pages\n", PAGES_MAX);
-    return DPCTL_REFUSED;
-}
-
 int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -138,17 +106,7 @@ int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv)
         !add_arg(query, sizeof query, "boundaryGroup", group) ||
         !add_arg(query, sizeof query, "maintenanceMode", maint))
         return DPCTL_USAGE;
-    json_t *all = NULL;
-    int rc = fetch_all(ctx, query + 1, &all); /* + 1: past the first '&' */
-    if (rc == DPCTL_OK) {
-        if (ctx->json) {
-            char *text = json_dumps(all, JSON_COMPACT);
-            printf("%s\n", text ? text : "[]");
-            free(text);
-        } else {
-            print_table(all);
-        }
-    }
-    json_decref(all);
-    return rc;
+    char path[1600];
+    snprintf(path, sizeof path, "/v1/distributionpoints?%s", query + 1); /* + 1: past the first '&' */
+    return dpctl_call_pages(ctx, path, print_table);
 }

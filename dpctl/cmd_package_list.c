@@ -1,5 +1,5 @@
 /* dpctl package list: one line per package, the columns an administrator
- * scans first. */
+ * scans first, every page of the API's list. */
 #include <stdio.h>
 
 #include "cmd_package.h"
@@ -33,5 +33,5 @@ int dpctl_cmd_package_list(dpctl_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "dpctl: package list takes no arguments\n");
         return DPCTL_USAGE;
     }
-    return dpctl_call(ctx, "GET", "/v1/packages", NULL, JSON_ARRAY, print);
+    return dpctl_call_pages(ctx, "/v1/packages", print);
 }

@@ -72,6 +72,12 @@ typedef void (*dpctl_print_fn)(const dpctl_resp *r);
 int dpctl_call(const dpctl_ctx *ctx, const char *method, const char *path, json_t *body,
                int expect, dpctl_print_fn print);
 
+/* GET of a list the API answers a page at a time (X-Next-After): follows
+ * the pages to the end and prints them as one answer, a JSON array (with
+ * --json, compact; otherwise handed to print). path may carry a query.
+ * Returns the exit code; a refused page stops it. */
+int dpctl_call_pages(const dpctl_ctx *ctx, const char *path, dpctl_print_fn print);
+
 /* Commands (one file each). */
 int dpctl_cmd_dp_add(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_dp_list(dpctl_ctx *ctx, int argc, char **argv);
