@@ -10,6 +10,7 @@ DPF_PGBIN=${DPFLEET_PGBIN:-/usr/lib/postgresql/15/bin}
 DPF_PACKAGES="build-essential cmake pkg-config git ca-certificates curl openssl procps iproute2 \
 libnats-dev nats-server libprotobuf-c-dev protobuf-c-compiler libpq-dev postgresql \
 postgresql-client libcmocka-dev libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev \
+zlib1g-dev uuid-dev \
 python3 python3-yaml"
 
 dpf_log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }

@@ -6,10 +6,11 @@
 #include "dpf/util.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include <zlib.h>
 
 static int label_char_ok(unsigned char c)
 {
@@ -164,28 +165,14 @@ dpf_status dpf_nal_server(const char *nal, char *buf, size_t len)
     return DPF_OK;
 }
 
-/* CRC-32 with the reflected IEEE polynomial, as zlib's crc32(). */
-static uint32_t g_crc_table[256];
-static pthread_once_t g_crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_table_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        g_crc_table[i] = c;
-    }
-}
-
+/* zlib's crc32 (reflected IEEE polynomial, 0xEDB88320): the values HMAN
+ * stores must not change, and zlib's is the reference for them. crc32_z
+ * takes a size_t length, so nothing is truncated above 4 GiB. */
 uint32_t dpf_crc32(uint32_t crc, const void *data, size_t len)
 {
-    pthread_once(&g_crc_once, crc_table_init);
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++)
-        crc = g_crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    if (len == 0)
+        return crc;
+    return (uint32_t)crc32_z(crc, data, len);
 }
 
 /* Each field is "name=<length>:<bytes>;" so no value can imitate a separator

@@ -12,41 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static void fill_random(unsigned char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = getrandom(buf + got, len - got, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            /* getrandom cannot fail on Linux >= 3.17 once the pool is
-             * initialised; a clock-seeded fallback keeps ids unique enough
-             * rather than aborting a service. */
-            unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)got;
-            for (; got < len; got++)
-                buf[got] = (unsigned char)(rand_r(&seed) >> 7);
-            return;
-        }
-        got += (size_t)n;
-    }
-}
+#include <uuid/uuid.h>
 
 void dpf_uuid(char out[37])
 {
-    unsigned char b[16];
-    fill_random(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
+    uuid_t u;
+    uuid_generate_random(u); /* getrandom(2) underneath */
+    uuid_unparse_lower(u, out);
 }
 
 int64_t dpf_now_ms(void)

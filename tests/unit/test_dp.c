@@ -168,6 +168,8 @@ static void test_crc32_vectors(void **state)
     /* continuing from an earlier value equals one pass over the whole */
     uint32_t part = dpf_crc32(0, "12345", 5);
     assert_int_equal(dpf_crc32(part, "6789", 4), 0xCBF43926u);
+    /* nothing more keeps the value (zlib's crc32(c, NULL, 0) would give 0) */
+    assert_int_equal(dpf_crc32(part, NULL, 0), part);
 }
 
 static void test_crc_hex(void **state)
@@ -216,6 +218,18 @@ static void test_dp_crc_stable(void **state)
     b = base_props();
     b.dp_drive = NULL;
     assert_int_equal(dpf_dp_crc(&a), dpf_dp_crc(&b));
+}
+
+/* The CRCs HMAN stored with the hand-written table before dpf_crc32 became
+ * zlib's: a DP must not look changed (and be reinstalled) after an upgrade. */
+static void test_dp_crc_pinned(void **state)
+{
+    dpf_dp_props a = base_props();
+    assert_int_equal(dpf_dp_crc(&a), 0x18C673A1u);
+    a.is_pxe = 1;
+    a.description = "caf\xc3\xa9 \"x\";y";
+    a.content_validation_hours = 0;
+    assert_int_equal(dpf_dp_crc(&a), 0xF3EAF61Bu);
 }
 
 static void test_dp_crc_changes_with_every_field(void **state)
@@ -301,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_crc32_vectors),
         cmocka_unit_test(test_crc_hex),
         cmocka_unit_test(test_dp_crc_stable),
+        cmocka_unit_test(test_dp_crc_pinned),
         cmocka_unit_test(test_dp_crc_changes_with_every_field),
         cmocka_unit_test(test_dp_crc_fields_do_not_shift),
         cmocka_unit_test(test_dp_crc_validation_interval_text),

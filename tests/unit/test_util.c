@@ -27,6 +27,14 @@ static void test_uuid_v4(void **state)
     }
     assert_int_equal(a[14], '4');
     assert_non_null(strchr("89ab", a[19]));
+    /* version and variant on every one, not by luck on the first */
+    for (int i = 0; i < 200; i++) {
+        dpf_uuid(b);
+        assert_int_equal(strlen(b), 36);
+        assert_int_equal(b[14], '4');
+        assert_non_null(strchr("89ab", b[19]));
+        assert_string_not_equal(a, b);
+    }
 }
 
 static void test_clocks(void **state)

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include "status.h"
 
-/* Writes a random UUID v4 ("23a72b6c-eace-4218-929c-4c80638c031e") into out. */
+/* Writes a random UUID v4 ("23a72b6c-eace-4218-929c-4c80638c031e", lower case)
+ * into out, from libuuid (uuid_generate_random). Thread-safe. */
 void dpf_uuid(char out[37]);
 
 /* Wall clock and monotonic clock in milliseconds / microseconds. */
