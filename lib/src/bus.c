@@ -48,6 +48,7 @@ dpf_status dpf_bus__status(natsStatus s, jsErrCode jerr, const char *what)
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     dpf_bus *bus = closure;
+    atomic_store(&bus->connected, 0);
     if (bus->closing)
         return;
     DPF_WARN("Disconnected from NATS (%s); reconnecting in the background", bus->name);
@@ -58,7 +59,10 @@ static void on_reconnected(natsConnection *nc, void *closure)
     dpf_bus *bus = closure;
     char url[256] = "";
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
-    DPF_INFO("Reconnected to NATS at %s (%s)", url, bus->name);
+    atomic_store(&bus->connected, 1);
+    uint64_t n = atomic_fetch_add(&bus->reconnects, 1) + 1;
+    DPF_INFO("Reconnected to NATS at %s (%s, reconnection %llu)", url, bus->name,
+             (unsigned long long)n);
 }
 
 static void on_closed(natsConnection *nc, void *closure)
@@ -179,6 +183,7 @@ dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out)
     }
     char curl[256] = "";
     natsConnection_GetConnectedUrl(bus->nc, curl, sizeof curl);
+    atomic_store(&bus->connected, 1);
     DPF_INFO("Connected to NATS at %s as %s", curl, bus->name);
     *out = bus;
     return DPF_OK;
@@ -212,6 +217,16 @@ void dpf_bus_destroy(dpf_bus *bus)
         free_bus(bus);
     else /* a late callback would find freed memory: better to leak */
         DPF_WARN("NATS close event for %s did not arrive; not freeing its state", bus->name);
+}
+
+uint64_t dpf_bus_reconnects(dpf_bus *bus)
+{
+    return bus != NULL ? (uint64_t)atomic_load(&bus->reconnects) : 0;
+}
+
+int dpf_bus_connected(dpf_bus *bus)
+{
+    return bus != NULL && atomic_load(&bus->connected);
 }
 
 /* ---- streams ---- */

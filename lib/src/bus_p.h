@@ -4,6 +4,7 @@
 #define DPF_BUS_P_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <nats/nats.h>
 
@@ -22,6 +23,11 @@ struct dpf_bus {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int closed;
+    /* reconnections since connect, for dpf_bus_reconnects; connected: 1
+     * between a (re)connect and a disconnect. Written on nats.c's event
+     * thread, read anywhere. */
+    atomic_uint_fast64_t reconnects;
+    atomic_int connected;
 };
 
 struct dpf_bus_msg {
@@ -37,5 +43,16 @@ dpf_status dpf_bus__status(natsStatus s, jsErrCode jerr, const char *what);
  * set, the correlation header. *out owned by the caller (natsMsg_Destroy). */
 natsStatus dpf_bus__new_msg(const char *subject, const char *reply, const void *data,
                             size_t len, const char *corr, natsMsg **out);
+
+/* Wraps a received message (jetstream: read its delivery count). NULL
+ * without memory (msg is then still the caller's). */
+dpf_bus_msg *dpf_bus__wrap_msg(natsMsg *msg, int jetstream);
+
+/* Creates the durable consumer want->Durable on stream, or brings an
+ * existing one to want (limits updated in place; another shape, push
+ * against pull included, deleted and created again). *created (may be
+ * NULL) is set to 1 when the consumer did not exist. */
+dpf_status dpf_bus__ensure_consumer(dpf_bus *bus, const char *stream, jsConsumerConfig *want,
+                                    int *created);
 
 #endif

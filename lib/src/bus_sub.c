@@ -37,7 +37,7 @@ struct dpf_bus_sub {
 
 /* ---- messages ---- */
 
-static dpf_bus_msg *wrap_msg(natsMsg *msg, int jetstream)
+dpf_bus_msg *dpf_bus__wrap_msg(natsMsg *msg, int jetstream)
 {
     dpf_bus_msg *m = malloc(sizeof *m);
     if (m == NULL)
@@ -155,7 +155,7 @@ static void free_sub(dpf_bus_sub *s)
 
 static void dispatch(dpf_bus_sub *s, natsMsg *msg, int jetstream)
 {
-    dpf_bus_msg *m = wrap_msg(msg, jetstream);
+    dpf_bus_msg *m = dpf_bus__wrap_msg(msg, jetstream);
     if (m == NULL) {
         DPF_ERROR("out of memory receiving on %s; message left for redelivery", s->what);
         natsMsg_Destroy(msg);
@@ -244,16 +244,20 @@ static enum consumer_diff consumer_differs(const jsConsumerConfig *have,
 {
     const char *hf = have->FilterSubject ? have->FilterSubject : "";
     const char *hg = have->DeliverGroup ? have->DeliverGroup : "";
+    const char *wg = want->DeliverGroup ? want->DeliverGroup : "";
+    int have_push = have->DeliverSubject != NULL && *have->DeliverSubject != '\0';
+    int want_push = want->DeliverSubject != NULL && *want->DeliverSubject != '\0';
     /* nats-server 2.9 accepts a new filter on a push consumer but does not
      * always deliver under it afterwards (filter updates arrived in 2.10),
      * so anything beyond the limits is a new consumer */
-    if (have->DeliverSubject == NULL || *have->DeliverSubject == '\0')
-        return dpf_fmt(why, whylen, "pull consumer, want push"), CONSUMER_RECREATE;
+    if (have_push != want_push)
+        return dpf_fmt(why, whylen, "%s consumer, want %s", have_push ? "push" : "pull",
+                       want_push ? "push" : "pull"), CONSUMER_RECREATE;
     if (strcmp(hf, want->FilterSubject) != 0)
         return dpf_fmt(why, whylen, "filter %s, want %s", hf, want->FilterSubject),
                CONSUMER_RECREATE;
-    if (strcmp(hg, want->DeliverGroup) != 0)
-        return dpf_fmt(why, whylen, "deliver group '%s', want '%s'", hg, want->DeliverGroup),
+    if (strcmp(hg, wg) != 0)
+        return dpf_fmt(why, whylen, "deliver group '%s', want '%s'", hg, wg),
                CONSUMER_RECREATE;
     if (have->AckPolicy != want->AckPolicy)
         return dpf_fmt(why, whylen, "ack policy %d, want explicit", (int)have->AckPolicy),
@@ -275,8 +279,11 @@ static enum consumer_diff consumer_differs(const jsConsumerConfig *have,
     return CONSUMER_SAME;
 }
 
-static dpf_status ensure_consumer(dpf_bus *bus, const char *stream, jsConsumerConfig *want)
+dpf_status dpf_bus__ensure_consumer(dpf_bus *bus, const char *stream, jsConsumerConfig *want,
+                                    int *created)
 {
+    if (created != NULL)
+        *created = 0;
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_GetConsumerInfo(&ci, bus->js, stream, want->Durable, NULL, &jerr);
@@ -315,6 +322,8 @@ static dpf_status ensure_consumer(dpf_bus *bus, const char *stream, jsConsumerCo
             return dpf_bus__status(s, jerr, "delete consumer");
     } else if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
         return dpf_bus__status(s, jerr, "consumer info");
+    } else if (created != NULL) {
+        *created = 1;
     }
 
     jsConsumerInfo *ai = NULL;
@@ -381,7 +390,7 @@ dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
     cc.MaxDeliver = opts->max_deliver > 0 ? opts->max_deliver : -1;
     cc.MaxAckPending = opts->max_ack_pending > 0 ? opts->max_ack_pending : 1000;
 
-    dpf_status st = ensure_consumer(bus, opts->stream, &cc);
+    dpf_status st = dpf_bus__ensure_consumer(bus, opts->stream, &cc, NULL);
     if (st != DPF_OK)
         return st;
 
@@ -408,7 +417,7 @@ dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
                  natsStatus_GetText(ns), nats_GetLastError(NULL));
         jsErrCode derr = 0;
         js_DeleteConsumer(bus->js, opts->stream, opts->durable, NULL, &derr);
-        st = ensure_consumer(bus, opts->stream, &cc);
+        st = dpf_bus__ensure_consumer(bus, opts->stream, &cc, NULL);
         if (st != DPF_OK) {
             free_sub(s);
             return st;

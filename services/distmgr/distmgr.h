@@ -13,6 +13,8 @@
 
 #include "components.h"
 
+typedef struct dm_dbpool dm_dbpool;
+
 /* Read-only after startup; shared by every thread. Strings borrowed from the
  * option table, which outlives the workers. */
 typedef struct dm_ctx {
@@ -21,6 +23,7 @@ typedef struct dm_ctx {
     const char *owner;            /* replica name; a job's lease token is "<owner>/<uuid>" */
     const char *site_code;        /* site for messages not tied to a DP (9901) */
     const dm_components *components;
+    dm_dbpool *dbpool;            /* the replica's connections (db_pool.h), thread-safe */
     int thread_limit;             /* DPUpgradeThreadLimit */
     int removal_limit;            /* DPRemovalThreadLimit */
     int step_timeout_s;           /* AgentStepTimeoutSeconds */
@@ -78,8 +81,10 @@ typedef void (*dm_decode_fn)(const void *data, size_t len, const char *subject, 
  * token (it->token) and reported an item that could not be decoded (the
  * handler only sees items with it->bad "").
  * it and its msg stay the worker's: the handler must not end or destroy
- * the message. db: the worker's connection slot (dm_item_db), kept for its
- * next item. */
+ * the message. db: the job's connection slot, NULL at the start:
+ * dm_item_db borrows a connection from the replica's pool into it,
+ * dm_item_db_put gives it back (around a long wait); the worker gives back
+ * what is still in it when the handler returns. */
 typedef dm_outcome (*dm_handle_fn)(const dm_ctx *ctx, dm_item *it, dpf_db **db);
 
 #endif

@@ -106,8 +106,9 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     return dm_outcome_retry(delay, res->reason);
 }
 
-static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
+static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_row *dp)
 {
+    dpf_db *db = *slot;
     dm_outcome o;
     if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_REMOVE, &o))
         return o;
@@ -137,7 +138,10 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_ro
     raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_STARTED, 'I', NULL, NULL);
 
     dm_steps_result res;
-    dm_remove_run(ctx, it, db, dp, &res);
+    dm_remove_run(ctx, it, slot, dp, &res);
+    /* the steps gave the connection back while the agent worked */
+    if ((db = dm_item_db(ctx, slot)) == NULL)
+        return dm_item_no_db_after_steps(it, dp, &res, "removal");
     switch (res.outcome) {
     case DM_STEPS_OK:
         return removed(ctx, it, db, dp);
@@ -151,8 +155,9 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_ro
     return dm_item_steps_interrupted(it, db, dp, &res, "removal");
 }
 
-static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
+static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_row *dp)
 {
+    dpf_db *db = dm_item_db(ctx, slot);
     dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp)
                                : DPF_ERR_DB;
     if (st == DPF_ERR_NOT_FOUND) {
@@ -171,14 +176,14 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
                  "remove", dp->dpid, dp->nal_path, dp->action);
         return dm_outcome_done();
     }
-    return remove_dp(ctx, it, db, dp);
+    return remove_dp(ctx, it, slot, dp);
 }
 
 dm_outcome dm_handle_dp_dpn(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
     dm_dp_row dp = {0};
     DPF_INFO("~Processing %lld.DPN", it->dpid);
-    dm_outcome o = handle(ctx, it, dm_item_db(ctx, slot), &dp);
+    dm_outcome o = handle(ctx, it, slot, &dp);
     dm_dp_row_clear(&dp);
     return o;
 }

@@ -75,7 +75,6 @@ static void note_reset(const dm_item *it, const dm_dp_row *dp)
 static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
                             const dm_dp_row *dp, const dm_steps_result *res)
 {
-    char words[128];
     dpf_status st = dpf_db_begin(db);
     if (st == DPF_OK)
         st = dpf_db_set_corr(db, it->corr);
@@ -96,10 +95,13 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     }
     if (st != DPF_OK) {
         dpf_db_rollback(db);
-        int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
+        /* the database went away at the end: the steps are idempotent, so
+         * the retry (soon, or from the reconcile when PostgreSQL is back)
+         * finds the DP Installing and runs them again */
         DPF_ERROR("DPID %lld - NAL Path %s: installed on the host but could not record it: "
-                  "%s; %s", dp->dpid, dp->nal_path, dpf_db_error(db), words);
-        return dm_outcome_retry(delay, "installed on the host but could not record it");
+                  "%s; will retry in %d s", dp->dpid, dp->nal_path, dpf_db_error(db),
+                  DM_DB_RETRY_MS / 1000);
+        return dm_outcome_retry(DM_DB_RETRY_MS, "installed on the host but could not record it");
     }
     DPF_INFO("DPID %lld - NAL Path %s is installed at CRC %s, components %s", dp->dpid,
              dp->nal_path, dp->dp_crc, DPF_COMPONENT_VERSION);
@@ -138,8 +140,9 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     return dm_outcome_retry(delay, res->reason);
 }
 
-static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
+static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_row *dp)
 {
+    dpf_db *db = *slot;
     dm_outcome o;
     if (!dm_item_begin_work(ctx, it, db, dp, DM_EV_START, &o))
         return o;
@@ -155,7 +158,10 @@ static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row 
               dp->installed_crc, dp->attempts);
 
     dm_steps_result res;
-    dm_install_run(ctx, it, db, dp, &res);
+    dm_install_run(ctx, it, slot, dp, &res);
+    /* the steps gave the connection back while the agent worked */
+    if ((db = dm_item_db(ctx, slot)) == NULL)
+        return dm_item_no_db_after_steps(it, dp, &res, "install");
     switch (res.outcome) {
     case DM_STEPS_OK:
         return succeeded(ctx, it, db, dp, &res);
@@ -194,9 +200,9 @@ static int needs_install(const dm_item *it, const dm_dp_row *dp)
 
 /* Reads the row, decides, takes the lease and decides again (the row may
  * have changed in between), then installs. */
-static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *dp)
+static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_row *dp)
 {
-    char words[128];
+    dpf_db *db = dm_item_db(ctx, slot);
     dpf_status st = db != NULL ? dm_store_dp_get(db, it->dpid, dp) : DPF_ERR_DB;
     if (st == DPF_OK) {
         note_reset(it, dp);
@@ -206,10 +212,10 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
         if (st == DPF_ERR_BUSY)
             return dm_item_lease_busy(ctx, it, dp);
         if (st != DPF_OK && st != DPF_ERR_NOT_FOUND) {
-            int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-            DPF_ERROR("DPID %lld: cannot take the lease (%s); %s", it->dpid, dpf_db_error(db),
-                      words);
-            return dm_outcome_retry(delay, "cannot take the lease");
+            /* the database, not the DP: look again soon */
+            DPF_ERROR("DPID %lld: cannot take the lease (%s); will retry in %d s", it->dpid,
+                      dpf_db_error(db), DM_DB_RETRY_MS / 1000);
+            return dm_outcome_retry(DM_DB_RETRY_MS, "cannot take the lease");
         }
     } else if (st != DPF_ERR_NOT_FOUND) {
         return dm_item_read_failed(ctx, it, db);
@@ -222,14 +228,14 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db *db, dm_dp_row *
         dm_item_release(it, db, it->dpid);
         return dm_outcome_done();
     }
-    return install(ctx, it, db, dp);
+    return install(ctx, it, slot, dp);
 }
 
 dm_outcome dm_handle_dp_ins(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
     dm_dp_row dp = {0};
     DPF_INFO("~Processing %lld.INS", it->dpid);
-    dm_outcome o = handle(ctx, it, dm_item_db(ctx, slot), &dp);
+    dm_outcome o = handle(ctx, it, slot, &dp);
     dm_dp_row_clear(&dp);
     return o;
 }

@@ -20,6 +20,7 @@
 #include <dpf/util.h>
 
 #include "content_xfer.h"
+#include "db_pool.h"
 #include "item.h"
 #include "pkg_process.h"
 #include "store_pkg.h"
@@ -68,18 +69,21 @@ typedef struct run {
     int jobs;
 } run;
 
+/* Borrows a connection from the replica's pool for each DP it claims and
+ * gives it back after that DP's transfer, so the transfer threads share
+ * the replica's bounded set of connections with its other workers. */
 static void *transfer_thread(void *arg)
 {
     run *r = arg;
     dpf_log_set_corr(r->corr);
-    dpf_db *db = NULL;
     int jobs = 0;
-    if (dpf_db_connect(r->ctx->db_url, &db) != DPF_OK) {
-        DPF_WARN("Package %s: a transfer thread has no database connection; the reconcile "
-                 "retries", r->package_id);
-        db = NULL;
-    }
-    while (db != NULL && !dpf_stopping()) {
+    while (!dpf_stopping()) {
+        dpf_db *db = dm_dbpool_get(r->ctx->dbpool, DM_DB_WAIT_MS);
+        if (db == NULL) {
+            DPF_WARN("Package %s: a transfer thread has no database connection; the reconcile "
+                     "retries", r->package_id);
+            break;
+        }
         char token[128], uuid[37];
         dpf_uuid(uuid);
         dpf_fmt(token, sizeof token, "%s/%s", r->ctx->owner, uuid);
@@ -88,13 +92,14 @@ static void *transfer_thread(void *arg)
         if (st != DPF_OK) {
             if (st != DPF_ERR_NOT_FOUND)
                 DPF_WARN("Package %s: cannot claim a DP (%s)", r->package_id, dpf_db_error(db));
+            dm_dbpool_put(r->ctx->dbpool, db);
             break;
         }
         dm_xfer_run(r->ctx, db, &row, token, r->corr);
+        dm_dbpool_put(r->ctx->dbpool, db);
         dm_dist_row_clear(&row);
         jobs++;
     }
-    dpf_db_destroy(db);
     pthread_mutex_lock(&r->mu);
     r->running--;
     r->jobs += jobs;
@@ -229,7 +234,14 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     if (dm_store_dist_hold_for_maintenance(db, pkg.package_id, &held) != DPF_OK)
         DPF_WARN("Package %s: cannot look for DPs in maintenance mode (%s)", pkg.package_id,
                  dpf_db_error(db));
+    /* the transfer threads borrow their own connections: this one goes
+     * back meanwhile, so a small pool cannot be held by waiting workers */
+    dm_item_db_put(ctx, slot);
     int jobs = run_transfers(ctx, it, pkg.package_id);
+    if ((db = dm_item_db(ctx, slot)) == NULL) {
+        dm_pkg_row_clear(&pkg);
+        return dm_content_retry(DM_DB_RETRY_MS, "no database connection after the transfers");
+    }
     if (jobs > 0)
         DPF_INFO("Package %s: %d transfer jobs ran", pkg.package_id, jobs);
     if (strcmp(pkg.state, "Deleting") == 0)

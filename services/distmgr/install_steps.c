@@ -3,6 +3,8 @@
  * from the DP's row. step_runner.c does what happens between steps. */
 #include "install_steps.h"
 
+#include "item.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -72,9 +74,11 @@ static int configure_pulldp(dm_step_run *r)
     DPF_INFO("~%s is a Pull DP", dp->nal_path);
     if (was_pull) {
         /* upgrade: reset the pull DP's state so it is brought up to date */
-        if (dm_store_dp_set_pull_state(r->db, dp->dpid, r->it->token, "Uninstalled") != DPF_OK)
+        dpf_db *db = dm_item_db(r->ctx, r->slot);
+        if (db == NULL ||
+            dm_store_dp_set_pull_state(db, dp->dpid, r->it->token, "Uninstalled") != DPF_OK)
             DPF_WARN("DPID %lld: could not record pull_dp_state Uninstalled: %s", dp->dpid,
-                     dpf_db_error(r->db));
+                     db != NULL ? dpf_db_error(db) : "no database connection");
         DPF_INFO("PullDP %s is marked Uninstalled", dp->nal_path);
     }
     const dm_agent_kv kv[] = {{"pulldp", "1"}, {"sources", dp->pull_sources}};
@@ -87,11 +91,11 @@ static int configure_pulldp(dm_step_run *r)
     return 1;
 }
 
-void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
                     dm_steps_result *res)
 {
     dm_step_run run;
-    dm_step_run_init(&run, ctx, it, db, dp, res);
+    dm_step_run_init(&run, ctx, it, slot, dp, res);
     dm_step_run *r = &run;
     /* a DP marked for removal meanwhile is the DP manager's: its removal
      * waits for this job's lease, so give it up between two steps */

@@ -12,7 +12,7 @@
 
 /* Drives dp's agent through the install steps. it->msg (may be NULL) is
  * kept alive between steps and the lease renewed. All borrowed. */
-void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
                     dm_steps_result *res);
 
 #endif

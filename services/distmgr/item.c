@@ -4,6 +4,7 @@
  * rows and interrupted steps the same way. */
 #include "item.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <dpf/statmsg.h>
 #include <dpf/util.h>
 
+#include "db_pool.h"
 #include "store_dp.h"
 
 int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const char *subject,
@@ -75,21 +77,114 @@ void dm_item_end(dm_item *it, const dm_outcome *o)
     it->msg = NULL;
 }
 
+/* The tokens of the jobs running in this replica (pointers to their
+ * items' token fields), so a lease whose token is not here is dead. */
+static pthread_mutex_t g_live_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char **g_live;
+static size_t g_nlive, g_live_cap;
+static int g_live_lost; /* a token could not be kept: the reclaim may not run */
+
 void dm_item_new_token(const dm_ctx *ctx, dm_item *it)
 {
     char uuid[37];
     dpf_uuid(uuid);
+    pthread_mutex_lock(&g_live_mu);
     snprintf(it->token, sizeof it->token, "%s/%s", ctx->owner, uuid);
+    if (g_nlive == g_live_cap) {
+        size_t cap = g_live_cap ? 2 * g_live_cap : 64;
+        const char **grown = realloc(g_live, cap * sizeof *grown);
+        if (grown != NULL) {
+            g_live = grown;
+            g_live_cap = cap;
+        }
+    }
+    if (g_nlive < g_live_cap)
+        g_live[g_nlive++] = it->token;
+    else
+        g_live_lost = 1;
+    pthread_mutex_unlock(&g_live_mu);
+}
+
+void dm_item_token_done(dm_item *it)
+{
+    pthread_mutex_lock(&g_live_mu);
+    for (size_t i = 0; i < g_nlive; i++) {
+        if (g_live[i] == it->token) {
+            g_live[i] = g_live[--g_nlive];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_live_mu);
+}
+
+/* {"a","b"} with '"' and '\\' escaped: a text[] literal. NULL without memory. */
+static char *live_literal(void)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < g_nlive; i++)
+        len += 2 * strlen(g_live[i]) + 3;
+    char *out = malloc(len);
+    if (out == NULL)
+        return NULL;
+    char *w = out;
+    *w++ = '{';
+    for (size_t i = 0; i < g_nlive; i++) {
+        if (i > 0)
+            *w++ = ',';
+        *w++ = '"';
+        for (const char *c = g_live[i]; *c != '\0'; c++) {
+            if (*c == '"' || *c == '\\')
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    return out;
+}
+
+#define RECLAIM_MAX 1000
+
+int dm_item_reclaim_dead(const dm_ctx *ctx, dpf_db *db)
+{
+    long long *ids = malloc(RECLAIM_MAX * sizeof *ids);
+    int n = -1;
+    /* held across the statement: a job that starts meanwhile waits, so
+     * every lease taken by a running job has its token in the list */
+    pthread_mutex_lock(&g_live_mu);
+    char *live = !g_live_lost ? live_literal() : NULL;
+    if (ids != NULL && live != NULL &&
+        dm_store_dp_release_dead(db, ctx->owner, live, ids, RECLAIM_MAX, &n) != DPF_OK)
+        n = -1;
+    size_t running = g_nlive;
+    pthread_mutex_unlock(&g_live_mu);
+    if (n < 0)
+        DPF_WARN("Cannot release the leases of this replica's jobs that ended during the "
+                 "outage: %s; they expire on their own", ids && live ? dpf_db_error(db)
+                                                                     : "out of memory");
+    else if (n > 0)
+        DPF_INFO("Released %d DP leases of this replica's jobs that ended during the outage "
+                 "(first DPID %lld; %zu jobs still running keep theirs); their work resumes now",
+                 n, ids[0], running);
+    free(live);
+    free(ids);
+    return n;
 }
 
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot)
 {
     if (*slot == NULL) {
-        if (dpf_db_connect(ctx->db_url, slot) != DPF_OK)
-            *slot = NULL;
+        *slot = dm_dbpool_get(ctx->dbpool, DM_DB_WAIT_MS);
         return *slot;
     }
     return dpf_db_ensure(*slot) == DPF_OK ? *slot : NULL;
+}
+
+void dm_item_db_put(const dm_ctx *ctx, dpf_db **slot)
+{
+    dm_dbpool_put(ctx->dbpool, *slot);
+    *slot = NULL;
 }
 
 dm_outcome dm_item_report_bad(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
@@ -131,6 +226,11 @@ int dm_item_lease_busy_s(const dm_ctx *ctx)
 
 void dm_item_release(const dm_item *it, dpf_db *db, long long dpid)
 {
+    if (db == NULL) {
+        DPF_WARN("DPID %lld: no database connection to release the lease; it expires by "
+                 "itself", dpid);
+        return;
+    }
     if (dm_store_dp_release(db, dpid, it->token) != DPF_OK)
         DPF_WARN("DPID %lld: could not release the lease (%s); it expires by itself", dpid,
                  dpf_db_error(db));
@@ -138,11 +238,11 @@ void dm_item_release(const dm_item *it, dpf_db *db, long long dpid)
 
 dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db)
 {
-    char words[128];
-    int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-    DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); %s", it->dpid,
-              db != NULL ? dpf_db_error(db) : "no database connection", words);
-    return dm_outcome_retry(delay, "cannot read DistributionPoints");
+    /* a read fails when the database is away, not because of the DP: look
+     * again soon rather than after InstallRetryDelaySeconds */
+    DPF_ERROR("DPID %lld: cannot read DistributionPoints (%s); will retry in %d s", it->dpid,
+              db != NULL ? dpf_db_error(db) : "no database connection", DM_DB_RETRY_MS / 1000);
+    return dm_outcome_retry(DM_DB_RETRY_MS, "cannot read DistributionPoints");
 }
 
 dm_outcome dm_item_lease_busy(const dm_ctx *ctx, const dm_item *it, const dm_dp_row *dp)
@@ -220,4 +320,16 @@ dm_outcome dm_item_steps_interrupted(const dm_item *it, dpf_db *db, const dm_dp_
     DPF_WARN("DPID %lld: another replica took the DP over before step %s; leaving it to "
              "that replica (this job's lease was %s)", dp->dpid, res->step, it->token);
     return dm_outcome_done();
+}
+
+dm_outcome dm_item_no_db_after_steps(const dm_item *it, const dm_dp_row *dp,
+                                     const dm_steps_result *res, const char *what)
+{
+    DPF_ERROR("DPID %lld - NAL Path %s: the %s steps ended (%s%s%s) but there is no database "
+              "connection to record it; will retry in %d s", dp->dpid, dp->nal_path, what,
+              res->outcome == DM_STEPS_OK ? "all ok" : "stopped before ",
+              res->outcome == DM_STEPS_OK ? "" : res->step,
+              res->outcome == DM_STEPS_FAILED ? " failed" : "", DM_DB_RETRY_MS / 1000);
+    (void)it;
+    return dm_outcome_retry(DM_DB_RETRY_MS, "no database connection after the steps");
 }

@@ -34,13 +34,35 @@ int dm_item_take_dpid(dm_item *it, const char *type, const char *prefix, const c
  * redelivers and the DP is found done. */
 void dm_item_end(dm_item *it, const dm_outcome *o);
 
-/* Makes the job's lease token: "<ctx->owner>/<new uuid>" into it->token.
- * Called by the worker when the job starts, once per job. */
+/* Makes the job's lease token: "<ctx->owner>/<new uuid>" into it->token,
+ * and counts it among this replica's live tokens until dm_item_token_done.
+ * Called by the worker when the job starts, once per job; it must stay
+ * where it is (the registry keeps a pointer to it->token) until done. */
 void dm_item_new_token(const dm_ctx *ctx, dm_item *it);
+void dm_item_token_done(dm_item *it);
 
-/* The worker's connection in *slot, connected on first use and checked
- * after. NULL when the database cannot be reached (already logged by db). */
+/* After an outage of the database: releases DP leases held under this
+ * replica's name by jobs that no longer run (they could not release them
+ * themselves), so their DPs are taken up again at once rather than when the
+ * lease runs out. New jobs wait for it to finish. Returns how many (-1 on a
+ * database error, logged). */
+int dm_item_reclaim_dead(const dm_ctx *ctx, dpf_db *db);
+
+/* The job's connection in *slot: borrowed from ctx->dbpool when the slot
+ * is empty (waiting up to DM_DB_WAIT_MS for one to be free), checked when
+ * it is not. NULL when the database cannot be reached or no connection came
+ * free (logged by the pool); the slot is then empty. */
+#define DM_DB_WAIT_MS 30000
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot);
+
+/* Gives the slot's connection back to the pool (no transaction may be
+ * open); the slot is empty afterwards. An empty slot is a no-op. */
+void dm_item_db_put(const dm_ctx *ctx, dpf_db **slot);
+
+/* How soon to retry an item that failed because the database was away: a
+ * few seconds, not InstallRetryDelaySeconds, so work resumes soon after
+ * PostgreSQL comes back (the reconcile on its return queues the rest). */
+#define DM_DB_RETRY_MS 3000
 
 /* Logs and raises 9901 (ISTR0 subject, ISTR1 reason) for an item whose
  * message could not be decoded; the outcome is DM_GIVE_UP. */
@@ -84,6 +106,13 @@ void dm_item_lost(const dm_item *it, dpf_db *db, long long dpid, const char *bef
  * in the caller's transaction if one is open. As dpf_statmsg_raise. */
 dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,
                          char severity, const char *step, const char *reason) DPF_MUSTCHECK;
+
+/* After the steps, no connection could be borrowed to record their outcome
+ * (res): logs; the lease runs out by itself or is released when PostgreSQL
+ * comes back (dm_item_reclaim_dead), and the item is retried in
+ * DM_DB_RETRY_MS. what: "install" or "removal". */
+dm_outcome dm_item_no_db_after_steps(const dm_item *it, const dm_dp_row *dp,
+                                     const dm_steps_result *res, const char *what);
 
 /* The outcome of steps that stopped without one: DM_STEPS_STOPPING (lease
  * released, retry at once: the work resumes on the next start or on another

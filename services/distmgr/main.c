@@ -1,7 +1,9 @@
 /* distmgr, the Distribution Manager: options, startup, the dispatch table,
- * the reconcile timer and a clean stop. Startup waits for PostgreSQL and
- * NATS rather than dying, because in a fleet the services start in any
- * order. */
+ * the reconcile timer, the resync after an outage of NATS or PostgreSQL and
+ * a clean stop. Startup waits for PostgreSQL and NATS rather than dying,
+ * because in a fleet the services start in any order; an outage later is
+ * logged when it starts and ends, and its end runs a reconcile pass at once
+ * so the work in flight resumes in seconds, not at the next timer. */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +23,13 @@
 #include "content.h"
 #include "content_lib.h"
 #include "content_reconcile.h"
+#include "db_pool.h"
 #include "validation.h"
 #include "distmgr.h"
 #include "reconcile.h"
 #include "handle_dp_dpn.h"
 #include "handle_dp_ins.h"
+#include "item.h"
 #include "processing_thread.h"
 #include "worker_pool.h"
 
@@ -33,15 +37,18 @@
 #define DM_DEFAULT_COMPONENTS_DIR "share/dp-components"
 #endif
 
-/* An idle worker leaves after this long, closing its database connection. */
+/* An idle worker leaves after this long. */
 #define WORKER_IDLE_MS 60000
+/* How often the reconcile's connection is checked, to see PostgreSQL go and
+ * come back. */
+#define DB_CHECK_MS 1000
 /* Longest wait between two attempts to reach PostgreSQL, NATS or a consumer. */
 #define RETRY_MAX_MS 5000
 
 static int g_thread_limit, g_removal_limit, g_step_timeout, g_retry_delay, g_max_deliveries;
 static int g_reconcile_s;
 static int g_max_packages, g_max_threads_per_pkg, g_content_retry_s, g_content_attempts;
-static int g_validation_limit;
+static int g_validation_limit, g_db_pool_size;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
 static char *g_content_lib, *g_source_roots;
 
@@ -72,6 +79,9 @@ static const dpf_option g_opts[] = {
                 1000, "attempts of a package transfer to one DP before it is Failed"),
     DPF_OPT_INT("ValidationThreadLimit", "DPFLEET_VALIDATION_THREAD_LIMIT", &g_validation_limit,
                 5, 1, 100, "DPs whose content is validated at once (per replica)"),
+    DPF_OPT_INT("DBPoolSize", "DPFLEET_DB_POOL_SIZE", &g_db_pool_size, 10, 1, 200,
+                "PostgreSQL connections the workers of this replica share (plus one for the "
+                "reconcile)"),
     DPF_OPT_STRING("content-library", "DPFLEET_CONTENT_LIBRARY", &g_content_lib,
                    "/var/lib/dpfleet/contentlib",
                    "the site content library (FileLib by hash); every replica mounts the same"),
@@ -131,36 +141,97 @@ static int backoff(int attempt)
     return ms > RETRY_MAX_MS ? RETRY_MAX_MS : ms;
 }
 
-static int subscribe_all(const dm_ctx *ctx, dm_proc **threads, const int *limits,
-                         dpf_bus_sub **subs)
+/* One pull consumer per route, each feeding its processing thread, which
+ * fetches only when one of its workers is free: what a replica takes
+ * depends on its own free threads, whatever the other replicas run. */
+static int pull_all(const dm_ctx *ctx, dm_proc **threads, dpf_bus_pull **pulls)
 {
     for (size_t r = 0; r < NROUTES; r++) {
         dpf_bus_sub_opts o = {
             .stream = DPF_STREAM_EVENTS,
             .subject = g_routes[r].subject,
             .durable = g_routes[r].durable,
-            /* waiting in the queue is cheap and keeps the workers fed */
-            .max_ack_pending = 2 * limits[g_routes[r].thread],
+            .max_ack_pending = 0, /* the bus default, the same for every replica */
             .ack_wait_ms = ctx->ack_wait_ms,
             .max_deliver = ctx->max_deliveries,
         };
         for (int i = 0;; i++) {
             if (dpf_stopping())
                 return 0;
-            if (dpf_bus_subscribe(ctx->bus, &o, dm_proc_on_msg, threads[g_routes[r].thread],
-                                  &subs[r]) == DPF_OK)
+            if (dpf_bus_pull_create(ctx->bus, &o, &pulls[r]) == DPF_OK)
                 break;
-            DPF_WARN("Cannot subscribe to %s yet, retrying in %d ms", o.subject, backoff(i));
+            DPF_WARN("Cannot consume %s yet, retrying in %d ms", o.subject, backoff(i));
             dpf_daemon_nap(backoff(i));
         }
+        dm_proc_set_pull(threads[g_routes[r].thread], pulls[r]);
     }
     return 1;
 }
 
-/* A worker's state is its database connection. */
-static void free_worker_db(void *state)
+/* Every kind of reconcile; after_outage as dm_reconcile_run. */
+static void reconcile_all(const dm_ctx *ctx, dpf_db *db, dm_proc **threads, int after_outage)
 {
-    dpf_db_destroy(state);
+    dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER], after_outage);
+    dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
+    dm_validation_reconcile(ctx, db, threads[T_VALIDATION]);
+}
+
+/* What the main loop knows about the two servers. */
+typedef struct watch {
+    uint64_t reconnects;  /* dpf_bus_reconnects last seen */
+    int nats_down;
+    int64_t nats_down_us;
+    int db_down;
+    int64_t db_down_us;
+    int64_t next_db_check_us;
+} watch;
+
+/* 1 when the reconcile's connection answers (reset when it went bad). */
+static int db_alive(dpf_db *db)
+{
+    return dpf_db_ensure(db) == DPF_OK && dpf_db_exec(db, "SELECT 1", 0, NULL, NULL) == DPF_OK;
+}
+
+/* Watches NATS and PostgreSQL; when either comes back, releases what jobs
+ * that died with the outage left behind and runs a reconcile pass now. */
+static void watch_servers(const dm_ctx *ctx, dpf_db *db, dm_proc **threads, watch *w)
+{
+    int64_t now = dpf_mono_us();
+    int resync = 0;
+    if (!dpf_bus_connected(ctx->bus) && !w->nats_down) {
+        w->nats_down = 1;
+        w->nats_down_us = now;
+        DPF_WARN("Outage: NATS is not reachable; jobs that need it wait, and the work resumes "
+                 "as soon as it is back");
+    }
+    uint64_t rc = dpf_bus_reconnects(ctx->bus);
+    if (rc != w->reconnects && dpf_bus_connected(ctx->bus)) {
+        w->reconnects = rc;
+        DPF_INFO("Recovery: NATS is back%s%.1f s; checking the consumers and running a "
+                 "reconcile pass now", w->nats_down ? " after " : " (a short drop, ",
+                 w->nats_down ? (double)(now - w->nats_down_us) / 1e6 : 0.0);
+        w->nats_down = 0;
+        resync = 1;
+    }
+    if (now >= w->next_db_check_us) {
+        w->next_db_check_us = now + (int64_t)DB_CHECK_MS * 1000;
+        int alive = db_alive(db);
+        if (!alive && !w->db_down) {
+            w->db_down = 1;
+            w->db_down_us = now;
+            DPF_WARN("Outage: PostgreSQL is not reachable (%s); jobs that need it wait and "
+                     "retry, and the work resumes as soon as it is back", dpf_db_error(db));
+        } else if (alive && w->db_down) {
+            w->db_down = 0;
+            DPF_INFO("Recovery: PostgreSQL is back after %.1f s; releasing the leases of jobs "
+                     "that ended during the outage and running a reconcile pass now",
+                     (double)(now - w->db_down_us) / 1e6);
+            dm_item_reclaim_dead(ctx, db);
+            resync = 1;
+        }
+    }
+    if (resync && !w->db_down)
+        reconcile_all(ctx, db, threads, 1);
 }
 
 static int run(dm_ctx *ctx, dpf_db *db)
@@ -171,11 +242,11 @@ static int run(dm_ctx *ctx, dpf_db *db)
                                   g_validation_limit};
     dm_pool *pools[NTHREADS] = {0};
     dm_proc *threads[NTHREADS] = {0};
-    dpf_bus_sub *subs[NROUTES] = {0};
+    dpf_bus_pull *pulls[NROUTES] = {0};
     int rc = 1;
 
     for (int t = 0; t < NTHREADS; t++) {
-        if (dm_pool_create(limits[t], WORKER_IDLE_MS, free_worker_db, &pools[t]) != DPF_OK ||
+        if (dm_pool_create(limits[t], WORKER_IDLE_MS, NULL, &pools[t]) != DPF_OK ||
             dm_proc_create(ctx, kinds[t], pools[t], limits[t], &threads[t]) != DPF_OK) {
             DPF_ERROR("Cannot start the %s", kinds[t]->name);
             goto cleanup;
@@ -185,19 +256,18 @@ static int run(dm_ctx *ctx, dpf_db *db)
      * including what this replica was doing when it crashed */
     dm_reconcile_reclaim(ctx, db);
     dm_content_reclaim(ctx, db);
-    dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
-    dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
-    dm_validation_reconcile(ctx, db, threads[T_VALIDATION]);
-    if (!subscribe_all(ctx, threads, limits, subs)) {
+    reconcile_all(ctx, db, threads, 0);
+    if (!pull_all(ctx, threads, pulls)) {
         rc = 0;
         goto cleanup;
     }
+    watch w = {.reconnects = dpf_bus_reconnects(ctx->bus)};
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
     while (dpf_daemon_nap(200)) {
+        watch_servers(ctx, db, threads, &w);
         if (dpf_mono_us() >= next) {
-            dm_reconcile_run(ctx, db, threads[T_UPGRADE], threads[T_MANAGER]);
-            dm_content_reconcile(ctx, db, threads[T_TRANSFER]);
-            dm_validation_reconcile(ctx, db, threads[T_VALIDATION]);
+            if (!w.db_down)
+                reconcile_all(ctx, db, threads, 0);
             next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
         }
     }
@@ -205,8 +275,6 @@ static int run(dm_ctx *ctx, dpf_db *db)
 cleanup:
     DPF_INFO("Stopping: no new work is taken; running installs and removals stop after their "
              "current step");
-    for (size_t r = 0; r < NROUTES; r++)
-        dpf_bus_sub_destroy(subs[r]);
     for (int t = 0; t < NTHREADS; t++) {
         dm_proc_destroy(threads[t]);
         if (pools[t] != NULL) {
@@ -217,6 +285,12 @@ cleanup:
                      kinds[t]->name, s.jobs, s.peak, s.limit);
         }
     }
+    for (size_t r = 0; r < NROUTES; r++)
+        dpf_bus_pull_destroy(pulls[r]);
+    dm_dbpool_stats ds;
+    dm_dbpool_get_stats(ctx->dbpool, &ds);
+    DPF_INFO("Database pool: peak %d connections in use out of %d; %lld borrows waited for one",
+             ds.peak_out, ds.size, ds.waits);
     return rc;
 }
 
@@ -279,13 +353,20 @@ int main(int argc, char **argv)
     dpf_db *db = dpf_daemon_connect_db(g_db_url, RETRY_MAX_MS, NULL, NULL);
     dpf_bus *bus = db != NULL ? dpf_daemon_connect_bus(g_nats_url, conn_name, RETRY_MAX_MS)
                               : NULL;
-    if (bus != NULL) {
+    dm_dbpool *dbpool = NULL;
+    if (bus != NULL && dm_dbpool_create(g_db_url, g_db_pool_size, &dbpool) != DPF_OK) {
+        DPF_ERROR("Cannot create the database pool");
+        rc = 1;
+    } else if (bus != NULL) {
+        DPF_INFO("Database pool: up to %d PostgreSQL connections shared by the workers "
+                 "(DPFLEET_DB_POOL_SIZE)", g_db_pool_size);
         dm_ctx ctx = {
             .bus = bus,
             .db_url = g_db_url,
             .owner = replica,
             .site_code = g_site,
             .components = comps,
+            .dbpool = dbpool,
             .thread_limit = g_thread_limit,
             .removal_limit = g_removal_limit,
             .step_timeout_s = g_step_timeout,
@@ -298,6 +379,7 @@ int main(int argc, char **argv)
         };
         rc = run(&ctx, db);
     }
+    dm_dbpool_destroy(dbpool);
     dpf_bus_destroy(bus);
     dpf_db_destroy(db);
     dm_components_destroy(comps);

@@ -1,9 +1,13 @@
 /* A processing thread and its queue (the DP upgrade processing thread, the
- * DP manager thread). The nats.c callback and the reconcile only append to
- * the queue; this one thread decides what runs next, waits for a free worker
- * when all of its pool's are busy, and keeps the waiting messages alive
- * (JetStream "in progress") so a long queue does not turn into
- * redeliveries. */
+ * DP manager thread, the package transfer and content validation threads).
+ * The reconcile (and, without a pull consumer, the nats.c callback) only
+ * append to the queue; this one thread decides what runs next, fetches one
+ * message from its pull consumer whenever a worker of its pool is free and
+ * nothing queued can run, waits for a free worker when all are busy, and
+ * keeps the waiting messages alive (JetStream "in progress") so a long
+ * queue does not turn into redeliveries. Network calls (fetch, in-progress,
+ * nak) are made without the queue lock: only this thread removes nodes from
+ * the queue, so the messages it reads outside the lock stay put. */
 #include "processing_thread.h"
 
 #include <pthread.h>
@@ -20,6 +24,13 @@
 /* How long the thread waits for a worker before it re-checks its stop flag
  * and keeps queued messages alive. */
 #define WAIT_SLICE_MS 500
+/* A free worker may be a moment from being back in the pool (its job has
+ * returned, the pool has not yet marked it idle): a wait this short is not
+ * announced as "All N threads are busy". */
+#define QUIET_WAIT_MS 100
+/* How long one fetch waits for a message; the reconcile's items wait at
+ * most this long behind it. */
+#define FETCH_WAIT_MS 500
 
 typedef struct node {
     struct node *next;
@@ -42,6 +53,7 @@ struct dm_proc {
     int running;             /* jobs handed to workers and not yet returned */
     int stop;
     int64_t last_keepalive_us;
+    dpf_bus_pull *pull;      /* NULL: fed by dm_proc_on_msg */
 };
 
 typedef struct job {
@@ -58,14 +70,31 @@ static int inflight_has(const dm_proc *u, long long dpid)
     return 0;
 }
 
-static void inflight_set(dm_proc *u, long long from, long long to)
+/* Replaces from (0: a free slot) by to. Taking a slot grows the table when
+ * it is full; 0 when that fails (no memory), and the caller must not hand
+ * the item over. Lock held. */
+static int inflight_set(dm_proc *u, long long from, long long to)
 {
     for (int i = 0; i < u->inflight_cap; i++) {
         if (u->inflight[i] == from) {
             u->inflight[i] = to;
-            return;
+            return 1;
         }
     }
+    if (from != 0)
+        return 1; /* clearing a DPID that is not there: nothing to do */
+    int cap = u->inflight_cap * 2;
+    long long *grown = realloc(u->inflight, (size_t)cap * sizeof *grown);
+    if (grown == NULL) {
+        DPF_ERROR("%s: out of memory tracking DP %lld in flight", u->kind->name, to);
+        return 0;
+    }
+    for (int i = u->inflight_cap; i < cap; i++)
+        grown[i] = 0;
+    grown[u->inflight_cap] = to;
+    u->inflight = grown;
+    u->inflight_cap = cap;
+    return 1;
 }
 
 static void append(dm_proc *u, node *n)
@@ -102,20 +131,33 @@ static node *take_runnable(dm_proc *u)
 
 /* Messages waiting in the queue (and held) would pass the consumer's ack
  * wait while all workers are busy; tell JetStream they are in progress.
- * Lock held. */
+ * Processing thread only, lock not held: the pointers are copied under the
+ * lock, and the nodes stay until this same thread takes them. */
 static void keepalive(dm_proc *u, node *held)
 {
     int64_t now = dpf_mono_us();
     int64_t every = (int64_t)u->ctx->ack_wait_ms * 1000 / 3;
-    if (now - u->last_keepalive_us < every)
+    pthread_mutex_lock(&u->mu);
+    if (now - u->last_keepalive_us < every) {
+        pthread_mutex_unlock(&u->mu);
         return;
-    u->last_keepalive_us = now;
-    for (node *n = u->head; n != NULL; n = n->next) {
-        if (n->item.msg != NULL && dpf_bus_msg_in_progress(n->item.msg) != DPF_OK)
-            DPF_DEBUG("%s: in-progress for DPID %lld failed", u->kind->name, n->item.dpid);
     }
-    if (held != NULL && held->item.msg != NULL && dpf_bus_msg_in_progress(held->item.msg) != DPF_OK)
-        DPF_DEBUG("%s: in-progress for DPID %lld failed", u->kind->name, held->item.dpid);
+    u->last_keepalive_us = now;
+    int n = 0;
+    node **list = malloc((size_t)(u->queued + 1) * sizeof *list);
+    for (node *q = u->head; q != NULL && list != NULL; q = q->next) {
+        if (q->item.msg != NULL)
+            list[n++] = q;
+    }
+    pthread_mutex_unlock(&u->mu);
+    if (held != NULL && held->item.msg != NULL && list != NULL)
+        list[n++] = held;
+    for (int i = 0; i < n; i++) {
+        if (dpf_bus_msg_in_progress(list[i]->item.msg) != DPF_OK)
+            DPF_DEBUG("%s: in-progress for DPID %lld failed", u->kind->name,
+                      list[i]->item.dpid);
+    }
+    free(list);
 }
 
 static void give_back(node *n)
@@ -131,6 +173,7 @@ static void give_back(node *n)
 
 static void run_job(void *arg, void **wstate)
 {
+    (void)wstate; /* connections come from the pool, not the worker */
     job *j = arg;
     dm_proc *u = j->u;
     node *n = j->n;
@@ -138,8 +181,12 @@ static void run_job(void *arg, void **wstate)
     dm_item *it = &n->item;
     dpf_log_set_corr(it->corr);
     dm_item_new_token(u->ctx, it);
-    dm_outcome o = it->bad[0] != '\0' ? dm_item_report_bad(u->ctx, it, (dpf_db **)wstate)
-                                      : u->kind->handle(u->ctx, it, (dpf_db **)wstate);
+    /* the job borrows connections from the replica's pool into db */
+    dpf_db *db = NULL;
+    dm_outcome o = it->bad[0] != '\0' ? dm_item_report_bad(u->ctx, it, &db)
+                                      : u->kind->handle(u->ctx, it, &db);
+    dm_item_db_put(u->ctx, &db);
+    dm_item_token_done(it);
     /* the one place an item's message is ended */
     dm_item_end(it, &o);
     if (o.kind == DM_RETRY)
@@ -200,9 +247,10 @@ static int dispatch(dm_proc *u, node *n)
     pthread_mutex_unlock(&u->mu);
     int waited = 0, handed = 0;
     for (;;) {
-        /* the first try does not wait, so any wait is announced */
-        dpf_status st = dm_pool_submit(u->pool, run_job, j, waited ? WAIT_SLICE_MS : 0, announce,
-                                       &arg, NULL);
+        /* the first try waits only a moment, so any real wait is announced */
+        dpf_status st = dm_pool_submit(u->pool, run_job, j,
+                                       waited ? WAIT_SLICE_MS : QUIET_WAIT_MS, announce, &arg,
+                                       NULL);
         if (st == DPF_OK) {
             handed = 1;
             break;
@@ -219,8 +267,8 @@ static int dispatch(dm_proc *u, node *n)
         waited = 1;
         pthread_mutex_lock(&u->mu);
         int stop = u->stop;
-        keepalive(u, n);
         pthread_mutex_unlock(&u->mu);
+        keepalive(u, n);
         if (stop) {
             free(j);
             break;
@@ -233,6 +281,53 @@ static int dispatch(dm_proc *u, node *n)
     }
     dpf_log_set_corr(NULL);
     return handed;
+}
+
+/* A received message as a queue node (decoded). NULL without memory (the
+ * message is then left for redelivery). */
+static node *node_from_msg(dm_proc *u, dpf_bus_msg *msg)
+{
+    node *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        /* redelivered after the ack wait; nothing better to do without memory */
+        DPF_ERROR("%s: out of memory queueing a message on %s", u->kind->name,
+                  dpf_bus_msg_subject(msg));
+        dpf_bus_msg_destroy(msg);
+        return NULL;
+    }
+    n->item.msg = msg;
+    snprintf(n->item.subject, sizeof n->item.subject, "%s", dpf_bus_msg_subject(msg));
+    snprintf(n->item.corr, sizeof n->item.corr, "%s", dpf_bus_msg_corr(msg));
+    if (n->item.corr[0] == '\0')
+        dpf_uuid(n->item.corr); /* so this install's lines can still be followed together */
+    u->kind->decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
+    return n;
+}
+
+/* Whether to ask the consumer for a message: the queue holds nothing that
+ * could run (what waits there waits for its DP to be done), not more than a
+ * pool's worth waits, and a worker is free, or all are busy and no message
+ * is yet next in line: as in the source, one DP waits for a free thread
+ * ("All 50 threads are busy, DP with ID 33 waits for a free thread.") and
+ * starts the moment one is free; the rest stay in the consumer for
+ * whichever replica has a free thread first. Lock held. */
+static int want_fetch(const dm_proc *u)
+{
+    return u->pull != NULL && u->running <= u->limit && u->queued < u->limit;
+}
+
+/* One fetch, lock not held; the message (if any) is queued. */
+static void fetch_one(dm_proc *u)
+{
+    dpf_bus_msg *msg = NULL;
+    if (dpf_bus_pull_fetch(u->pull, FETCH_WAIT_MS, &msg) != DPF_OK)
+        return; /* nothing came, or NATS is away (logged by the bus; the call waited) */
+    node *n = node_from_msg(u, msg);
+    if (n == NULL)
+        return;
+    pthread_mutex_lock(&u->mu);
+    append(u, n);
+    pthread_mutex_unlock(&u->mu);
 }
 
 static void *thread_main(void *arg)
@@ -249,32 +344,47 @@ static void *thread_main(void *arg)
     while (!u->stop) {
         node *n = take_runnable(u);
         if (n == NULL) {
+            if (want_fetch(u)) {
+                pthread_mutex_unlock(&u->mu);
+                fetch_one(u);
+                keepalive(u, NULL);
+                pthread_mutex_lock(&u->mu);
+                continue;
+            }
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1;
             pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+            pthread_mutex_unlock(&u->mu);
             keepalive(u, NULL);
+            pthread_mutex_lock(&u->mu);
             continue;
         }
-        if (n->item.dpid != 0)
-            inflight_set(u, 0, n->item.dpid);
+        if (n->item.dpid != 0 && !inflight_set(u, 0, n->item.dpid)) {
+            pthread_mutex_unlock(&u->mu);
+            give_back(n);
+            pthread_mutex_lock(&u->mu);
+            continue;
+        }
+        long long dpid = n->item.dpid;
         pthread_mutex_unlock(&u->mu);
         int handed = dispatch(u, n);
-        pthread_mutex_lock(&u->mu);
-        if (!handed) {
-            if (n->item.dpid != 0)
-                inflight_set(u, n->item.dpid, 0);
+        if (!handed)
             give_back(n);
-        }
+        pthread_mutex_lock(&u->mu);
+        if (!handed && dpid != 0)
+            inflight_set(u, dpid, 0);
     }
-    while (u->head != NULL) {
-        node *n = u->head;
-        u->head = n->next;
-        u->queued--;
+    node *rest = u->head;
+    u->head = u->tail = NULL;
+    u->queued = 0;
+    pthread_mutex_unlock(&u->mu);
+    /* given back outside the lock: a nak is a network call */
+    while (rest != NULL) {
+        node *n = rest;
+        rest = n->next;
         give_back(n);
     }
-    u->tail = NULL;
-    pthread_mutex_unlock(&u->mu);
     return NULL;
 }
 
@@ -340,20 +450,9 @@ void dm_proc_destroy(dm_proc *u)
 void dm_proc_on_msg(dpf_bus_msg *msg, void *closure)
 {
     dm_proc *u = closure;
-    node *n = calloc(1, sizeof *n);
-    if (n == NULL) {
-        /* redelivered after the ack wait; nothing better to do without memory */
-        DPF_ERROR("%s: out of memory queueing a message on %s", u->kind->name,
-                  dpf_bus_msg_subject(msg));
-        dpf_bus_msg_destroy(msg);
+    node *n = node_from_msg(u, msg);
+    if (n == NULL)
         return;
-    }
-    n->item.msg = msg;
-    snprintf(n->item.subject, sizeof n->item.subject, "%s", dpf_bus_msg_subject(msg));
-    snprintf(n->item.corr, sizeof n->item.corr, "%s", dpf_bus_msg_corr(msg));
-    if (n->item.corr[0] == '\0')
-        dpf_uuid(n->item.corr); /* so this install's lines can still be followed together */
-    u->kind->decode(dpf_bus_msg_data(msg), dpf_bus_msg_len(msg), n->item.subject, &n->item);
     pthread_mutex_lock(&u->mu);
     if (u->stop) {
         pthread_mutex_unlock(&u->mu);
@@ -361,6 +460,14 @@ void dm_proc_on_msg(dpf_bus_msg *msg, void *closure)
         return;
     }
     append(u, n);
+    pthread_mutex_unlock(&u->mu);
+}
+
+void dm_proc_set_pull(dm_proc *u, dpf_bus_pull *pull)
+{
+    pthread_mutex_lock(&u->mu);
+    u->pull = pull;
+    pthread_cond_signal(&u->cv);
     pthread_mutex_unlock(&u->mu);
 }
 

@@ -37,9 +37,16 @@ dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *
  * Destroy the pool after this. NULL is a no-op. */
 void dm_proc_destroy(dm_proc *p);
 
-/* A dpf_bus_handler for the thread's subscription (closure: the dm_proc).
- * Never blocks: decodes and queues. msg consumed. */
+/* A dpf_bus_handler for a push subscription feeding the thread (closure:
+ * the dm_proc), the alternative to dm_proc_set_pull. Never blocks: decodes
+ * and queues. msg consumed. */
 void dm_proc_on_msg(dpf_bus_msg *msg, void *closure);
+
+/* Feeds the thread from a pull consumer: it fetches one message whenever a
+ * worker of its pool is free and nothing queued can run, so what this
+ * replica takes depends on its own free workers. Set once; pull borrowed,
+ * destroyed only after dm_proc_destroy. */
+void dm_proc_set_pull(dm_proc *p, dpf_bus_pull *pull);
 
 /* Queues a DP found by the reconcile (no message to ack). Returns 1 if
  * queued, 0 if that DP is already queued or in flight. reason, corr

@@ -6,6 +6,7 @@
 #include "reconcile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <dpf/agent.h>
@@ -57,13 +58,17 @@ static void id_list(const long long *ids, int n, char *out, size_t len)
 
 int dm_reconcile_reclaim(const dm_ctx *ctx, dpf_db *db)
 {
-    static long long ids[RECONCILE_BATCH];
+    /* on the heap, not function-static: a pass may run on two threads */
+    long long *ids = malloc(RECONCILE_BATCH * sizeof *ids);
     int n = 0;
     char list[256];
+    if (ids == NULL)
+        return -1;
     if (dpf_db_ensure(db) != DPF_OK ||
         dm_store_dp_release_owner(db, ctx->owner, ids, RECONCILE_BATCH, &n) != DPF_OK) {
         DPF_ERROR("Cannot release the leases replica %s held before its restart: %s; they "
                   "expire on their own", ctx->owner, dpf_db_error(db));
+        free(ids);
         return -1;
     }
     if (n > 0) {
@@ -72,34 +77,42 @@ int dm_reconcile_reclaim(const dm_ctx *ctx, dpf_db *db)
                  "them, so their install or removal resumes now (DPID %s)", ctx->owner, n,
                  list);
     }
+    free(ids);
     return n;
 }
 
-int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager)
+int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager,
+                     int after_outage)
 {
-    static long long ids[RECONCILE_BATCH];
+    long long *ids = malloc(RECONCILE_BATCH * sizeof *ids);
     int n = 0, queued = 0;
     char corr[37];
+    if (ids == NULL) {
+        DPF_ERROR("Reconcile: out of memory; will try again in %d s", ctx->reconcile_s);
+        return -1;
+    }
     dpf_uuid(corr);
     dpf_log_set_corr(corr);
+    int grace = after_outage ? 0 : ctx->retry_delay_s;
     if (dpf_db_ensure(db) != DPF_OK ||
-        dm_store_dp_needing_work(db, ctx->retry_delay_s, DPF_COMPONENT_VERSION, ids,
-                                 RECONCILE_BATCH, &n) != DPF_OK)
+        dm_store_dp_needing_work(db, grace, DPF_COMPONENT_VERSION, ids, RECONCILE_BATCH, &n) !=
+            DPF_OK)
         goto db_error;
     queued += queue(upgrade, ids, n, "installing or upgrading", corr);
     if (manager != NULL) {
-        if (dm_store_dp_needing_removal(db, ctx->retry_delay_s, ids, RECONCILE_BATCH, &n) !=
-            DPF_OK)
+        if (dm_store_dp_needing_removal(db, grace, ids, RECONCILE_BATCH, &n) != DPF_OK)
             goto db_error;
         queued += queue(manager, ids, n, "removing", corr);
     }
     if (queued == 0)
         DPF_DEBUG("Reconcile: every DP is in the state its row asks for");
     dpf_log_set_corr(NULL);
+    free(ids);
     return queued;
 db_error:
     DPF_ERROR("Reconcile: cannot read DistributionPoints: %s; will try again in %d s",
               dpf_db_error(db), ctx->reconcile_s);
     dpf_log_set_corr(NULL);
+    free(ids);
     return -1;
 }

@@ -12,8 +12,13 @@
 #include "processing_thread.h"
 
 /* One pass. All borrowed; manager may be NULL (removals not handled).
+ * after_outage: the pass that runs when NATS or PostgreSQL came back, which
+ * also takes DPs Pending or Failed less than InstallRetryDelaySeconds ago
+ * (their event or their retry may have been lost with the outage; a DP
+ * that is also being worked on elsewhere is kept off by its lease).
  * Returns how many DPs were queued (-1 on a database error, already logged). */
-int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager);
+int dm_reconcile_run(const dm_ctx *ctx, dpf_db *db, dm_proc *upgrade, dm_proc *manager,
+                     int after_outage);
 
 /* At startup, before the first pass: leases still held under this replica's
  * name are from before a crash of this replica (a restart under a stable

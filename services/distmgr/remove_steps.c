@@ -9,11 +9,11 @@
 #include <dpf/agent.h>
 #include <dpf/log.h>
 
-void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
                    dm_steps_result *res)
 {
     dm_step_run run;
-    dm_step_run_init(&run, ctx, it, db, dp, res);
+    dm_step_run_init(&run, ctx, it, slot, dp, res);
     dm_step_run *r = &run;
     const char *srv = dp->server_name;
 

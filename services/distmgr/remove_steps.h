@@ -10,7 +10,7 @@
 #include "store_dp.h"
 
 /* Drives dp's agent through the removal steps. All borrowed. */
-void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db *db, const dm_dp_row *dp,
+void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
                    dm_steps_result *res);
 
 #endif

@@ -10,12 +10,14 @@
 #include <dpf/log.h>
 #include <dpf/util.h>
 
-void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db *db,
+#include "item.h"
+
+void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **slot,
                       const dm_dp_row *dp, dm_steps_result *res)
 {
     r->ctx = ctx;
     r->it = it;
-    r->db = db;
+    r->slot = slot;
     r->dp = dp;
     r->res = res;
     r->stop_if_removed = 0;
@@ -34,8 +36,10 @@ static int between_steps(dm_step_run *r, const char *next)
     if (r->it->msg != NULL && dpf_bus_msg_in_progress(r->it->msg) != DPF_OK)
         DPF_DEBUG("DPID %lld: could not tell JetStream the work is in progress", r->dp->dpid);
     int action = 0;
-    dpf_status st = dm_store_dp_renew(r->db, r->dp->dpid, r->it->token, r->ctx->lease_s,
-                                      &action);
+    dpf_db *db = dm_item_db(r->ctx, r->slot);
+    dpf_status st = db != NULL ? dm_store_dp_renew(db, r->dp->dpid, r->it->token,
+                                                   r->ctx->lease_s, &action)
+                               : DPF_ERR_DB;
     if (st == DPF_ERR_NOT_FOUND) {
         r->res->outcome = DM_STEPS_LOST_LEASE;
         snprintf(r->res->step, sizeof r->res->step, "%s", next);
@@ -50,7 +54,7 @@ static int between_steps(dm_step_run *r, const char *next)
         /* the lease still runs for lease_s; going on is safe, and the final
          * update fails cleanly if the database stays away */
         DPF_WARN("DPID %lld: could not renew the lease before %s: %s", r->dp->dpid, next,
-                 dpf_db_error(r->db));
+                 db != NULL ? dpf_db_error(db) : "no database connection");
     }
     return 1;
 }
@@ -60,6 +64,8 @@ int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t 
 {
     if (!between_steps(r, name))
         return 0;
+    /* the agent may take seconds: the connection serves other jobs meanwhile */
+    dm_item_db_put(r->ctx, r->slot);
     dm_agent_result ar;
     dpf_status st = dm_agent_run(r->ctx->bus, r->dp, name, params, n, comps,
                                  r->ctx->step_timeout_s, &ar, r->res->reason,

@@ -30,18 +30,21 @@ typedef struct dm_steps_result {
     char content_url[256];       /* the last non-empty content_url an agent reply gave */
 } dm_steps_result;
 
-/* One run over one DP. All borrowed; res is written. */
+/* One run over one DP. All borrowed; res is written. slot: the job's
+ * connection slot (dm_item_db): a connection is borrowed for the work
+ * between two steps and given back while the agent runs a step, so a job
+ * holds one only while it uses it. The slot is empty after a step. */
 typedef struct dm_step_run {
     const dm_ctx *ctx;
     dm_item *it;
-    dpf_db *db;
+    dpf_db **slot;
     const dm_dp_row *dp;
     dm_steps_result *res;
     int stop_if_removed;  /* an install: give way to the DP manager (0 after init) */
 } dm_step_run;
 
 /* Starts a run: res cleared, outcome OK. */
-void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db *db,
+void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **slot,
                       const dm_dp_row *dp, dm_steps_result *res);
 
 /* Runs step name with params (comps for install_files, else NULL). 1 when

@@ -281,6 +281,20 @@ dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *i
                      2, p, ids, max, n);
 }
 
+dpf_status dm_store_dp_release_dead(dpf_db *db, const char *owner, const char *live,
+                                    long long *ids, int max, int *n)
+{
+    char prefix[320];
+    if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
+        return DPF_ERR_INVALID;
+    const char *p[] = {prefix, live};
+    return query_ids(db,
+                     "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
+                     "WHERE left(lease_owner, length($1)) = $1 "
+                     "AND lease_owner <> ALL ($2::text[]) RETURNING dpid",
+                     2, p, ids, max, n);
+}
+
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
                                       const char *pull_state)
 {

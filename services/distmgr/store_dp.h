@@ -103,6 +103,14 @@ dpf_status dm_store_dp_release(dpf_db *db, long long dpid, const char *owner) DP
 dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *ids, int max,
                                      int *n) DPF_MUSTCHECK;
 
+/* Releases the leases held by jobs of replica owner that are no longer
+ * running: lease_owner "<owner>/..." and not one of live (a PostgreSQL
+ * text[] literal of the running jobs' tokens, e.g. {"r/1","r/2"}). For
+ * after an outage, when jobs that could not reach the database left their
+ * leases behind. DPIDs as dm_store_dp_release_owner. */
+dpf_status dm_store_dp_release_dead(dpf_db *db, const char *owner, const char *live,
+                                    long long *ids, int max, int *n) DPF_MUSTCHECK;
+
 /* Writes pull_dp_state (the source's "PullDP ... is marked Uninstalled"). */
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
                                       const char *pull_state) DPF_MUSTCHECK;

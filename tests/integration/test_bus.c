@@ -134,7 +134,7 @@ static int group_teardown(void **state)
 {
     /* again, for tests that failed before their own cleanup */
     static const char *const names[] = {"dedup", "share", "nak", "term", "lost", "corr",
-                                          "filter"};
+                                          "filter", "pull", "pull-lost"};
     for (size_t i = 0; admin_js != NULL && i < sizeof names / sizeof names[0]; i++) {
         char durable[64];
         snprintf(durable, sizeof durable, "%s-%s", tag, names[i]);
@@ -489,12 +489,128 @@ static void test_watch_stream(void **state)
     seen_free(&fresh);
 }
 
+/* Fetches one message within timeout_ms; asserts it came. */
+static dpf_bus_msg *fetch_one(dpf_bus_pull *p, int timeout_ms)
+{
+    dpf_bus_msg *m = NULL;
+    assert_int_equal(dpf_bus_pull_fetch(p, timeout_ms, &m), DPF_OK);
+    assert_non_null(m);
+    return m;
+}
+
+static void test_pull_one_at_a_time(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.ins.%s.pull", tag);
+    snprintf(durable, sizeof durable, "%s-pull", tag);
+    dpf_bus *bus2 = NULL;
+    assert_int_equal(dpf_bus_connect(dpf_test_env("NATS_URL"), "test_bus_pull", &bus2), DPF_OK);
+    /* left by an older deployment: a push consumer of the same name */
+    seen s;
+    seen_init(&s, ACK);
+    who w = {&s, 0};
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, handle, &w, &sub), DPF_OK);
+    dpf_bus_sub_destroy(sub);
+
+    o.max_ack_pending = 0; /* the default: no consumer-wide brake chosen by one replica */
+    dpf_bus_pull *a = NULL, *b = NULL;
+    assert_int_equal(dpf_bus_pull_create(bus, &o, &a), DPF_OK);
+    assert_int_equal(dpf_bus_pull_create(bus2, &o, &b), DPF_OK);
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetConsumerInfo(&ci, admin_js, "DPF_EVENTS", durable, NULL, &jerr),
+                     NATS_OK);
+    assert_true(ci->Config->DeliverSubject == NULL || ci->Config->DeliverSubject[0] == '\0');
+    assert_int_equal(ci->Config->MaxAckPending, 10000);
+    jsConsumerInfo_Destroy(ci);
+
+    for (int i = 0; i < 3; i++) {
+        char data[8];
+        snprintf(data, sizeof data, "m%d", i);
+        assert_int_equal(dpf_bus_publish(bus, subject, data, 2, NULL, "corr-pull"), DPF_OK);
+    }
+    /* each fetch takes one message; a message fetched and not ended is no
+     * one else's */
+    dpf_bus_msg *m0 = fetch_one(a, 2000), *m1 = fetch_one(b, 2000), *m2 = fetch_one(a, 2000);
+    char got[3][8];
+    dpf_bus_msg *ms[3] = {m0, m1, m2};
+    for (int i = 0; i < 3; i++)
+        snprintf(got[i], sizeof got[i], "%.*s", (int)dpf_bus_msg_len(ms[i]),
+                 (const char *)dpf_bus_msg_data(ms[i]));
+    assert_string_not_equal(got[0], got[1]);
+    assert_string_not_equal(got[0], got[2]);
+    assert_string_not_equal(got[1], got[2]);
+    assert_string_equal(dpf_bus_msg_corr(m1), "corr-pull");
+    assert_int_equal(dpf_bus_msg_deliveries(m1), 1);
+    dpf_bus_msg *none = NULL;
+    assert_int_equal(dpf_bus_pull_fetch(b, 300, &none), DPF_ERR_TIMEOUT);
+    assert_null(none);
+
+    /* nak with a delay: back to the next fetch after it, delivery 2 */
+    assert_int_equal(dpf_bus_msg_ack(m0), DPF_OK);
+    assert_int_equal(dpf_bus_msg_nak(m1, 300), DPF_OK);
+    assert_int_equal(dpf_bus_msg_in_progress(m2), DPF_OK);
+    assert_int_equal(dpf_bus_msg_ack(m2), DPF_OK);
+    int64_t t0 = dpf_mono_us();
+    dpf_bus_msg *again = fetch_one(a, 3000);
+    assert_true(dpf_mono_us() - t0 >= 200 * 1000);
+    assert_int_equal(dpf_bus_msg_deliveries(again), 2);
+    assert_memory_equal(dpf_bus_msg_data(again), got[1], 2);
+    assert_int_equal(dpf_bus_msg_ack(again), DPF_OK);
+    for (int i = 0; i < 3; i++)
+        dpf_bus_msg_destroy(ms[i]);
+    dpf_bus_msg_destroy(again);
+    assert_int_equal(dpf_bus_pull_fetch(a, 300, &none), DPF_ERR_TIMEOUT);
+
+    /* the replicas going away leave the consumer for the others */
+    dpf_bus_pull_destroy(a);
+    dpf_bus_pull_destroy(b);
+    ci = NULL;
+    assert_int_equal(js_GetConsumerInfo(&ci, admin_js, "DPF_EVENTS", durable, NULL, &jerr),
+                     NATS_OK);
+    assert_int_equal((int)ci->NumAckPending, 0);
+    jsConsumerInfo_Destroy(ci);
+    delete_consumer(durable);
+    dpf_bus_destroy(bus2);
+    seen_free(&s);
+}
+
+static void test_pull_recreates_lost_consumer(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.dpn.%s.pull-lost", tag);
+    snprintf(durable, sizeof durable, "%s-pull-lost", tag);
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    dpf_bus_pull *p = NULL;
+    assert_int_equal(dpf_bus_pull_create(bus, &o, &p), DPF_OK);
+    /* JetStream loses the consumer (as after a restart without its store) */
+    delete_consumer(durable);
+    assert_int_equal(dpf_bus_publish(bus, subject, "35", 2, NULL, NULL), DPF_OK);
+    dpf_bus_msg *m = NULL;
+    dpf_status st = DPF_ERR_TIMEOUT;
+    int64_t t0 = dpf_mono_us();
+    while (st != DPF_OK && dpf_mono_us() - t0 < 10 * 1000000LL)
+        st = dpf_bus_pull_fetch(p, 500, &m);
+    assert_int_equal(st, DPF_OK);
+    assert_memory_equal(dpf_bus_msg_data(m), "35", 2);
+    assert_int_equal(dpf_bus_msg_ack(m), DPF_OK);
+    dpf_bus_msg_destroy(m);
+    dpf_bus_pull_destroy(p);
+    delete_consumer(durable);
+}
+
 static void test_bad_arguments(void **state)
 {
     dpf_bus_sub *sub = NULL;
     dpf_bus_sub_opts o = sub_opts("dp.ins.x", "has.dot");
     assert_int_equal(dpf_bus_subscribe(bus, &o, handle, NULL, &sub), DPF_ERR_INVALID);
     assert_null(sub);
+    dpf_bus_pull *pull = NULL;
+    assert_int_equal(dpf_bus_pull_create(bus, &o, &pull), DPF_ERR_INVALID);
+    assert_null(pull);
+    dpf_bus_pull_destroy(NULL);
     assert_int_equal(dpf_bus_publish(NULL, "x", "", 0, NULL, NULL), DPF_ERR_INVALID);
     /* a subject no stream holds: JetStream has no responder for it */
     assert_int_equal(dpf_bus_publish(bus, "nostream.x", "1", 1, NULL, NULL), DPF_ERR_NOT_FOUND);
@@ -517,6 +633,8 @@ int main(void)
         cmocka_unit_test(test_request_reply),
         cmocka_unit_test(test_destroy_from_handler),
         cmocka_unit_test(test_watch_stream),
+        cmocka_unit_test(test_pull_one_at_a_time),
+        cmocka_unit_test(test_pull_recreates_lost_consumer),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

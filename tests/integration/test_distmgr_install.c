@@ -392,9 +392,9 @@ static void test_two_replicas_never_share_a_dp(void **state)
     static const char *const four[] = {"PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
                                        "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM"};
     g_dm_b = dmt_start_distmgr("it-b", g_log_b, NULL);
-    for (int i = 0; i < 100 && dmt_log_count(g_log_b, "Subscribed to dp.ins.>") < 1; i++)
+    for (int i = 0; i < 100 && dmt_log_count(g_log_b, "Pulling dp.ins.>") < 1; i++)
         usleep(100 * 1000);
-    assert_int_equal(dmt_log_count(g_log_b, "Subscribed to dp.ins.>"), 1);
+    assert_int_equal(dmt_log_count(g_log_b, "Pulling dp.ins.>"), 1);
     fa_set_delay(g_agent, 50);
     fa_reset_max(g_agent);
     long long ids[4];

@@ -39,6 +39,13 @@ dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out) DPF
  * nats.c's close event, after which no callback refers to bus. NULL is a no-op. */
 void dpf_bus_destroy(dpf_bus *bus);
 
+/* How many times the connection came back after a loss since connect (0
+ * while it never dropped); whether it is up now. Any thread. A caller that
+ * keeps the last count sees an outage end (resync what may have been lost
+ * while the server was away). NULL: 0. */
+uint64_t dpf_bus_reconnects(dpf_bus *bus);
+int dpf_bus_connected(dpf_bus *bus);
+
 /* Creates or updates the streams above. Idempotent. */
 dpf_status dpf_bus_ensure_streams(dpf_bus *bus) DPF_MUSTCHECK;
 
@@ -76,6 +83,34 @@ dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
  * a handler that is running, so the closure may be freed afterwards; may
  * also be called from inside the subscription's own handler. NULL no-op. */
 void dpf_bus_sub_destroy(dpf_bus_sub *sub);
+
+/* Durable pull consumer (bus_pull.c): the receiver asks for one message
+ * when it has room for one, so what each process holds depends on its own
+ * free capacity, not on a consumer-wide max ack pending that one replica
+ * chose. Several processes with the same durable share the work. opts as
+ * for dpf_bus_subscribe, but max_ack_pending <= 0 means 10000 (a safety
+ * net, not a flow control: every replica should pass the same value). The
+ * consumer is created or brought to opts as dpf_bus_subscribe does (a push
+ * consumer of the same name is deleted and created again as pull; unacked
+ * messages stay in the work queue). *out owned by the caller
+ * (dpf_bus_pull_destroy). One dpf_bus_pull serves one thread at a time. */
+typedef struct dpf_bus_pull dpf_bus_pull;
+dpf_status dpf_bus_pull_create(dpf_bus *bus, const dpf_bus_sub_opts *opts,
+                               dpf_bus_pull **out) DPF_MUSTCHECK;
+
+/* Fetches at most one message (nats.c 3.4.1's Fetch is safe only with a
+ * batch of 1), waiting up to timeout_ms (>= 10). DPF_OK: *out is a message
+ * owned by the caller exactly as a dpf_bus_handler owns one (ack/nak/term,
+ * then destroy). DPF_ERR_TIMEOUT: none came in time. Another status: the
+ * server cannot be reached (logged once per outage; the call has waited
+ * up to timeout_ms, so a loop that calls it does not spin). After the
+ * connection came back, and now and then when idle, the consumer is checked
+ * and created again if JetStream lost it (logged). */
+dpf_status dpf_bus_pull_fetch(dpf_bus_pull *p, int timeout_ms, dpf_bus_msg **out) DPF_MUSTCHECK;
+
+/* Leaves the durable consumer in place; messages fetched and not yet ended
+ * stay valid. NULL is a no-op. */
+void dpf_bus_pull_destroy(dpf_bus_pull *p);
 
 /* Borrowed views of a message, valid until dpf_bus_msg_destroy. */
 const char *dpf_bus_msg_subject(const dpf_bus_msg *m);

@@ -1,0 +1,162 @@
+/* The replica's bounded set of PostgreSQL connections (db_pool.h). Idle
+ * connections sit on a stack; a borrower takes the top one, or opens a new
+ * one while fewer than size are open, or waits. Connecting and resetting
+ * happen outside the lock, so a slow PostgreSQL holds up only the borrower
+ * that met it. */
+#include "db_pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <dpf/log.h>
+#include <dpf/util.h>
+
+/* at most one "cannot reach PostgreSQL" warning this often */
+#define WARN_EVERY_US (10LL * 1000000)
+
+struct dm_dbpool {
+    const char *url;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    dpf_db **idle; /* stack of size slots */
+    int nidle;
+    int size;
+    int open;
+    int out;
+    int peak_out;
+    long long waits;
+    int64_t last_warn_us;
+};
+
+dpf_status dm_dbpool_create(const char *url, int size, dm_dbpool **out)
+{
+    if (url == NULL || size < 1 || size > 1000 || out == NULL)
+        return DPF_ERR_INVALID;
+    dm_dbpool *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return DPF_ERR_NOMEM;
+    p->idle = calloc((size_t)size, sizeof *p->idle);
+    if (p->idle == NULL) {
+        free(p);
+        return DPF_ERR_NOMEM;
+    }
+    p->url = url;
+    p->size = size;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    *out = p;
+    return DPF_OK;
+}
+
+void dm_dbpool_destroy(dm_dbpool *p)
+{
+    if (p == NULL)
+        return;
+    if (p->out > 0)
+        DPF_WARN("Database pool destroyed with %d connections still borrowed", p->out);
+    for (int i = 0; i < p->nidle; i++)
+        dpf_db_destroy(p->idle[i]);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->idle);
+    free(p);
+}
+
+/* A slot is taken (out counted); gives it back without a connection. */
+static void drop_slot(dm_dbpool *p, dpf_db *db)
+{
+    dpf_db_destroy(db);
+    pthread_mutex_lock(&p->mu);
+    p->open--;
+    p->out--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void warn_unreachable(dm_dbpool *p, const char *why)
+{
+    pthread_mutex_lock(&p->mu);
+    int64_t now = dpf_mono_us();
+    int say = p->last_warn_us == 0 || now - p->last_warn_us >= WARN_EVERY_US;
+    if (say)
+        p->last_warn_us = now;
+    pthread_mutex_unlock(&p->mu);
+    if (say)
+        DPF_WARN("Database pool: %s; jobs that need the database wait and retry", why);
+}
+
+dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
+{
+    if (p == NULL)
+        return NULL;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->mu);
+    int waited = 0;
+    while (p->nidle == 0 && p->open >= p->size) {
+        waited = 1;
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT &&
+            p->nidle == 0 && p->open >= p->size) {
+            pthread_mutex_unlock(&p->mu);
+            warn_unreachable(p, "all connections stayed borrowed");
+            return NULL;
+        }
+    }
+    if (waited)
+        p->waits++;
+    dpf_db *db = NULL;
+    if (p->nidle > 0)
+        db = p->idle[--p->nidle];
+    else
+        p->open++; /* reserved: connect outside the lock */
+    p->out++;
+    if (p->out > p->peak_out)
+        p->peak_out = p->out;
+    pthread_mutex_unlock(&p->mu);
+
+    if (db == NULL) {
+        if (dpf_db_connect(p->url, &db) != DPF_OK) {
+            drop_slot(p, NULL);
+            warn_unreachable(p, "cannot connect to PostgreSQL");
+            return NULL;
+        }
+        return db;
+    }
+    if (dpf_db_ensure(db) != DPF_OK) {
+        /* keep the handle: the next borrower's ensure tries again */
+        dm_dbpool_put(p, db);
+        warn_unreachable(p, "the connection to PostgreSQL is lost");
+        return NULL;
+    }
+    return db;
+}
+
+void dm_dbpool_put(dm_dbpool *p, dpf_db *db)
+{
+    if (p == NULL || db == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->nidle++] = db;
+    p->out--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void dm_dbpool_get_stats(dm_dbpool *p, dm_dbpool_stats *out)
+{
+    pthread_mutex_lock(&p->mu);
+    out->size = p->size;
+    out->open = p->open;
+    out->out = p->out;
+    out->peak_out = p->peak_out;
+    out->waits = p->waits;
+    pthread_mutex_unlock(&p->mu);
+}
