@@ -11,6 +11,10 @@ CREATE TABLE hman_site_state (
     serial            bigint NOT NULL,
     covered_change_id bigint NOT NULL,
     change_id         bigint NOT NULL DEFAULT 0,
+    -- count and sum of the ids of the site's roles when the pass brought
+    -- SysResList in step: while they are the same, no role was added or
+    -- removed (ids are never reused) and SysResList needs no comparing
+    roles_fingerprint text NOT NULL DEFAULT '',
     processed_at      timestamptz NOT NULL DEFAULT now()
 );
 

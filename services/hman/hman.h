@@ -135,11 +135,26 @@ dpf_status hman_cert_thumbprint(const char *server, const char *guid, char out[4
  * hman_store_lock_site. *out owned by the caller. */
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
                                 size_t namelen, long long *serial) DPF_MUSTCHECK; /* NOT_FOUND: no such site */
+/* Loads the site's DP roles (with their properties, pull sources and
+ * boundary groups) and its DistributionPoints rows into s (SysResList is
+ * not loaded: see below). */
 dpf_status hman_store_load(dpf_db *db, hman_site *s) DPF_MUSTCHECK;
+/* The site's roles (of every kind) missing from SysResList, ordered by
+ * server, NAL path and role; columns role_name, nal_path, server_name. */
+dpf_status hman_store_sysres_missing(dpf_db *db, const char *site,
+                                     dpf_db_result **out) DPF_MUSTCHECK;
+/* Deletes the site's SysResList entries whose role is gone; *out: the
+ * deleted entries (role_name, nal_path, server_name). */
+dpf_status hman_store_sysres_prune(dpf_db *db, const char *site,
+                                   dpf_db_result **out) DPF_MUSTCHECK;
+/* The server of a role as its NAL path names it (upper-cased; server,
+ * upper-cased, when the NAL path names none). malloc'd, owned by the caller;
+ * NULL when out of memory. */
+char *hman_role_server(const char *nal, const char *server);
 
 /* store_dp.c: the writes, one statement each. Strings borrowed. */
-dpf_status hman_store_sysres_add(dpf_db *db, const char *site, const hman_role *role) DPF_MUSTCHECK;
-dpf_status hman_store_sysres_del(dpf_db *db, const char *site, const hman_sysres *r) DPF_MUSTCHECK;
+dpf_status hman_store_sysres_add(dpf_db *db, const char *site, const char *role_name,
+                                 const char *nal, const char *server) DPF_MUSTCHECK;
 dpf_status hman_store_dp_insert(dpf_db *db, const char *site, const hman_role *role,
                                 const char *guid, const char *crc, long long *dpid) DPF_MUSTCHECK;
 dpf_status hman_store_dp_update(dpf_db *db, long long dpid, const hman_role *role,
@@ -164,11 +179,15 @@ typedef struct hman_pass {
     long long serial;       /* site_control.serial the pass read */
     long long covered;      /* outbox ids up to this one are covered */
     long long change_id;    /* the change the pass ran for (0: none) */
+    char roles[64];         /* the roles' fingerprint: "count:sum of ids" */
 } hman_pass;
 dpf_status hman_store_last_pass(dpf_db *db, const char *site, hman_pass *last) DPF_MUSTCHECK;
 /* The outbox id high-water mark now: every outbox id handed out so far is
  * at most this (0 before the first). Read it after locking the site. */
 dpf_status hman_store_outbox_mark(dpf_db *db, long long *mark) DPF_MUSTCHECK;
+/* The fingerprint of the site's set of roles ("count:sum of ids"): it
+ * changes whenever a role is added or removed. */
+dpf_status hman_store_roles_fingerprint(dpf_db *db, const char *site, char out[64]) DPF_MUSTCHECK;
 dpf_status hman_store_record_pass(dpf_db *db, const char *site,
                                   const hman_pass *pass) DPF_MUSTCHECK;
 

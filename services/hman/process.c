@@ -26,6 +26,7 @@
  * the middle leaves none, and the redelivered change logs them once. */
 #include "run.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <dpf/log.h>
@@ -56,39 +57,56 @@ dpf_status hman_run_fail(hman_run *r, dpf_status st, const char *nal, const char
 }
 
 /* SysResList follows the roles: a role not in it is a new site system, an
- * entry without a role is a site system no longer in use. */
-static dpf_status sync_sysres(hman_run *r)
+ * entry without a role is a site system no longer in use. Both found by
+ * the database (store_site.c), so an unchanged site costs two anti-joins. */
+static dpf_status sync_sysres(hman_run *r, int same_roles)
 {
-    hman_site *s = r->site;
-    for (int i = 0; i < s->nroles; i++) {
-        hman_role *role = &s->roles[i];
-        if (hman_site_sysres(s, role->role_name, role->nal_path) != NULL)
-            continue;
-        TX_INFO("New site system: %s %s %s", s->site_code, role->server_name, role->role_name);
-        dpf_status st = hman_store_sysres_add(r->db, s->site_code, role);
+    const char *site = r->site->site_code;
+    dpf_db_result *q = NULL;
+    /* the same set of roles as when the last pass brought SysResList in
+     * step: nothing to compare */
+    dpf_status st = same_roles ? DPF_OK : hman_store_sysres_missing(r->db, site, &q);
+    if (st != DPF_OK)
+        return hman_run_fail(r, st, NULL, "reading SysResList failed");
+    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(q); i++) {
+        const char *role = dpf_db_result_get(q, i, 0), *nal = dpf_db_result_get(q, i, 1);
+        char *server = hman_role_server(nal, dpf_db_result_get(q, i, 2));
+        if (server == NULL) {
+            st = hman_run_fail(r, DPF_ERR_NOMEM, nal, "adding the site system failed");
+            break;
+        }
+        TX_INFO("New site system: %s %s %s", site, server, role);
+        st = hman_store_sysres_add(r->db, site, role, nal, server);
+        free(server);
         if (st != DPF_OK)
-            return hman_run_fail(r, st, role->nal_path, "adding the site system to SysResList failed");
-        r->res->sysres_added++;
+            hman_run_fail(r, st, nal, "adding the site system to SysResList failed");
+        else
+            r->res->sysres_added++;
     }
-    for (int i = 0; i < s->nsysres; i++) {
-        hman_sysres *e = &s->sysres[i];
-        if (hman_site_role(s, e->role_name, e->nal_path) != NULL)
-            continue;
-        TX_INFO("Site system no longer in use: %s %s %s", s->site_code, e->server_name,
-                 e->role_name);
-        TX_DEBUG("SQL>>> DELETE FROM SysResList WHERE SiteCode=N'%s' AND RoleName=N'%s' AND "
-                  "NALPath=N'%s'", s->site_code, e->role_name, e->nal_path);
-        dpf_status st = hman_store_sysres_del(r->db, s->site_code, e);
+    dpf_db_result_free(q);
+    q = NULL;
+    if (st == DPF_OK && !same_roles) {
+        st = hman_store_sysres_prune(r->db, site, &q);
         if (st != DPF_OK)
-            return hman_run_fail(r, st, e->nal_path, "removing the site system from SysResList failed");
+            hman_run_fail(r, st, NULL, "removing site systems from SysResList failed");
+    }
+    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(q); i++) {
+        const char *role = dpf_db_result_get(q, i, 0), *nal = dpf_db_result_get(q, i, 1);
+        TX_INFO("Site system no longer in use: %s %s %s", site, dpf_db_result_get(q, i, 2),
+                role);
+        TX_DEBUG("SQL>>> DELETE FROM SysResList WHERE SiteCode=N'%s' AND RoleName=N'%s' AND "
+                 "NALPath=N'%s'", site, role, nal);
         r->res->sysres_removed++;
     }
+    dpf_db_result_free(q);
+    if (st != DPF_OK)
+        return st;
     if (r->res->sysres_added || r->res->sysres_removed)
         TX_INFO("~Server Info of site %s has changed. Update the DPInfo table in the database.",
-                 s->site_code);
+                site);
     else
         TX_INFO("~Server Info of site %s has not changed.HMAN will not update the DPInfo "
-                 "table in the database.", s->site_code);
+                "table in the database.", site);
     return DPF_OK;
 }
 
@@ -118,23 +136,34 @@ static dpf_status raise_processed(hman_run *r, const char *site)
 
 /* The pass itself, after the lock: read the site, bring SysResList and
  * DistributionPoints in step, remember what the pass covered. */
-static dpf_status run_pass(hman_run *r, const char *site_code, long long change_id)
+static dpf_status run_pass(hman_run *r, const char *site_code, long long change_id,
+                           const hman_pass *last)
 {
     hman_result *res = r->res;
     hman_pass pass = {.serial = res->serial, .change_id = change_id};
     dpf_status st = hman_store_outbox_mark(r->db, &pass.covered);
+    if (st == DPF_OK)
+        st = hman_store_roles_fingerprint(r->db, site_code, pass.roles);
     if (st != DPF_OK)
-        return hman_run_fail(r, st, NULL, "reading the outbox id mark failed");
+        return hman_run_fail(r, st, NULL, "reading the outbox id mark and the roles failed");
     DPF_INFO("~Processing site control file: Site %s", site_code);
+    int64_t t0 = dpf_mono_us();
     st = hman_site_create(site_code, &r->site);
     if (st == DPF_OK)
         st = hman_store_load(r->db, r->site);
     if (st != DPF_OK)
         return hman_run_fail(r, st, NULL, "reading the site control data failed");
     dpf_fmt(r->site->site_name, sizeof r->site->site_name, "%s", res->site_name);
-    st = sync_sysres(r);
+    int64_t t1 = dpf_mono_us();
+    st = sync_sysres(r, strcmp(pass.roles, last->roles) == 0);
+    int64_t t2 = dpf_mono_us();
     if (st == DPF_OK)
         st = hman_run_dps(r);
+    /* where a slow pass spends its time: reading, SysResList, the DPs */
+    DPF_DEBUG("Pass over site %s: read %d DP roles and %d DistributionPoints rows in %lld ms, "
+              "SysResList in %lld ms, DPs in %lld ms", site_code, r->site->nroles,
+              r->site->ndps, (long long)(t1 - t0) / 1000, (long long)(t2 - t1) / 1000,
+              (long long)(dpf_mono_us() - t2) / 1000);
     if (st == DPF_OK) {
         st = hman_store_record_pass(r->db, site_code, &pass);
         if (st != DPF_OK)
@@ -196,6 +225,11 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
         goto cleanup;
     }
     hman_pass last = {0};
+    st = hman_store_last_pass(db, site_code, &last);
+    if (st != DPF_OK) {
+        hman_run_fail(&r, st, NULL, "reading the last pass over the site failed");
+        goto cleanup;
+    }
     if (change_id > 0) {
         st = hman_store_record_change(db, change_id, site_code);
         if (st == DPF_ERR_CONFLICT) {
@@ -206,8 +240,6 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
             st = DPF_OK;
             goto done;
         }
-        if (st == DPF_OK)
-            st = hman_store_last_pass(db, site_code, &last);
         if (st != DPF_OK) {
             hman_run_fail(&r, st, NULL, "recording the change failed");
             goto cleanup;
@@ -216,7 +248,7 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
     if (change_id > 0 && change_id <= last.covered)
         res->covered = 1;
     else
-        st = run_pass(&r, site_code, change_id);
+        st = run_pass(&r, site_code, change_id, &last);
     if (st == DPF_OK)
         st = raise_processed(&r, site_code);
     if (st == DPF_OK) {

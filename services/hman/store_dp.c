@@ -14,9 +14,6 @@ static const char SQL_SYSRES_ADD[] =
     "VALUES ($1, $2, $3, $4) ON CONFLICT (site_code, role_name, nal_path) "
     "DO UPDATE SET server_name = EXCLUDED.server_name";
 
-static const char SQL_SYSRES_DEL[] =
-    "DELETE FROM sys_res_list WHERE site_code = $1 AND role_name = $2 AND nal_path = $3";
-
 static const char SQL_DP_INSERT[] =
     "INSERT INTO distribution_points (server_name, nal_path, site_code, is_pull_dp, is_pxe, "
     "priority, transfer_rate, min_free_space, dp_drive, ssl_state, description, pull_sources, "
@@ -51,16 +48,11 @@ static const char SQL_CLIENT_PACKAGES[] =
 
 static const char SQL_CERT[] = "SELECT update_dp_cert($1, $2, $3::int, $4)";
 
-dpf_status hman_store_sysres_add(dpf_db *db, const char *site, const hman_role *role)
+dpf_status hman_store_sysres_add(dpf_db *db, const char *site, const char *role_name,
+                                 const char *nal, const char *server)
 {
-    const char *p[] = {site, role->role_name, role->nal_path, role->server_name};
+    const char *p[] = {site, role_name, nal, server};
     return dpf_db_exec(db, SQL_SYSRES_ADD, 4, p, NULL);
-}
-
-dpf_status hman_store_sysres_del(dpf_db *db, const char *site, const hman_sysres *r)
-{
-    const char *p[] = {site, r->role_name, r->nal_path};
-    return dpf_db_exec(db, SQL_SYSRES_DEL, 3, p, NULL);
 }
 
 /* The role's numbers as text parameters. */

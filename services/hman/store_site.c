@@ -21,18 +21,21 @@ static const char SQL_LOCK[] =
     "SELECT s.site_name, c.serial FROM site_control c JOIN sites s ON s.site_code = c.site_code "
     "WHERE c.site_code = $1 FOR UPDATE OF c";
 
-/* DP role first for one server, as the source logs "New site system" lines */
-static const char SQL_ROLES[] =
-    "SELECT id, role_name, nal_path, server_name FROM site_system_roles "
-    "WHERE site_code = $1 ORDER BY server_name, nal_path, role_name";
+/* Only DP roles: the other roles matter to SysResList alone, which is
+ * brought in step by the two set-based statements below. Creation order,
+ * so a site's DPs are inserted in the order they were added. */
+#define SQL_ROLES                                                                          \
+    "SELECT id, role_name, nal_path, server_name FROM site_system_roles "                  \
+    "WHERE site_code = $1 AND role_name = $2 ORDER BY id"
 
-static const char SQL_PROPS[] =
-    "SELECT p.role_id, p.name, p.value1, p.value3 FROM site_system_role_props p "
-    "JOIN site_system_roles r ON r.id = p.role_id WHERE r.site_code = $1";
+#define SQL_PROPS                                                                          \
+    "SELECT p.role_id, p.name, p.value1, p.value3 FROM site_system_role_props p "          \
+    "JOIN site_system_roles r ON r.id = p.role_id WHERE r.site_code = $1 AND r.role_name = $2"
 
 static const char SQL_SOURCES[] =
     "SELECT s.role_id, s.source_server, s.priority FROM pull_dp_sources s "
-    "JOIN site_system_roles r ON r.id = s.role_id WHERE r.site_code = $1 ORDER BY s.role_id";
+    "JOIN site_system_roles r ON r.id = s.role_id WHERE r.site_code = $1 AND r.role_name = $2 "
+    "ORDER BY s.role_id";
 
 static const char SQL_GROUPS[] =
     "SELECT m.nal_path, g.name FROM boundary_group_members m "
@@ -41,13 +44,57 @@ static const char SQL_GROUPS[] =
     "                     WHERE site_code = $1 AND role_name = $2) "
     "ORDER BY m.nal_path";
 
-static const char SQL_DPS[] =
-    "SELECT dpid, nal_path, server_name, identity_guid, dp_crc, action, is_pull_dp "
-    "FROM distribution_points WHERE site_code = $1 ORDER BY dpid";
+#define SQL_DPS                                                                            \
+    "SELECT dpid, nal_path, server_name, identity_guid, dp_crc, action, is_pull_dp "       \
+    "FROM distribution_points WHERE site_code = $1 ORDER BY dpid"
 
-static const char SQL_SYSRES[] =
-    "SELECT role_name, nal_path, server_name FROM sys_res_list WHERE site_code = $1 "
-    "ORDER BY server_name, nal_path, role_name";
+/* SysResList against the roles, both ways, by hash anti-joins: usually no
+ * row at all, however many DPs the site has. */
+static const char SQL_SYSRES_MISSING[] =
+    "SELECT r.role_name, r.nal_path, r.server_name FROM site_system_roles r "
+    "WHERE r.site_code = $1 AND NOT EXISTS (SELECT 1 FROM sys_res_list s "
+    "  WHERE s.site_code = r.site_code AND s.role_name = r.role_name "
+    "    AND s.nal_path = r.nal_path) "
+    "ORDER BY r.server_name, r.nal_path, r.role_name";
+
+static const char SQL_SYSRES_PRUNE[] =
+    "DELETE FROM sys_res_list s WHERE s.site_code = $1 AND NOT EXISTS (SELECT 1 "
+    "  FROM site_system_roles r WHERE r.site_code = s.site_code "
+    "    AND r.role_name = s.role_name AND r.nal_path = s.nal_path) "
+    "RETURNING s.role_name, s.nal_path, s.server_name";
+
+/* The big loads go through a cursor, FETCH_ROWS rows at a time, so the
+ * query results held at once stay small (40,000 property rows at 5,000
+ * DPs would be megabytes in one result). */
+#define FETCH_ROWS 2000
+
+typedef dpf_status (*row_fn)(hman_site *s, const dpf_db_result *r, int i);
+
+static dpf_status each_row(dpf_db *db, hman_site *s, const char *declare, const char *fetch,
+                           const char *close, int np, const char *const *p, row_fn fn)
+{
+    dpf_status st = dpf_db_exec(db, declare, np, p, NULL);
+    while (st == DPF_OK) {
+        dpf_db_result *r = NULL;
+        st = dpf_db_exec(db, fetch, 0, NULL, &r);
+        int n = st == DPF_OK ? dpf_db_result_rows(r) : 0;
+        for (int i = 0; st == DPF_OK && i < n; i++)
+            st = fn(s, r, i);
+        dpf_db_result_free(r);
+        if (n < FETCH_ROWS)
+            break;
+    }
+    if (st == DPF_OK)
+        st = dpf_db_exec(db, close, 0, NULL, NULL);
+    return st;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* the three statements of each_row for a cursor name and a query */
+#define CURSOR(name, sql)                                                                  \
+    "DECLARE " name " NO SCROLL CURSOR FOR " sql, "FETCH " STR(FETCH_ROWS) " FROM " name,  \
+        "CLOSE " name
 
 dpf_status hman_store_lock_site(dpf_db *db, const char *site_code, char *site_name,
                                 size_t namelen, long long *serial)
@@ -74,58 +121,50 @@ static char *upper_dup(const char *text)
     return c;
 }
 
-static dpf_status load_roles(dpf_db *db, hman_site *s, const char *const *p)
+char *hman_role_server(const char *nal, const char *server)
 {
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_ROLES, 1, p, &r);
-    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r); i++) {
-        hman_role *role = hman_site_add_role(s);
-        if (role == NULL) {
-            st = DPF_ERR_NOMEM;
-            break;
-        }
-        hman_role_set_defaults(role);
-        role->role_id = dpf_db_result_int(r, i, 0);
-        role->role_name = hman_strdup(dpf_db_result_get(r, i, 1));
-        role->nal_path = hman_strdup(dpf_db_result_get(r, i, 2));
-        /* the server as the NAL path names it (upper-cased), so the row, the
-         * CRC and the log lines agree with the NAL path */
-        char server[DPF_FQDN_MAX + 1];
-        if (dpf_nal_server(role->nal_path ? role->nal_path : "", server, sizeof server) == DPF_OK)
-            role->server_name = hman_strdup(server);
-        else
-            role->server_name = upper_dup(dpf_db_result_get(r, i, 3));
-        role->description = hman_strdup("");
-        role->dp_drive = hman_strdup("");
-        role->pull_sources = hman_strdup("");
-        role->boundary_groups = hman_strdup("");
-        if (!role->role_name || !role->nal_path || !role->server_name || !role->description ||
-            !role->dp_drive || !role->pull_sources || !role->boundary_groups)
-            st = DPF_ERR_NOMEM;
-    }
-    dpf_db_result_free(r);
-    return st;
+    /* the server as the NAL path names it (upper-cased), so the row, the
+     * CRC and the log lines agree with the NAL path */
+    char name[DPF_FQDN_MAX + 1];
+    if (dpf_nal_server(nal ? nal : "", name, sizeof name) == DPF_OK)
+        return hman_strdup(name);
+    return upper_dup(server);
 }
 
-static dpf_status load_props(dpf_db *db, hman_site *s, const char *const *p)
+static dpf_status role_row(hman_site *s, const dpf_db_result *r, int i)
 {
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_PROPS, 1, p, &r);
-    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r); i++) {
-        hman_role *role = hman_site_role_by_id(s, dpf_db_result_int(r, i, 0));
-        if (role != NULL)
-            st = hman_role_set_prop(role, dpf_db_result_get(r, i, 1), dpf_db_result_get(r, i, 2),
-                                    dpf_db_result_int(r, i, 3));
-    }
-    dpf_db_result_free(r);
-    return st;
+    hman_role *role = hman_site_add_role(s);
+    if (role == NULL)
+        return DPF_ERR_NOMEM;
+    hman_role_set_defaults(role);
+    role->role_id = dpf_db_result_int(r, i, 0);
+    role->role_name = hman_strdup(dpf_db_result_get(r, i, 1));
+    role->nal_path = hman_strdup(dpf_db_result_get(r, i, 2));
+    role->server_name = hman_role_server(dpf_db_result_get(r, i, 2), dpf_db_result_get(r, i, 3));
+    role->description = hman_strdup("");
+    role->dp_drive = hman_strdup("");
+    role->pull_sources = hman_strdup("");
+    role->boundary_groups = hman_strdup("");
+    if (!role->role_name || !role->nal_path || !role->server_name || !role->description ||
+        !role->dp_drive || !role->pull_sources || !role->boundary_groups)
+        return DPF_ERR_NOMEM;
+    return DPF_OK;
+}
+
+static dpf_status prop_row(hman_site *s, const dpf_db_result *r, int i)
+{
+    hman_role *role = hman_site_role_by_id(s, dpf_db_result_int(r, i, 0));
+    if (role == NULL)
+        return DPF_OK; /* a role added since the roles were read: the next change has it */
+    return hman_role_set_prop(role, dpf_db_result_get(r, i, 1), dpf_db_result_get(r, i, 2),
+                              dpf_db_result_int(r, i, 3));
 }
 
 /* Rows come grouped by role; each group becomes one canonical string. */
 static dpf_status load_sources(dpf_db *db, hman_site *s, const char *const *p)
 {
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_SOURCES, 1, p, &r);
+    dpf_status st = dpf_db_exec(db, SQL_SOURCES, 2, p, &r);
     int n = st == DPF_OK ? dpf_db_result_rows(r) : 0;
     const char **servers = calloc((size_t)n + 1, sizeof *servers);
     int *prios = calloc((size_t)n + 1, sizeof *prios);
@@ -154,10 +193,9 @@ static dpf_status load_sources(dpf_db *db, hman_site *s, const char *const *p)
     return st;
 }
 
-static dpf_status load_groups(dpf_db *db, hman_site *s, const char *site)
+static dpf_status load_groups(dpf_db *db, hman_site *s, const char *const *p)
 {
     dpf_db_result *r = NULL;
-    const char *p[] = {site, DPF_ROLE_DP};
     dpf_status st = dpf_db_exec(db, SQL_GROUPS, 2, p, &r);
     int n = st == DPF_OK ? dpf_db_result_rows(r) : 0;
     const char **names = calloc((size_t)n + 1, sizeof *names);
@@ -183,63 +221,46 @@ static dpf_status load_groups(dpf_db *db, hman_site *s, const char *site)
     return st;
 }
 
-static dpf_status load_dps(dpf_db *db, hman_site *s, const char *const *p)
+static dpf_status dp_row(hman_site *s, const dpf_db_result *r, int i)
 {
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_DPS, 1, p, &r);
-    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r); i++) {
-        hman_dp_row *row = hman_site_add_dp(s);
-        if (row == NULL) {
-            st = DPF_ERR_NOMEM;
-            break;
-        }
-        row->dpid = dpf_db_result_int(r, i, 0);
-        row->nal_path = hman_strdup(dpf_db_result_get(r, i, 1));
-        row->server_name = hman_strdup(dpf_db_result_get(r, i, 2));
-        row->identity_guid = hman_strdup(dpf_db_result_get(r, i, 3));
-        row->dp_crc = hman_strdup(dpf_db_result_get(r, i, 4));
-        row->action = (int)dpf_db_result_int(r, i, 5);
-        row->is_pull_dp = dpf_db_result_get(r, i, 6)[0] == 't';
-        if (!row->nal_path || !row->server_name || !row->identity_guid || !row->dp_crc)
-            st = DPF_ERR_NOMEM;
-    }
-    dpf_db_result_free(r);
-    return st;
-}
-
-static dpf_status load_sysres(dpf_db *db, hman_site *s, const char *const *p)
-{
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_SYSRES, 1, p, &r);
-    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r); i++) {
-        hman_sysres *e = hman_site_add_sysres(s);
-        if (e == NULL) {
-            st = DPF_ERR_NOMEM;
-            break;
-        }
-        e->role_name = hman_strdup(dpf_db_result_get(r, i, 0));
-        e->nal_path = hman_strdup(dpf_db_result_get(r, i, 1));
-        e->server_name = hman_strdup(dpf_db_result_get(r, i, 2));
-        if (!e->role_name || !e->nal_path || !e->server_name)
-            st = DPF_ERR_NOMEM;
-    }
-    dpf_db_result_free(r);
-    return st;
+    hman_dp_row *row = hman_site_add_dp(s);
+    if (row == NULL)
+        return DPF_ERR_NOMEM;
+    row->dpid = dpf_db_result_int(r, i, 0);
+    row->nal_path = hman_strdup(dpf_db_result_get(r, i, 1));
+    row->server_name = hman_strdup(dpf_db_result_get(r, i, 2));
+    row->identity_guid = hman_strdup(dpf_db_result_get(r, i, 3));
+    row->dp_crc = hman_strdup(dpf_db_result_get(r, i, 4));
+    row->action = (int)dpf_db_result_int(r, i, 5);
+    row->is_pull_dp = dpf_db_result_get(r, i, 6)[0] == 't';
+    if (!row->nal_path || !row->server_name || !row->identity_guid || !row->dp_crc)
+        return DPF_ERR_NOMEM;
+    return DPF_OK;
 }
 
 dpf_status hman_store_load(dpf_db *db, hman_site *s)
 {
-    const char *p[] = {s->site_code};
-    dpf_status st = load_roles(db, s, p);
+    const char *p[] = {s->site_code, DPF_ROLE_DP};
+    dpf_status st = each_row(db, s, CURSOR("hman_roles", SQL_ROLES), 2, p, role_row);
     if (st == DPF_OK)
-        st = load_props(db, s, p);
+        st = each_row(db, s, CURSOR("hman_props", SQL_PROPS), 2, p, prop_row);
     if (st == DPF_OK)
         st = load_sources(db, s, p);
     if (st == DPF_OK)
-        st = load_groups(db, s, s->site_code);
+        st = load_groups(db, s, p);
     if (st == DPF_OK)
-        st = load_dps(db, s, p);
-    if (st == DPF_OK)
-        st = load_sysres(db, s, p);
+        st = each_row(db, s, CURSOR("hman_dps", SQL_DPS), 1, p, dp_row);
     return st;
+}
+
+dpf_status hman_store_sysres_missing(dpf_db *db, const char *site, dpf_db_result **out)
+{
+    const char *p[] = {site};
+    return dpf_db_exec(db, SQL_SYSRES_MISSING, 1, p, out);
+}
+
+dpf_status hman_store_sysres_prune(dpf_db *db, const char *site, dpf_db_result **out)
+{
+    const char *p[] = {site};
+    return dpf_db_exec(db, SQL_SYSRES_PRUNE, 1, p, out);
 }

@@ -13,19 +13,25 @@
 #include <dpf/util.h>
 
 static const char SQL_LAST[] =
-    "SELECT serial, covered_change_id, change_id FROM hman_site_state WHERE site_code = $1";
+    "SELECT serial, covered_change_id, change_id, roles_fingerprint FROM hman_site_state "
+    "WHERE site_code = $1";
+
+static const char SQL_FINGERPRINT[] =
+    "SELECT count(*) || ':' || coalesce(sum(id), 0) FROM site_system_roles WHERE site_code = $1";
 
 /* pg_sequence_last_value is NULL until the first id is handed out */
 static const char SQL_MARK[] =
     "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('outbox', 'id')::regclass), 0)";
 
 static const char SQL_RECORD[] =
-    "INSERT INTO hman_site_state (site_code, serial, covered_change_id, change_id) "
-    "VALUES ($1, $2::bigint, $3::bigint, $4::bigint) ON CONFLICT (site_code) DO UPDATE "
+    "INSERT INTO hman_site_state (site_code, serial, covered_change_id, change_id, "
+    "                             roles_fingerprint) "
+    "VALUES ($1, $2::bigint, $3::bigint, $4::bigint, $5) ON CONFLICT (site_code) DO UPDATE "
     "SET serial = EXCLUDED.serial, "
     "    covered_change_id = GREATEST(hman_site_state.covered_change_id, "
     "                                 EXCLUDED.covered_change_id), "
-    "    change_id = EXCLUDED.change_id, processed_at = now()";
+    "    change_id = EXCLUDED.change_id, roles_fingerprint = EXCLUDED.roles_fingerprint, "
+    "    processed_at = now()";
 
 dpf_status hman_store_last_pass(dpf_db *db, const char *site, hman_pass *last)
 {
@@ -37,6 +43,7 @@ dpf_status hman_store_last_pass(dpf_db *db, const char *site, hman_pass *last)
         last->serial = dpf_db_result_int(r, 0, 0);
         last->covered = dpf_db_result_int(r, 0, 1);
         last->change_id = dpf_db_result_int(r, 0, 2);
+        dpf_fmt(last->roles, sizeof last->roles, "%s", dpf_db_result_get(r, 0, 3));
     }
     dpf_db_result_free(r);
     return st;
@@ -59,6 +66,13 @@ dpf_status hman_store_record_pass(dpf_db *db, const char *site, const hman_pass 
     dpf_fmt(serial, sizeof serial, "%lld", pass->serial);
     dpf_fmt(covered, sizeof covered, "%lld", pass->covered);
     dpf_fmt(change, sizeof change, "%lld", pass->change_id);
-    const char *p[] = {site, serial, covered, change};
-    return dpf_db_exec(db, SQL_RECORD, 4, p, NULL);
+    const char *p[] = {site, serial, covered, change, pass->roles};
+    return dpf_db_exec(db, SQL_RECORD, 5, p, NULL);
+}
+
+dpf_status hman_store_roles_fingerprint(dpf_db *db, const char *site, char out[64])
+{
+    const char *p[] = {site};
+    out[0] = '\0';
+    return dpf_db_exec_text(db, SQL_FINGERPRINT, 1, p, out, 64);
 }
