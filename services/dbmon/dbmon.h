@@ -13,6 +13,7 @@
 #define DBMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <dpf/bus.h>
 #include <dpf/db.h>
 
@@ -92,5 +93,27 @@ typedef struct dbmon_drain_stats {
  * that cannot become an event). db, bus, site borrowed; stats filled. */
 dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *site,
                             dbmon_drain_stats *stats) DPF_MUSTCHECK;
+
+/* retention.c: status_messages retention (StatusMessageRetentionDays). */
+#define DBMON_RETENTION_BATCH 1000        /* rows per DELETE */
+#define DBMON_RETENTION_INTERVAL_S 3600   /* a run every hour (and at start) */
+
+typedef struct dbmon_retention {
+    int days;                 /* StatusMessageRetentionDays; 0 = keep forever */
+    int64_t next_ms;          /* when the next run starts (0: now) */
+    long long run_deleted;    /* rows deleted so far by the current run */
+} dbmon_retention;
+
+/* Deletes up to limit status messages older than days (oldest first),
+ * except those whose outbox row is still waiting to be published;
+ * *deleted: how many. days <= 0 deletes nothing. */
+dpf_status dbmon_retention_delete(dpf_db *db, int days, int limit, int *deleted) DPF_MUSTCHECK;
+
+/* Called by the main loop after each drain, with the wall clock: runs one
+ * batch when a run is due, logs the run's total when it ends and schedules
+ * the next one an hour later (also after a failure, which is logged).
+ * Returns 1 while the current run has more to delete (the loop should not
+ * sleep), else 0. db, ret borrowed. */
+int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms);
 
 #endif

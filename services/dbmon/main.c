@@ -29,6 +29,7 @@ static char *g_site;
 static int g_migrate;
 static int g_migrate_only;
 static int g_batch;
+static int g_retention_days;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -44,6 +45,9 @@ static const dpf_option g_opts[] = {
                    "site whose status messages this monitor raises"),
     DPF_OPT_INT("OutboxBatchSize", "DPFLEET_OUTBOX_BATCH", &g_batch, DBMON_BATCH_MAX, 1,
                 DBMON_BATCH_MAX, "outbox rows claimed and published per transaction"),
+    DPF_OPT_INT("StatusMessageRetentionDays", "DPFLEET_STATMSG_RETENTION_DAYS",
+                &g_retention_days, 30, 0, 36500,
+                "status messages older than this are deleted (hourly, in batches); 0 keeps them"),
     DPF_OPT_END,
 };
 
@@ -88,6 +92,7 @@ static void run(dpf_bus *bus)
 {
     dpf_db *db = connect_db(1);
     int backoff = BACKOFF_MIN_MS;
+    dbmon_retention ret = {.days = g_retention_days};
     if (db != NULL)
         DPF_INFO("Monitoring the outbox (LISTEN %s), batches of %d", DBMON_NOTIFY_CHANNEL,
                  g_batch);
@@ -98,6 +103,8 @@ static void run(dpf_bus *bus)
             backoff = BACKOFF_MIN_MS;
             if (stats.claimed == g_batch)
                 continue; /* more waiting: no need to sleep */
+            if (dbmon_retention_tick(db, &ret, dpf_now_ms()))
+                continue; /* more old status messages: the next batch after a drain */
             st = dpf_db_wait_notify(db, 1000);
             if (st == DPF_OK || st == DPF_ERR_TIMEOUT)
                 continue;

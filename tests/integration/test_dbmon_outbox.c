@@ -770,6 +770,77 @@ static void test_binary_migrate_only(void **state)
     unlink(log);
 }
 
+/* Inserts n status messages raised `age` ago (an SQL interval). */
+static void old_statmsgs(int n, const char *age)
+{
+    char count[16];
+    snprintf(count, sizeof count, "%d", n);
+    const char *p[] = {count, age, g_site};
+    sql("INSERT INTO status_messages (msg_id, severity, level, source, component, system, "
+        "site_code, pid, tid, raised_at, istr) SELECT 3306, 'I', 'M', 'SMS Server', "
+        "'SMS_HIERARCHY_MANAGER', 'TEST', $3, 1, 1, now() - $2::interval, ARRAY['retention'] "
+        "FROM generate_series(1, $1::int)", 3, p);
+}
+
+/* StatusMessageRetentionDays: rows older than the setting go, oldest first
+ * and a batch at a time; newer rows stay, and so does an old row whose
+ * outbox row dbmon has not published yet. A run goes on batch after batch
+ * (the loop drains the outbox in between), then waits an hour. */
+static void test_statmsg_retention(void **state)
+{
+    sql("DELETE FROM status_messages", 0, NULL);
+    old_statmsgs(3, "40 days");
+    old_statmsgs(1, "29 days 23 hours");
+    old_statmsgs(1, "1 minute");
+    /* an old message still waiting in the outbox */
+    long long pending = num("INSERT INTO status_messages (msg_id, severity, level, source, "
+                            "component, system, site_code, pid, tid, raised_at, istr) VALUES "
+                            "(3306, 'I', 'M', 'SMS Server', 'SMS_HIERARCHY_MANAGER', 'TEST', "
+                            "'PS1', 1, 1, now() - interval '90 days', ARRAY['pending']) "
+                            "RETURNING id", 0, NULL);
+    char key[24], subject[64];
+    snprintf(key, sizeof key, "%lld", pending);
+    snprintf(subject, sizeof subject, "statmsg.%s.SMS_HIERARCHY_MANAGER.3306", g_site);
+    const char *po[] = {subject, key};
+    sql("INSERT INTO outbox (subject, operation, table_name, trigger_name, object_key) "
+        "VALUES ($1, 'INSERT', 'StatusMessages', 'StatusMessages_Ins', $2)", 2, po);
+
+    int n = -1;
+    assert_int_equal(dbmon_retention_delete(g_db, 0, 100, &n), DPF_OK); /* 0: keep all */
+    assert_int_equal(n, 0);
+    assert_int_equal(dbmon_retention_delete(g_db, 30, 2, &n), DPF_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(dbmon_retention_delete(g_db, 30, 2, &n), DPF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(dbmon_retention_delete(g_db, 30, 2, &n), DPF_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 3);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE raised_at < now() - "
+                         "interval '30 days'", 0, NULL), 1); /* the pending one */
+    const char *pk[] = {key};
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE id = $1::bigint", 1, pk), 1);
+
+    /* a run: 1,500 old rows go in two batches, then nothing until the hour is up */
+    old_statmsgs(DBMON_RETENTION_BATCH + 500, "31 days");
+    dbmon_retention ret = {.days = 30};
+    int64_t now = dpf_now_ms();
+    assert_int_equal(dbmon_retention_tick(g_db, &ret, now), 1);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 3 + 500);
+    assert_int_equal(dbmon_retention_tick(g_db, &ret, now + 10), 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 3);
+    assert_true(ret.next_ms >= now + 10 + DBMON_RETENTION_INTERVAL_S * 1000LL);
+    old_statmsgs(5, "31 days");
+    assert_int_equal(dbmon_retention_tick(g_db, &ret, now + 60 * 1000), 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 8); /* not yet */
+    assert_int_equal(dbmon_retention_tick(g_db, &ret, ret.next_ms), 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 3);
+    /* 0 days: retention is off */
+    dbmon_retention off = {.days = 0};
+    old_statmsgs(2, "400 days");
+    assert_int_equal(dbmon_retention_tick(g_db, &off, now), 0);
+    assert_int_equal(num("SELECT count(*) FROM status_messages", 0, NULL), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -790,6 +861,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_change_without_correlation_id_gets_one, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_binary_migrate_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statmsg_retention, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
