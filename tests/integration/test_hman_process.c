@@ -18,6 +18,7 @@
 #include <dpf/dp.h>
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
+#include "dpf_capture.h"
 #include "dpf_test.h"
 #include "hman.h"
 
@@ -501,6 +502,194 @@ static void test_unknown_or_bad_site(void **state)
     assert_int_equal(res.inserted, 0);
 }
 
+/* The outbox id of the last site control change written (what dbmon
+ * publishes as the change id). */
+static long long last_change_id(void)
+{
+    return num("SELECT max(id) FROM outbox WHERE subject = 'sitecontrol.changed.PS1'", 0, NULL);
+}
+
+static int count_in(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* A burst: two changes written before hman gets to the first. The pass
+ * for the first sees both; the second is acknowledged with its own 3306
+ * and no second pass. A change written after the pass gets a pass. */
+static void test_burst_covered_by_one_pass(void **state)
+{
+    add_dp(&DP1);
+    long long c1 = last_change_id();
+    add_dp(&DP2);
+    long long c2 = last_change_id();
+    assert_true(c2 > c1);
+    clear_outbox();
+    hman_result res;
+    dpf_log_set_level(DPF_LOG_INFO);
+    dpf_capture_begin();
+    dpf_log_set_corr("corr-b1"); /* as the handler does: 3306 carries the thread's */
+    assert_int_equal(hman_process_change(g_db, "PS1", "corr-b1", c1, &res), DPF_OK);
+    assert_int_equal(res.covered, 0);
+    assert_int_equal(res.inserted, 2); /* both DPs: the second change was committed */
+    assert_int_equal(num("SELECT serial FROM site_control WHERE site_code = 'PS1'", 0, NULL),
+                     res.serial);
+    clear_outbox();
+    dpf_log_set_corr("corr-b2");
+    assert_int_equal(hman_process_change(g_db, "PS1", "corr-b2", c2, &res), DPF_OK);
+    char *out = dpf_capture_end();
+    assert_int_equal(res.covered, 1);
+    assert_int_equal(res.already, 0);
+    assert_int_equal(res.inserted + res.updated + res.unchanged + res.removed, 0);
+    assert_int_equal(events(), 0);
+    /* its own 3306, with its correlation id, and recorded as processed */
+    char path[64];
+    snprintf(path, sizeof path, "sitecontrol.changed.PS1 [%lld]", c2);
+    assert_int_equal(processed_msgs(path), 1);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 3306 AND "
+                         "correlation_id = 'corr-b2'", 0, NULL), 1);
+    char id[24];
+    snprintf(id, sizeof id, "%lld", c2);
+    const char *pc[] = {id};
+    assert_int_equal(num("SELECT count(*) FROM hman_processed_changes WHERE change_id = "
+                         "$1::bigint", 1, pc), 1);
+    /* one pass in the log, and the line that says why there was no second */
+    assert_int_equal(count_in(out, "Processing site control file: Site PS1"), 1);
+    char want[128];
+    snprintf(want, sizeof want, "[corr-b2] ~Site control change [%lld] of site PS1 was covered "
+             "by the pass for change [%lld]", c2, c1);
+    assert_non_null(strstr(out, want));
+    free(out);
+
+    /* delivered again: already processed, no second 3306 */
+    clear_outbox();
+    assert_int_equal(hman_process_change(g_db, "PS1", "corr-b2", c2, &res), DPF_OK);
+    assert_int_equal(res.already, 1);
+    assert_int_equal(num("SELECT count(*) FROM outbox", 0, NULL), 0);
+
+    /* a change written after the pass: a pass of its own */
+    set_description(DP1.server, "after the burst");
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'", 0, NULL);
+    long long c3 = last_change_id();
+    clear_outbox();
+    assert_int_equal(hman_process_change(g_db, "PS1", "corr-b3", c3, &res), DPF_OK);
+    assert_int_equal(res.covered, 0);
+    assert_int_equal(res.updated, 1);
+    assert_int_equal(res.unchanged, 1);
+    assert_string_equal(dp_col("description", DP1.server), "after the burst");
+    dpf_log_set_corr(NULL);
+}
+
+/* At info level the unchanged DPs are one line; each DP's line is debug. */
+static void test_unchanged_dps_summarized(void **state)
+{
+    const dp_spec more[] = {
+        {"PS1DP3.CONTOSO.COM", "three", 0, 0, {NULL}, {NULL}},
+        {"PS1DP4.CONTOSO.COM", "four", 0, 0, {NULL}, {NULL}},
+    };
+    add_dp(&DP1);
+    add_dp(&DP2);
+    add_dp(&more[0]);
+    add_dp(&more[1]);
+    hman_result res;
+    assert_int_equal(hman_process_site(g_db, "PS1", "c1", &res), DPF_OK);
+    set_description(DP1.server, "changed");
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'", 0, NULL);
+
+    dpf_log_set_level(DPF_LOG_INFO);
+    dpf_capture_begin();
+    assert_int_equal(hman_process_site(g_db, "PS1", "c2", &res), DPF_OK);
+    char *out = dpf_capture_end();
+    assert_int_equal(res.updated, 1);
+    assert_int_equal(res.unchanged, 3);
+    assert_int_equal(count_in(out, "~Will not update 3 DPs of site PS1 (unchanged)"), 1);
+    assert_int_equal(count_in(out, "Will not update DP "), 0);
+    char n1[DPF_NAL_MAX + 1], line[DPF_NAL_MAX + 32];
+    nal(DP1.server, n1);
+    snprintf(line, sizeof line, "~Updated DP %s. DBCRC:", n1);
+    assert_int_equal(count_in(out, line), 1);
+    assert_int_equal(count_in(out, "Processing site control file: Site PS1"), 1);
+    free(out);
+
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'", 0, NULL);
+    dpf_log_set_level(DPF_LOG_DEBUG);
+    dpf_capture_begin();
+    assert_int_equal(hman_process_site(g_db, "PS1", "c3", &res), DPF_OK);
+    out = dpf_capture_end();
+    dpf_log_set_level(DPF_LOG_INFO);
+    assert_int_equal(count_in(out, " D SMS_HIERARCHY_MANAGER"), count_in(out, " D "));
+    assert_int_equal(count_in(out, "~Will not update DP "), 4);
+    assert_int_equal(count_in(out, "~Will not update 4 DPs of site PS1 (unchanged)"), 1);
+    free(out);
+}
+
+/* HmanSetAsideFailedDPs: the DP whose insert fails is rolled back alone,
+ * reported with 3308 in the same transaction, and the others go in; the
+ * default stays all-or-nothing (test_failure_rolls_back_everything). */
+static void test_failed_dp_set_aside(void **state)
+{
+    sql("ALTER TABLE distribution_points ADD CONSTRAINT no_boom CHECK (description <> 'boom')",
+        0, NULL);
+    dp_spec bad = {"PS1DP9.CONTOSO.COM", "boom", 0, 0, {NULL}, {NULL}};
+    add_dp(&DP1);
+    add_dp(&bad);
+    add_dp(&DP2);
+    long long c = last_change_id();
+    clear_outbox();
+
+    hman_result res;
+    hman_opts opts = {.set_aside_failed = 1};
+    dpf_log_set_level(DPF_LOG_INFO);
+    dpf_log_set_corr("corr-aside");
+    dpf_capture_begin();
+    assert_int_equal(hman_process_change_opts(g_db, "PS1", "corr-aside", c, &opts, &res), DPF_OK);
+    char *out = dpf_capture_end();
+    assert_int_equal(res.inserted, 2);
+    assert_int_equal(res.set_aside, 1);
+    char n9[DPF_NAL_MAX + 1];
+    nal(bad.server, n9);
+    /* the two good DPs with their packages and certificates, nothing of the bad one */
+    assert_int_equal(num("SELECT count(*) FROM distribution_points", 0, NULL), 2);
+    assert_int_equal(num("SELECT count(*) FROM dp_packages", 0, NULL), 8);
+    assert_int_equal(num("SELECT count(*) FROM dp_certificates", 0, NULL), 2);
+    const char *p9[] = {bad.server};
+    assert_int_equal(num("SELECT count(*) FROM distribution_points WHERE server_name = $1", 1,
+                         p9), 0);
+    assert_int_equal(events(), 2); /* dp.ins for the two */
+    /* 3308 naming the DP and why, waiting in the outbox with the change */
+    const char *pm[] = {n9};
+    assert_int_equal(num("SELECT count(*) FROM status_messages s JOIN outbox o "
+                         "ON o.object_key = s.id::text AND o.table_name = 'StatusMessages' "
+                         "WHERE s.msg_id = 3308 AND "
+                         "s.severity = 'E' AND s.istr[3] = $1 AND s.istr[2] = 'PS1' AND "
+                         "s.istr[4] LIKE 'inserting the DP failed:%no_boom%' AND "
+                         "s.attrs::text LIKE '%404%' AND s.correlation_id = 'corr-aside'",
+                         1, pm), 1);
+    char path[64];
+    snprintf(path, sizeof path, "sitecontrol.changed.PS1 [%lld]", c);
+    assert_int_equal(processed_msgs(path), 1); /* and the change is processed: 3306 */
+    assert_non_null(strstr(out, "~Set aside DP "));
+    assert_int_equal(count_in(out, "~Inserted DP "), 2);
+    assert_null(strstr(out, "Inserted DP [\"Display=\\\\PS1DP9"));
+    free(out);
+
+    /* once the cause is gone the next change inserts it */
+    sql("ALTER TABLE distribution_points DROP CONSTRAINT no_boom", 0, NULL);
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'", 0, NULL);
+    c = last_change_id();
+    assert_int_equal(hman_process_change_opts(g_db, "PS1", "corr-aside2", c, &opts, &res),
+                     DPF_OK);
+    assert_int_equal(res.inserted, 1);
+    assert_int_equal(res.set_aside, 0);
+    assert_int_equal(res.unchanged, 2);
+    assert_int_equal(num("SELECT count(*) FROM distribution_points WHERE server_name = $1", 1,
+                         p9), 1);
+    dpf_log_set_corr(NULL);
+}
+
 int main(void)
 {
     dpf_log_init(DPF_COMP_HMAN);
@@ -516,6 +705,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_change_delivered_twice_is_processed_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_or_bad_site, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burst_covered_by_one_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unchanged_dps_summarized, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_dp_set_aside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

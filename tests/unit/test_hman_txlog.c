@@ -99,6 +99,47 @@ static void test_many_lines_keep_their_order(void **state)
     hman_txlog_flush(&l, 1); /* and an empty log flushes nothing */
 }
 
+/* A DP set aside (HmanSetAsideFailedDPs) is rolled back to its savepoint:
+ * its lines go (at debug), the lines before and after it stay. */
+static void test_undo_drops_the_lines_after_the_mark(void **state)
+{
+    (void)state;
+    hman_txlog l = {0};
+    dpf_log_set_level(DPF_LOG_INFO);
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
+    size_t mark = l.len;
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP9");
+    hman_txlog_add(&l, DPF_LOG_INFO, "DP cert query: %s", "DP9");
+    dpf_capture_begin();
+    hman_txlog_undo(&l, mark);
+    hman_txlog_undo(&l, mark); /* nothing after the mark any more */
+    char *out = dpf_capture_end();
+    assert_string_equal(out, ""); /* info level: the rolled-back lines are not shown */
+    free(out);
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP2");
+    dpf_capture_begin();
+    hman_txlog_flush(&l, 1);
+    out = dpf_capture_end();
+    assert_int_equal(count(out, "\n"), 2);
+    assert_int_equal(count(out, "Inserted DP DP1"), 1);
+    assert_int_equal(count(out, "Inserted DP DP2"), 1);
+    assert_null(strstr(out, "DP9"));
+    free(out);
+
+    dpf_log_set_level(DPF_LOG_DEBUG);
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
+    mark = l.len;
+    hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP9");
+    dpf_capture_begin();
+    hman_txlog_undo(&l, mark);
+    out = dpf_capture_end();
+    assert_int_equal(count(out, "Rolled back: ~Inserted DP DP9"), 1);
+    assert_null(strstr(out, "DP1"));
+    free(out);
+    hman_txlog_clear(&l);
+    dpf_log_set_level(DPF_LOG_INFO);
+}
+
 int main(void)
 {
     dpf_log_init("SMS_HIERARCHY_MANAGER");
@@ -106,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_committed_lines_written_at_the_end_in_order),
         cmocka_unit_test(test_rolled_back_lines_only_at_debug),
         cmocka_unit_test(test_many_lines_keep_their_order),
+        cmocka_unit_test(test_undo_drops_the_lines_after_the_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
