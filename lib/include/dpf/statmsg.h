@@ -19,6 +19,8 @@
  *   2392 E  DP removal step failed                  ISTR0 NAL path, ISTR1 server, ISTR2 step, ISTR3 reason
  *   3306 I  HMAN processed site control             ISTR0 change path, ISTR1 site name, ISTR2 site
  *   3307 E  HMAN failed, whole change rolled back   ISTR0 change path, ISTR1 site, ISTR2 NAL path, ISTR3 reason
+ *   3308 E  HMAN set one DP aside (HmanSetAsideFailedDPs): its writes rolled back alone, the
+ *           other DPs processed                     ISTR0 change path, ISTR1 site, ISTR2 NAL path, ISTR3 reason
  *   2394 I  DP entered maintenance mode             ISTR0 NAL path, ISTR1 server, ISTR2 user
  *   2395 I  DP left maintenance mode                ISTR0 NAL path, ISTR1 server, ISTR2 user
  *   2396 W  maintenance mode forced although it leaves boundary groups or packages without
