@@ -171,7 +171,7 @@ static dpf_status write_guarded(hman_run *r, const hman_role *role, const hman_d
     if (!r->opts->set_aside_failed)
         return write_dp(r, role, row, v);
     const char *nal = role ? role->nal_path : row->nal_path;
-    size_t mark = r->log.len;
+    size_t mark = hman_txlog_mark(&r->log);
     dpf_status st = dpf_db_exec(r->db, "SAVEPOINT hman_dp", 0, NULL, NULL);
     if (st != DPF_OK)
         return hman_run_fail(r, st, nal, "starting the DP's savepoint failed");

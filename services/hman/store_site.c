@@ -66,7 +66,7 @@ static const char SQL_SYSRES_PRUNE[] =
 /* The big loads go through a cursor, FETCH_ROWS rows at a time, so the
  * query results held at once stay small (40,000 property rows at 5,000
  * DPs would be megabytes in one result). */
-#define FETCH_ROWS 2000
+#define FETCH_ROWS 8000
 
 typedef dpf_status (*row_fn)(hman_site *s, const dpf_db_result *r, int i);
 

@@ -107,7 +107,7 @@ static void test_undo_drops_the_lines_after_the_mark(void **state)
     hman_txlog l = {0};
     dpf_log_set_level(DPF_LOG_INFO);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
-    size_t mark = l.len;
+    size_t mark = hman_txlog_mark(&l);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP9");
     hman_txlog_add(&l, DPF_LOG_INFO, "DP cert query: %s", "DP9");
     dpf_capture_begin();
@@ -128,7 +128,7 @@ static void test_undo_drops_the_lines_after_the_mark(void **state)
 
     dpf_log_set_level(DPF_LOG_DEBUG);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP1");
-    mark = l.len;
+    mark = hman_txlog_mark(&l);
     hman_txlog_add(&l, DPF_LOG_INFO, "~Inserted DP %s", "DP9");
     dpf_capture_begin();
     hman_txlog_undo(&l, mark);
@@ -140,6 +140,42 @@ static void test_undo_drops_the_lines_after_the_mark(void **state)
     dpf_log_set_level(DPF_LOG_INFO);
 }
 
+/* Inserting 5,000 DPs keeps ~30,000 lines: past HMAN_TXLOG_MEM_MAX they
+ * wait in a temporary file, and still come out once, in order; a DP set
+ * aside after the spill drops exactly its own lines. */
+static void test_spilled_lines_keep_their_order_and_undo(void **state)
+{
+    (void)state;
+    enum { LINES = 12000 };
+    hman_txlog l = {0};
+    dpf_log_set_level(DPF_LOG_INFO);
+    for (int i = 0; i < LINES; i++)
+        hman_txlog_add(&l, DPF_LOG_INFO, "line %05d %s", i, "padding padding padding padding");
+    assert_non_null(l.spill);
+    assert_true(l.cap <= 2 * HMAN_TXLOG_MEM_MAX);
+    size_t mark = hman_txlog_mark(&l);
+    for (int i = 0; i < LINES; i++)
+        hman_txlog_add(&l, DPF_LOG_INFO, "undone %05d %s", i, "padding padding padding");
+    hman_txlog_undo(&l, mark); /* the mark lies in the spill file by now */
+    hman_txlog_add(&l, DPF_LOG_INFO, "line %05d last", LINES);
+    dpf_capture_begin();
+    hman_txlog_flush(&l, 1);
+    char *out = dpf_capture_end();
+    assert_int_equal(count(out, "\n"), LINES + 1);
+    assert_null(strstr(out, "undone"));
+    const char *p = out;
+    for (int i = 0; i <= LINES; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "line %05d", i);
+        const char *q = strstr(p, want);
+        assert_non_null(q);
+        p = q;
+    }
+    free(out);
+    assert_null(l.spill); /* flushed: the file is gone */
+    hman_txlog_clear(&l);
+}
+
 int main(void)
 {
     dpf_log_init("SMS_HIERARCHY_MANAGER");
@@ -148,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_rolled_back_lines_only_at_debug),
         cmocka_unit_test(test_many_lines_keep_their_order),
         cmocka_unit_test(test_undo_drops_the_lines_after_the_mark),
+        cmocka_unit_test(test_spilled_lines_keep_their_order_and_undo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
