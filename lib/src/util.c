@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,12 +120,16 @@ cleanup:
     return st;
 }
 
-static volatile sig_atomic_t g_stopping;
+/* Set by the signal handler on the main thread, read by every worker: a
+ * volatile sig_atomic_t is safe only within one thread (ThreadSanitizer
+ * reported it), a lock-free atomic_int is safe for both. */
+static atomic_int g_stopping;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be lock-free for a signal handler");
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    g_stopping = 1;
+    atomic_store(&g_stopping, 1);
 }
 
 void dpf_handle_signals(void)
@@ -141,7 +146,7 @@ void dpf_handle_signals(void)
 
 int dpf_stopping(void)
 {
-    return g_stopping != 0;
+    return atomic_load(&g_stopping) != 0;
 }
 
 int dpf_parse_int(const char *text, long long min, long long max, long long *out)

@@ -58,10 +58,10 @@ e2e_stop_and_check() {
     for f in "$DPFLEET_STACK"/pids/*.pid; do
         [ -e "$f" ] && "$E2E_ROOT/scripts/stack" stop "$(basename "$f" .pid)" >/dev/null 2>&1
     done
-    bad=$(grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$DPFLEET_STACK"/logs/*.log 2>/dev/null)
+    bad=$(grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer" "$DPFLEET_STACK"/logs/*.log 2>/dev/null)
     if [ -n "$bad" ]; then
         e2e_bad "sanitizer reports in: $bad"
-        grep -hE -A 12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $bad | head -80
+        grep -hE -A 12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|WARNING: ThreadSanitizer" $bad | head -80
     fi
 }
 
