@@ -244,12 +244,58 @@ static void test_unknown_site_not_retried(void **state)
     assert_int_equal(pending, 0);
 }
 
+/* The service started with HmanSetAsideFailedDPs: the failing DP gets a
+ * 3308 naming it, the good one is inserted, the change is acknowledged with
+ * its 3306 (no 3307, no retry). */
+static void test_set_aside_setting(void **state)
+{
+    hman_service_destroy(g_svc);
+    g_svc = NULL;
+    static hman_config cfg;
+    cfg = (hman_config){
+        .db_url = g_url, .nats_url = dpf_test_env("NATS_URL"), .subject = g_subject,
+        .durable = g_durable, .site = "PS1", .retry_delay_s = 1, .ack_wait_s = 5,
+        .max_deliver = 10, .max_ack_pending = 4, .set_aside_failed = 1,
+    };
+    assert_int_equal(hman_service_create(&cfg, &g_svc), DPF_OK);
+    add_dp("TESTDP1.CONTOSO.COM", "good");
+    add_dp("TESTDP2.CONTOSO.COM", "boom");
+    sql("ALTER TABLE distribution_points ADD CONSTRAINT no_boom CHECK (description <> 'boom')",
+        0, NULL);
+    publish_change(g_site, 81, "corr-aside");
+
+    char path[96], nal[DPF_NAL_MAX + 1];
+    snprintf(path, sizeof path, "%s [81]", g_subject);
+    assert_int_equal(dpf_nal_path("TESTDP2.CONTOSO.COM", g_site, nal, sizeof nal), DPF_OK);
+    const char *p[] = {path, g_site, nal};
+    assert_int_equal(wait_num("SELECT count(*) FROM status_messages WHERE msg_id = 3306 AND "
+                              "istr[1] = $1", 1, p, 1, 10000), 1);
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id = 3308 AND "
+                         "istr[1] = $1 AND istr[2] = $2 AND istr[3] = $3 AND "
+                         "istr[4] LIKE '%no_boom%' AND correlation_id = 'corr-aside'", 3, p), 1);
+    assert_int_equal(num("SELECT count(*) FROM distribution_points WHERE server_name = "
+                         "'TESTDP1.CONTOSO.COM'", 0, NULL), 1);
+    assert_int_equal(num("SELECT count(*) FROM distribution_points", 0, NULL), 1);
+    long long pending = -1, redelivered = -1;
+    for (int i = 0; i < 50; i++) {
+        consumer_counts(&pending, &redelivered);
+        if (pending == 0)
+            break;
+        usleep(100 * 1000);
+    }
+    assert_int_equal(pending, 0);
+    sleep(2); /* the retry delay: nothing is processed again */
+    assert_int_equal(num("SELECT count(*) FROM status_messages WHERE msg_id IN (3306, 3307, "
+                         "3308)", 0, NULL), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_garbage_then_valid_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_is_reported_and_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_site_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_aside_setting, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
