@@ -381,6 +381,113 @@ dpf_status dpf_bus_request(dpf_bus *bus, const char *subject, const void *data, 
     return DPF_OK;
 }
 
+/* A reply copied out with one spare NUL byte (text replies are C strings). */
+static dpf_status take_reply(natsMsg *rep, void **reply, size_t *reply_len)
+{
+    int n = natsMsg_GetDataLength(rep);
+    size_t rl = n > 0 ? (size_t)n : 0;
+    char *copy = malloc(rl + 1);
+    if (copy == NULL)
+        return DPF_ERR_NOMEM;
+    if (rl > 0)
+        memcpy(copy, natsMsg_GetData(rep), rl);
+    copy[rl] = '\0';
+    *reply = copy;
+    *reply_len = rl;
+    return DPF_OK;
+}
+
+/* How long one wait for the reply lasts before the connection is looked at. */
+#define IDEM_SLICE_MS 250
+/* After a reconnection, "no responders" may only mean the responder has not
+ * subscribed again yet: ask again this much later. */
+#define IDEM_NO_RESPONDERS_RETRY_MS 500
+
+dpf_status dpf_bus_request_idem(dpf_bus *bus, const char *subject, const void *data, size_t len,
+                                const char *corr, int timeout_ms, void **reply,
+                                size_t *reply_len)
+{
+    if (reply != NULL)
+        *reply = NULL;
+    if (reply_len != NULL)
+        *reply_len = 0;
+    if (bus == NULL || subject == NULL || reply == NULL || reply_len == NULL ||
+        (data == NULL && len > 0) || len > INT32_MAX)
+        return DPF_ERR_INVALID;
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    natsMsg *req = NULL;
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&sub, bus->nc, inbox);
+    if (s == NATS_OK)
+        s = dpf_bus__new_msg(subject, inbox, data, len, corr, &req);
+    if (s != NATS_OK) {
+        natsSubscription_Destroy(sub);
+        natsInbox_Destroy(inbox);
+        return dpf_bus__status(s, 0, "create request");
+    }
+    int64_t deadline = dpf_mono_us() + (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000;
+    uint64_t gen = dpf_bus_reconnects(bus);
+    int reconnected = 0, sends = 0;
+    int64_t send_at = 0; /* when to (re)send; 0 = now */
+    int need_send = 1;
+    dpf_status st = DPF_ERR_TIMEOUT;
+    for (;;) {
+        int64_t now = dpf_mono_us();
+        if (now >= deadline)
+            break;
+        if (need_send && now >= send_at && dpf_bus_connected(bus)) {
+            gen = dpf_bus_reconnects(bus);
+            if (natsConnection_PublishMsg(bus->nc, req) == NATS_OK) {
+                need_send = 0;
+                if (sends++ > 0)
+                    DPF_INFO("request to %s: NATS came back while waiting for the reply; "
+                             "sent it again", subject);
+            }
+        }
+        int64_t left_ms = (deadline - now) / 1000;
+        natsMsg *rep = NULL;
+        int64_t slice = left_ms < IDEM_SLICE_MS ? (left_ms > 0 ? left_ms : 1) : IDEM_SLICE_MS;
+        s = natsSubscription_NextMsg(&rep, sub, slice);
+        if (s == NATS_OK && natsMsg_IsNoResponders(rep)) {
+            natsMsg_Destroy(rep);
+            if (!reconnected) {
+                DPF_DEBUG("request to %s: no responders", subject);
+                break; /* nobody serves the subject: say so at once */
+            }
+            need_send = 1;
+            send_at = dpf_mono_us() + IDEM_NO_RESPONDERS_RETRY_MS * 1000LL;
+            continue;
+        }
+        if (s == NATS_OK) {
+            st = take_reply(rep, reply, reply_len);
+            natsMsg_Destroy(rep);
+            break;
+        }
+        if (s != NATS_TIMEOUT) {
+            char what[300];
+            snprintf(what, sizeof what, "request to %s", subject);
+            st = dpf_bus__status(s, 0, what);
+            break;
+        }
+        /* the server went away after the request left: its reply went with
+         * it, so ask again on the new connection */
+        if (dpf_bus_reconnects(bus) != gen) {
+            reconnected = 1;
+            need_send = 1;
+            send_at = 0;
+        }
+    }
+    if (st == DPF_ERR_TIMEOUT)
+        DPF_DEBUG("request to %s: no reply in time", subject);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
+    natsMsg_Destroy(req);
+    return st;
+}
+
 dpf_status dpf_bus_respond(dpf_bus *bus, dpf_bus_msg *req, const void *data, size_t len)
 {
     if (bus == NULL || req == NULL || (data == NULL && len > 0) || len > INT32_MAX)

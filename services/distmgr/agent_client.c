@@ -196,8 +196,10 @@ static dpf_status request(dpf_bus *bus, const Dpf__AgentRequest *req, const char
     if (buf == NULL)
         return DPF_ERR_NOMEM;
     dpf__agent_request__pack(req, buf);
-    dpf_status st = dpf_bus_request(bus, subject, buf, len, dpf_log_corr(), timeout_s * 1000,
-                                    reply, reply_len);
+    /* the agent's steps are idempotent: a request whose reply a NATS
+     * restart lost is sent again instead of waiting for the step timeout */
+    dpf_status st = dpf_bus_request_idem(bus, subject, buf, len, dpf_log_corr(),
+                                         timeout_s * 1000, reply, reply_len);
     free(buf);
     return st;
 }

@@ -255,6 +255,47 @@ static void make_components(void)
     write_file(dir, "MANIFEST.sig", "not checked by the fake agent");
 }
 
+static int g_nats_port;
+
+/* nats-server on g_nats_port with its store in the scratch dir. */
+static void start_nats(void)
+{
+    char port_s[16], store[128], nlog[128];
+    snprintf(port_s, sizeof port_s, "%d", g_nats_port);
+    snprintf(store, sizeof store, "%s/nats", dmt_tmp);
+    snprintf(nlog, sizeof nlog, "%s/nats.log", dmt_tmp);
+    char *nargv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_s, "-sd", store, NULL};
+    g_nats_pid = spawn(nargv, nlog, NULL, NULL);
+}
+
+int dmt_kill_nats(void)
+{
+    if (g_nats_pid <= 0)
+        return -1;
+    kill(g_nats_pid, SIGKILL);
+    waitpid(g_nats_pid, NULL, 0);
+    g_nats_pid = 0;
+    return 0;
+}
+
+int dmt_start_nats(void)
+{
+    start_nats();
+    /* back when a plain TCP connect succeeds */
+    for (int i = 0; i < 100; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g_nats_port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return 0;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
 int dmt_setup(const char *name)
 {
     if (dpf_test_db_create(name, g_url, sizeof g_url) != 0)
@@ -264,14 +305,11 @@ int dmt_setup(const char *name)
         return -1;
     make_components();
 
-    int port = free_port();
-    char port_s[16], store[128], nlog[128];
-    snprintf(port_s, sizeof port_s, "%d", port);
-    snprintf(store, sizeof store, "%s/nats", dmt_tmp);
+    g_nats_port = free_port();
+    snprintf(g_nats_url, sizeof g_nats_url, "nats://127.0.0.1:%d", g_nats_port);
+    start_nats();
+    char nlog[128];
     snprintf(nlog, sizeof nlog, "%s/nats.log", dmt_tmp);
-    snprintf(g_nats_url, sizeof g_nats_url, "nats://127.0.0.1:%d", port);
-    char *nargv[] = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port_s, "-sd", store, NULL};
-    g_nats_pid = spawn(nargv, nlog, NULL, NULL);
     for (int i = 0; i < 100 && dmt_bus == NULL; i++) {
         usleep(100 * 1000);
         if (dpf_bus_connect(g_nats_url, "test_distmgr", &dmt_bus) != DPF_OK)

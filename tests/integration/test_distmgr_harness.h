@@ -24,6 +24,12 @@ int dmt_setup(const char *name);
  * and said so, when DPF_TEST_KEEP is set). */
 void dmt_teardown(const char *name);
 
+/* nats-server killed with SIGKILL (as a crash), and started again on the
+ * same port with the same store; start returns once it accepts
+ * connections. 0 on success. */
+int dmt_kill_nats(void);
+int dmt_start_nats(void);
+
 /* Starts distmgr with the test's settings (DPUpgradeThreadLimit 2, retry
  * delay 1 s, step timeout 5 s, no periodic reconcile) plus extra env pairs
  * (NULL-terminated, may be NULL), logging to log. */

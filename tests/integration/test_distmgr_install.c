@@ -48,7 +48,8 @@ static const char *const HOSTS[] = {
     "PS1B1.CONTOSO.COM", "PS1B2.CONTOSO.COM", "PS1B3.CONTOSO.COM", "PS1B4.CONTOSO.COM",
     "PS1B5.CONTOSO.COM", "PS1B6.CONTOSO.COM", "PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
     "PS1R3.CONTOSO.COM", "PS1R4.CONTOSO.COM", "PS1R5.CONTOSO.COM", "PS1MEET2.CONTOSO.COM",
-    "PS1RESET.CONTOSO.COM", "PS1CONTENT.CONTOSO.COM",
+    "PS1RESET.CONTOSO.COM", "PS1CONTENT.CONTOSO.COM", "PS1NATS.CONTOSO.COM",
+    "PS1NATS2.CONTOSO.COM",
 };
 
 /* ---- helpers ---- */
@@ -387,6 +388,42 @@ static void test_state_changed_mid_install_is_not_overwritten(void **state)
                                  "istr[2] = $1", srv), 0);
 }
 
+/* nats-server killed with SIGKILL in the middle of an install and started
+ * again: distmgr logs the outage and the recovery, and the install goes on
+ * within seconds of the server being back (a step whose reply was lost is
+ * sent again; the pull consumer works again), not after the step timeout,
+ * with no failed attempt and one 2399. */
+static void test_nats_restart_resumes_install(void **state)
+{
+    const char *srv = "PS1NATS.CONTOSO.COM";
+    fa_set_delay(g_agent, 300);
+    long long id = dmt_insert_dp(srv, 0, 0, "", 0);
+    assert_int_equal(dmt_publish_ins(id, "insert", "corr-nats-restart"), 0);
+    for (int i = 0; i < 200 && fa_count(g_agent, srv, NULL) < 2; i++)
+        usleep(25 * 1000);
+    assert_true(fa_count(g_agent, srv, NULL) >= 2);
+    assert_int_equal(dmt_kill_nats(), 0);
+    assert_true(dmt_wait_log(g_log_a, "Outage: NATS is not reachable", 1, 5000));
+    usleep(700 * 1000);
+    assert_int_equal(dmt_start_nats(), 0);
+    int64_t back = dpf_mono_us();
+    /* the step timeout is 5 s: this must not wait for it */
+    assert_true(dmt_wait_installed(srv, 4000));
+    fa_set_delay(g_agent, 0);
+    DPF_INFO("installed %lld ms after nats-server was back",
+             (long long)((dpf_mono_us() - back) / 1000));
+    assert_true(dmt_wait_log(g_log_a, "Recovery: NATS is back after ", 1, 5000));
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
+                                 "istr[2] = $1", srv), 0);
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
+                                 "istr[2] = $1", srv), 1);
+    /* and the consumer still feeds the replica */
+    const char *next = "PS1NATS2.CONTOSO.COM";
+    long long id2 = dmt_insert_dp(next, 0, 0, "", 0);
+    assert_int_equal(dmt_publish_ins(id2, "insert", "corr-after-restart"), 0);
+    assert_true(dmt_wait_installed(next, WAIT_MS));
+}
+
 static void test_two_replicas_never_share_a_dp(void **state)
 {
     static const char *const four[] = {"PS1R1.CONTOSO.COM", "PS1R2.CONTOSO.COM",
@@ -495,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_thread_limit_bounds_concurrency),
         cmocka_unit_test(test_install_records_content_server_and_wakes_packages),
         cmocka_unit_test(test_state_changed_mid_install_is_not_overwritten),
+        cmocka_unit_test(test_nats_restart_resumes_install),
         cmocka_unit_test(test_two_replicas_never_share_a_dp),
         cmocka_unit_test(test_removal_during_install_two_replicas),
         cmocka_unit_test(test_stop_mid_install_hands_over),

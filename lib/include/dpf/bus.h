@@ -134,6 +134,17 @@ dpf_status dpf_bus_request(dpf_bus *bus, const char *subject, const void *data, 
                            const char *corr, int timeout_ms, void **reply,
                            size_t *reply_len) DPF_MUSTCHECK;
 
+/* dpf_bus_request for a request the responder may receive twice (its work
+ * is idempotent, e.g. an agent step): when NATS drops and comes back while
+ * the reply is awaited, the request is sent again on the new connection
+ * (its reply was lost with the old one), and "no responders" right after a
+ * reconnection is asked again every 500 ms (the responder may not have
+ * subscribed again yet), all within timeout_ms. So a server restart costs
+ * the time it takes, not the whole timeout. Otherwise as dpf_bus_request. */
+dpf_status dpf_bus_request_idem(dpf_bus *bus, const char *subject, const void *data, size_t len,
+                                const char *corr, int timeout_ms, void **reply,
+                                size_t *reply_len) DPF_MUSTCHECK;
+
 /* Core subscription (queue group may be NULL) for serving requests; the
  * handler owns each msg as above but must only dpf_bus_respond (no acks).
  * The reply carries the request's correlation header back. */
