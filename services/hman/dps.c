@@ -241,19 +241,18 @@ static int is_dp_role(const hman_role *role)
 
 /* Whether anything in DistributionPoints will change (for the source's
  * "have changed" / "have not changed" line, logged before the DP lines). */
-static int dps_change(hman_site *s)
+static int dps_change(const hman_site *s)
 {
     for (int i = 0; i < s->nroles; i++) {
         const hman_role *role = &s->roles[i];
         if (!is_dp_role(role))
             continue;
-        hman_verdict v = hman_classify(role, hman_site_dp(s, role->nal_path), role->crc);
+        hman_verdict v = hman_classify(role, role->dp, role->crc);
         if (v == HMAN_DP_NEW || v == HMAN_DP_CHANGED)
             return 1;
     }
     for (int i = 0; i < s->ndps; i++) {
-        if (hman_classify(hman_site_role(s, DPF_ROLE_DP, s->dps[i].nal_path), &s->dps[i], "") ==
-            HMAN_DP_REMOVED)
+        if (!s->dps[i].has_role && hman_classify(NULL, &s->dps[i], "") == HMAN_DP_REMOVED)
             return 1;
     }
     return 0;
@@ -262,9 +261,15 @@ static int dps_change(hman_site *s)
 dpf_status hman_run_dps(hman_run *r)
 {
     hman_site *s = r->site;
+    /* each DP role with its row, once: the snapshot's arrays no longer grow */
     for (int i = 0; i < s->nroles; i++) {
-        if (is_dp_role(&s->roles[i]))
-            hman_role_crc(&s->roles[i], s->site_code, s->roles[i].crc);
+        hman_role *role = &s->roles[i];
+        if (!is_dp_role(role))
+            continue;
+        hman_role_crc(role, s->site_code, role->crc);
+        role->dp = hman_site_dp(s, role->nal_path);
+        if (role->dp != NULL)
+            role->dp->has_role = 1;
     }
     if (dps_change(s))
         TX_INFO("~Distribution Points of site %s have changed. Update the DistributionPoints "
@@ -276,10 +281,10 @@ dpf_status hman_run_dps(hman_run *r)
     for (int i = 0; i < s->nroles && st == DPF_OK; i++) {
         const hman_role *role = &s->roles[i];
         if (is_dp_role(role))
-            st = process_dp(r, role, hman_site_dp(s, role->nal_path));
+            st = process_dp(r, role, role->dp);
     }
     for (int i = 0; i < s->ndps && st == DPF_OK; i++) {
-        if (hman_site_role(s, DPF_ROLE_DP, s->dps[i].nal_path) == NULL)
+        if (!s->dps[i].has_role)
             st = process_dp(r, NULL, &s->dps[i]);
     }
     if (st == DPF_OK && r->res->unchanged > 0) {

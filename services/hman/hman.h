@@ -39,6 +39,7 @@ typedef struct hman_role {
     int is_pxe, is_pull_dp, priority, min_free_space_mb, transfer_rate, ssl_state;
     int content_validation_hours; /* 0..DPF_DP_VALIDATION_HOURS_MAX, 0 = off */
     char crc[9];             /* DP roles: the CRC of the above, once loaded */
+    struct hman_dp_row *dp;  /* DP roles: its DistributionPoints row, NULL if none (dps.c) */
 } hman_role;
 
 /* A distribution_points row of the site. Strings owned by the snapshot. */
@@ -50,6 +51,7 @@ typedef struct hman_dp_row {
     char *dp_crc;
     int action;              /* 0 normal, 3 deleted (removal pending) */
     int is_pull_dp;
+    int has_role;            /* a DP role names it (dps.c) */
 } hman_dp_row;
 
 /* A sys_res_list row: a role HMAN has already processed. */
@@ -71,6 +73,7 @@ typedef struct hman_site {
     int cap_roles, cap_dps, cap_sysres; /* allocated lengths */
     /* lookups (site.c), built on first use, dropped when the array grows */
     hman_index *ix_roles, *ix_role_ids, *ix_dps, *ix_sysres;
+    hman_role *last_by_id;   /* the last role found by id: its properties come in a row */
 } hman_site;
 
 /* site.c: the snapshot's memory. hman_site_destroy(NULL) is a no-op. */

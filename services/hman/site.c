@@ -96,6 +96,7 @@ hman_role *hman_site_add_role(hman_site *s)
     hman_index_destroy(s->ix_roles);
     hman_index_destroy(s->ix_role_ids);
     s->ix_roles = s->ix_role_ids = NULL;
+    s->last_by_id = NULL;
     return el;
 }
 
@@ -186,10 +187,12 @@ hman_role *hman_site_role(hman_site *s, const char *role_name, const char *nal)
 
 hman_role *hman_site_role_by_id(hman_site *s, long long role_id)
 {
+    if (s->last_by_id != NULL && s->last_by_id->role_id == role_id)
+        return s->last_by_id;
     if (s->ix_role_ids == NULL)
         s->ix_role_ids = build(s->roles, s->nroles, sizeof *s->roles, put_role_id);
     if (s->ix_role_ids != NULL)
-        return hman_index_get_id(s->ix_role_ids, role_id);
+        return s->last_by_id = hman_index_get_id(s->ix_role_ids, role_id);
     for (int i = 0; i < s->nroles; i++) {
         if (s->roles[i].role_id == role_id)
             return &s->roles[i];
