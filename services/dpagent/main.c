@@ -234,11 +234,12 @@ static int connect_and_serve(served *hosts, size_t n)
             char subject[DPF_FQDN_MAX + 32], queue[DPF_FQDN_MAX + 16];
             snprintf(subject, sizeof subject, DPF_AGENT_SUBJECT_FMT, hosts[i].host.fqdn);
             snprintf(queue, sizeof queue, "dpagent.%s", hosts[i].host.fqdn);
+            /* read before serving: from then on the host's lane owns it */
+            const char *http = hosts[i].host.http ? "running" : "not enabled";
             rc = dpf_bus_serve(g_bus, subject, queue, on_request, &hosts[i], &hosts[i].sub);
             if (rc == DPF_OK)
                 DPF_INFO("%s: serving %s (queue %s), root %s, content server %s", hosts[i].host.fqdn,
-                         subject, queue, hosts[i].host.root,
-                         hosts[i].host.http ? "running" : "not enabled");
+                         subject, queue, hosts[i].host.root, http);
         }
         if (rc == DPF_OK)
             return 0;

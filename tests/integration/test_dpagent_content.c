@@ -786,7 +786,7 @@ static void big_file_keeps_memory_bounded(void **state)
     fprintf(stderr, "dpagent VmHWM: %ld kB before the kill, %ld kB after resuming\n", hwm_first,
             hwm);
     assert_true(hwm_first > 0 && hwm > 0);
-#ifndef __SANITIZE_ADDRESS__
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     assert_true(hwm_first < 50 * 1024);
     assert_true(hwm < 50 * 1024);
 #else

@@ -144,7 +144,10 @@ static void test_idle_workers_leave(void **state)
     dm_pool_get_stats(p, &s);
     assert_int_equal(s.threads, 0);
     assert_int_equal(s.busy, 0);
-    assert_int_equal(g_states_freed, 4);
+    pthread_mutex_lock(&g_mu);
+    int freed = g_states_freed;
+    pthread_mutex_unlock(&g_mu);
+    assert_int_equal(freed, 4);
     /* and the pool still works afterwards */
     assert_int_equal(dm_pool_submit(p, fake_job, ms(0), 5000, NULL, NULL, NULL), DPF_OK);
     wait_done(5);
