@@ -94,8 +94,8 @@ hman_lines=$(wc -l <"$L/hman.log")
 sql "update site_control set serial = serial + 1 where site_code = 'PS1'" >/dev/null
 e2e_wait_sql "the identical change is processed (fourth 3306)" \
     "select count(*) from status_messages where msg_id=3306" 4 30
-e2e_eq "hman logs Will not update for each DP" 3 \
-    "$(tail -n +$((hman_lines + 1)) "$L/hman.log" | grep -c "Will not update DP")"
+e2e_eq "hman sums up the unchanged DPs in one line" 1 \
+    "$(tail -n +$((hman_lines + 1)) "$L/hman.log" | grep -c "Will not update 3 DPs of site PS1 (unchanged)")"
 e2e_eq "and no Inserted/Updated DP" 0 \
     "$(tail -n +$((hman_lines + 1)) "$L/hman.log" | grep -cE "(Inserted|Updated) DP")"
 sleep 3
