@@ -178,3 +178,14 @@ bench_rss_table() {
         printf '  %-24s %14.1f\n' "$name" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
     done
 }
+
+# bench_install_pkgs PKG...: installs the Debian packages among PKG that are
+# missing (as dpf_install_deps does for the project's own list).
+bench_install_pkgs() {
+    DPF_PACKAGES="$*" dpf_install_deps
+}
+
+# bench_pct P: the P-th percentile (nearest rank) of the numbers on stdin.
+bench_pct() {
+    sort -n | awk -v p="$1" '{v[NR] = $1} END {i = int((p / 100) * NR + 0.999999); if (i < 1) i = 1; print v[i]}'
+}
