@@ -450,7 +450,9 @@ dpf_status dpf_bus_request_idem(dpf_bus *bus, const char *subject, const void *d
         natsMsg *rep = NULL;
         int64_t slice = left_ms < IDEM_SLICE_MS ? (left_ms > 0 ? left_ms : 1) : IDEM_SLICE_MS;
         s = natsSubscription_NextMsg(&rep, sub, slice);
-        if (s == NATS_OK && natsMsg_IsNoResponders(rep)) {
+        /* 3.4.1 reports "no responders" as a status of NextMsg, later
+         * versions as a message: either way */
+        if (s == NATS_NO_RESPONDERS || (s == NATS_OK && natsMsg_IsNoResponders(rep))) {
             natsMsg_Destroy(rep);
             if (!reconnected) {
                 DPF_DEBUG("request to %s: no responders", subject);

@@ -26,6 +26,8 @@ struct dm_dbpool {
     int open;
     int out;
     int peak_out;
+    int long_out;  /* borrowed by long holders (or reserved for one) */
+    int long_max;
     long long waits;
     int64_t last_warn_us;
 };
@@ -44,6 +46,9 @@ dpf_status dm_dbpool_create(const char *url, int size, dm_dbpool **out)
     }
     p->url = url;
     p->size = size;
+    p->long_max = size - size / 3;
+    if (p->long_max >= size && size > 1)
+        p->long_max = size - 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     *out = p;
@@ -65,13 +70,29 @@ void dm_dbpool_destroy(dm_dbpool *p)
 }
 
 /* A slot is taken (out counted); gives it back without a connection. */
-static void drop_slot(dm_dbpool *p, dpf_db *db)
+static void drop_slot(dm_dbpool *p, dpf_db *db, int is_long)
 {
     dpf_db_destroy(db);
     pthread_mutex_lock(&p->mu);
     p->open--;
     p->out--;
-    pthread_cond_signal(&p->cv);
+    if (is_long)
+        p->long_out--;
+    /* waiters wait on different conditions (a free slot, a long slot) */
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void put(dm_dbpool *p, dpf_db *db, int is_long)
+{
+    if (p == NULL || db == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->nidle++] = db;
+    p->out--;
+    if (is_long)
+        p->long_out--;
+    pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -87,7 +108,7 @@ static void warn_unreachable(dm_dbpool *p, const char *why)
         DPF_WARN("Database pool: %s; jobs that need the database wait and retry", why);
 }
 
-dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
+static dpf_db *get(dm_dbpool *p, int wait_ms, int is_long)
 {
     if (p == NULL)
         return NULL;
@@ -101,10 +122,9 @@ dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
     }
     pthread_mutex_lock(&p->mu);
     int waited = 0;
-    while (p->nidle == 0 && p->open >= p->size) {
+    while ((p->nidle == 0 && p->open >= p->size) || (is_long && p->long_out >= p->long_max)) {
         waited = 1;
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT &&
-            p->nidle == 0 && p->open >= p->size) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT) {
             pthread_mutex_unlock(&p->mu);
             warn_unreachable(p, "all connections stayed borrowed");
             return NULL;
@@ -112,6 +132,8 @@ dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
     }
     if (waited)
         p->waits++;
+    if (is_long)
+        p->long_out++;
     dpf_db *db = NULL;
     if (p->nidle > 0)
         db = p->idle[--p->nidle];
@@ -124,7 +146,7 @@ dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
 
     if (db == NULL) {
         if (dpf_db_connect(p->url, &db) != DPF_OK) {
-            drop_slot(p, NULL);
+            drop_slot(p, NULL, is_long);
             warn_unreachable(p, "cannot connect to PostgreSQL");
             return NULL;
         }
@@ -132,22 +154,31 @@ dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
     }
     if (dpf_db_ensure(db) != DPF_OK) {
         /* keep the handle: the next borrower's ensure tries again */
-        dm_dbpool_put(p, db);
+        put(p, db, is_long);
         warn_unreachable(p, "the connection to PostgreSQL is lost");
         return NULL;
     }
     return db;
 }
 
+dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms)
+{
+    return get(p, wait_ms, 0);
+}
+
+dpf_db *dm_dbpool_get_long(dm_dbpool *p, int wait_ms)
+{
+    return get(p, wait_ms, 1);
+}
+
 void dm_dbpool_put(dm_dbpool *p, dpf_db *db)
 {
-    if (p == NULL || db == NULL)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->idle[p->nidle++] = db;
-    p->out--;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    put(p, db, 0);
+}
+
+void dm_dbpool_put_long(dm_dbpool *p, dpf_db *db)
+{
+    put(p, db, 1);
 }
 
 void dm_dbpool_get_stats(dm_dbpool *p, dm_dbpool_stats *out)

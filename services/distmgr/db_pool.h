@@ -26,6 +26,14 @@ void dm_dbpool_destroy(dm_dbpool *p);
  * until dm_dbpool_put; it must not be in a transaction when given back. */
 dpf_db *dm_dbpool_get(dm_dbpool *p, int wait_ms);
 
+/* dm_dbpool_get for a borrower that keeps the connection for long (a
+ * package transfer to one DP, a content validation): such borrowers
+ * together hold at most size - size / 3 connections (at least one stays
+ * for the short jobs: installs, removals), so they cannot starve the
+ * others. Give it back with dm_dbpool_put_long. */
+dpf_db *dm_dbpool_get_long(dm_dbpool *p, int wait_ms);
+void dm_dbpool_put_long(dm_dbpool *p, dpf_db *db);
+
 /* Gives a borrowed connection back (NULL: no-op). */
 void dm_dbpool_put(dm_dbpool *p, dpf_db *db);
 

@@ -93,7 +93,8 @@ static void verdict(const dm_ctx *ctx, dpf_db *db, const dm_val_dp *dp, const ch
 
 dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
 {
-    dpf_db *db = dm_item_db(ctx, slot);
+    /* held while the agent hashes the content: a long holder */
+    dpf_db *db = dm_item_db_long(ctx, slot);
     if (db == NULL)
         return dm_content_retry(ctx->retry_delay_s * 1000, "no database connection");
     const char *token = it->token; /* the validation is this item's job */

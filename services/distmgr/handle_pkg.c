@@ -71,14 +71,15 @@ typedef struct run {
 
 /* Borrows a connection from the replica's pool for each DP it claims and
  * gives it back after that DP's transfer, so the transfer threads share
- * the replica's bounded set of connections with its other workers. */
+ * the replica's bounded set of connections with its other workers (as a
+ * long holder: transfers never take the connections installs need). */
 static void *transfer_thread(void *arg)
 {
     run *r = arg;
     dpf_log_set_corr(r->corr);
     int jobs = 0;
     while (!dpf_stopping()) {
-        dpf_db *db = dm_dbpool_get(r->ctx->dbpool, DM_DB_WAIT_MS);
+        dpf_db *db = dm_dbpool_get_long(r->ctx->dbpool, DM_DB_WAIT_MS);
         if (db == NULL) {
             DPF_WARN("Package %s: a transfer thread has no database connection; the reconcile "
                      "retries", r->package_id);
@@ -92,11 +93,11 @@ static void *transfer_thread(void *arg)
         if (st != DPF_OK) {
             if (st != DPF_ERR_NOT_FOUND)
                 DPF_WARN("Package %s: cannot claim a DP (%s)", r->package_id, dpf_db_error(db));
-            dm_dbpool_put(r->ctx->dbpool, db);
+            dm_dbpool_put_long(r->ctx->dbpool, db);
             break;
         }
         dm_xfer_run(r->ctx, db, &row, token, r->corr);
-        dm_dbpool_put(r->ctx->dbpool, db);
+        dm_dbpool_put_long(r->ctx->dbpool, db);
         dm_dist_row_clear(&row);
         jobs++;
     }

@@ -172,10 +172,26 @@ int dm_item_reclaim_dead(const dm_ctx *ctx, dpf_db *db)
     return n;
 }
 
+/* The connection in this worker's slot was borrowed as a long holder. A
+ * job runs on one worker thread from start to end, so the mark is the
+ * thread's. */
+static _Thread_local int t_slot_long;
+
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot)
 {
     if (*slot == NULL) {
         *slot = dm_dbpool_get(ctx->dbpool, DM_DB_WAIT_MS);
+        t_slot_long = 0;
+        return *slot;
+    }
+    return dpf_db_ensure(*slot) == DPF_OK ? *slot : NULL;
+}
+
+dpf_db *dm_item_db_long(const dm_ctx *ctx, dpf_db **slot)
+{
+    if (*slot == NULL) {
+        *slot = dm_dbpool_get_long(ctx->dbpool, DM_DB_WAIT_MS);
+        t_slot_long = *slot != NULL;
         return *slot;
     }
     return dpf_db_ensure(*slot) == DPF_OK ? *slot : NULL;
@@ -183,7 +199,11 @@ dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot)
 
 void dm_item_db_put(const dm_ctx *ctx, dpf_db **slot)
 {
-    dm_dbpool_put(ctx->dbpool, *slot);
+    if (*slot != NULL && t_slot_long)
+        dm_dbpool_put_long(ctx->dbpool, *slot);
+    else
+        dm_dbpool_put(ctx->dbpool, *slot);
+    t_slot_long = 0;
     *slot = NULL;
 }
 

@@ -55,6 +55,12 @@ int dm_item_reclaim_dead(const dm_ctx *ctx, dpf_db *db);
 #define DM_DB_WAIT_MS 30000
 dpf_db *dm_item_db(const dm_ctx *ctx, dpf_db **slot);
 
+/* dm_item_db for a job that keeps the connection while it waits for an
+ * agent (a content validation): borrowed as a long holder
+ * (dm_dbpool_get_long), so such jobs never take the connections installs
+ * and removals need. */
+dpf_db *dm_item_db_long(const dm_ctx *ctx, dpf_db **slot);
+
 /* Gives the slot's connection back to the pool (no transaction may be
  * open); the slot is empty afterwards. An empty slot is a no-op. */
 void dm_item_db_put(const dm_ctx *ctx, dpf_db **slot);
