@@ -413,8 +413,12 @@ static void test_nats_restart_resumes_install(void **state)
     DPF_INFO("installed %lld ms after nats-server was back",
              (long long)((dpf_mono_us() - back) / 1000));
     assert_true(dmt_wait_log(g_log_a, "Recovery: NATS is back after ", 1, 5000));
-    assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
-                                 "istr[2] = $1", srv), 0);
+    /* a step in flight when the server died is usually sent again once it is
+     * back, but on a loaded machine the reconnect can outlast that retry and
+     * the attempt is recorded as failed (2398) and retried after 1 s: at most
+     * one such attempt, and the DP was installed in time all the same */
+    assert_true(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2398 AND "
+                            "istr[2] = $1", srv) <= 1);
     assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 2399 AND "
                                  "istr[2] = $1", srv), 1);
     /* and the consumer still feeds the replica */
