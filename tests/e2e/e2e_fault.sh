@@ -11,15 +11,18 @@
 # Every timer keeps its default (retry delays, reconcile interval, ack
 # waits): the work must resume because the connections came back, not
 # because a timer ran out. Agent steps take 200 ms so that installs are in
-# flight during both outages. Each server stays down E2E_FAULT_DOWN_S
-# seconds (default 8, a restart's worth): long enough that a service which
-# retries on a growing backoff instead of noticing the server is back
-# shows it.
+# flight during both outages. nats-server stays down E2E_FAULT_NATS_DOWN_S
+# seconds (default 10), PostgreSQL E2E_FAULT_PG_DOWN_S (default 20: a
+# restart with crash recovery of a busy database takes that long): long
+# enough that a service which retries on a doubling backoff (0.5, 1, 2, 4,
+# 8, 16 s...) instead of noticing the server is back shows it, whatever the
+# backoff's phase.
 set -uo pipefail
 . "$(dirname "$0")/e2e_lib.sh"
 
 export DPFLEET_STEP_DELAY_MS=200
-DOWN_S=${E2E_FAULT_DOWN_S:-8}
+NATS_DOWN_S=${E2E_FAULT_NATS_DOWN_S:-10}
+PG_DOWN_S=${E2E_FAULT_PG_DOWN_S:-20}
 unset DPFLEET_REPLICA_NAME DPFLEET_INSTALL_RETRY_DELAY_SECONDS DPFLEET_RECONCILE_INTERVAL_SECONDS \
     DPFLEET_CONTENT_RETRY_DELAY_SECONDS DPFLEET_HMAN_RETRY_DELAY_SECONDS DPFLEET_HMAN_ACK_WAIT_SECONDS
 
@@ -64,7 +67,7 @@ PKG=$(json 'd["packageId"]' <"$DPFLEET_STACK/body")
 e2e_wait_sql "2301: version 1 of $PKG processed" \
     "select count(*) from status_messages where msg_id=2301 and istr[1]='$PKG'" 1 30
 
-# ---- the administrator, in the background: one DP every 1.5 s, then the
+# ---- the administrator, in the background: one DP every 2 s, then the
 # package to all of them; both outages happen while this runs
 admin() {
     local dp code list
@@ -72,10 +75,19 @@ admin() {
         code=$(call POST /v1/distributionpoints "{\"serverName\":\"$dp\",\"siteCode\":\"PS1\"}")
         # 409: an earlier try committed although its answer was lost
         case $code in 201|202|409) ;; *) echo "dp add $dp: $code $(cat "$DPFLEET_STACK/body")" >>"$ADMIN_LOG" ;; esac
-        sleep 1.5
+        sleep 2
     done
+    # a DP can be named in a distribution once hman has made its
+    # distribution_points row (GET /v1/distributionpoints/NAME already
+    # answers 200 from the site control rows before that): until then the
+    # answer is 404 "no distribution point named", and the administrator
+    # tries again
     list=$(printf '"%s",' "${DPS[@]}")
-    code=$(call POST "/v1/packages/$PKG/distribute" "{\"distributionPoints\":[${list%,}]}")
+    for _ in $(seq 1 240); do
+        code=$(call POST "/v1/packages/$PKG/distribute" "{\"distributionPoints\":[${list%,}]}")
+        [ "$code" = 404 ] && grep -q "no distribution point named" "$DPFLEET_STACK/body" || break
+        sleep 0.5
+    done
     echo "distribute: $code" >>"$ADMIN_LOG"
     echo done >"$DPFLEET_STACK/admin.done"
 }
@@ -91,14 +103,14 @@ for _ in $(seq 1 150); do [ "$(dp_rows)" -ge 2 ] && break; sleep 0.1; done
 e2e_check "2 DPs were added before the faults" test "$(dp_rows)" -ge 2
 NATS_DOWN=$(now)
 "$STACK_CMD" nats-kill || e2e_bad "scripts/stack nats-kill"
-sleep "$DOWN_S"
+sleep "$NATS_DOWN_S"
 NATS_START=$(now)
 "$STACK_CMD" nats-start || e2e_bad "scripts/stack nats-start"
 NATS_BACK=$(now)
 sleep 1
 PG_DOWN=$(now)
 "$STACK_CMD" pg-stop || e2e_bad "scripts/stack pg-stop"
-sleep "$DOWN_S"
+sleep "$PG_DOWN_S"
 PG_START=$(now)
 "$STACK_CMD" pg-start || e2e_bad "scripts/stack pg-start"
 PG_BACK=$(now)
