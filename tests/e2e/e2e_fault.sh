@@ -146,33 +146,39 @@ for f in "$DPFLEET_STACK"/pids/*.pid; do
 done
 
 # ---- each service logged the outage and the recovery
-# has_line LOG ERE [after-epoch]: a line matching ERE, logged after the epoch
+# has_line LOG ERE AFTER [BEFORE]: prints the first line matching ERE
+# logged at or after the epoch AFTER (and before BEFORE); fails if none
 has_line() {
     python3 - "$@" <<'PY'
 import re, sys, datetime
 path, pat = sys.argv[1], re.compile(sys.argv[2])
-after = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+after = float(sys.argv[3])
+before = float(sys.argv[4]) if len(sys.argv) > 4 else float("inf")
 for line in open(path, errors="replace"):
     if pat.search(line):
         try:
             t = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
         except ValueError:
             continue
-        if t >= after:
+        if after <= t < before:
             print(line.rstrip()[:220]); sys.exit(0)
 sys.exit(1)
 PY
 }
 NATS_OUT='Disconnected from NATS|Outage: NATS'
 NATS_REC='Reconnected to NATS|Recovery: NATS is back'
-PG_OUT='database connection lost|Lost the database connection|Outage: PostgreSQL|not reachable|no database connection|Cannot reach the database'
-PG_REC='database connection re-established|Recovery: PostgreSQL is back|connected to PostgreSQL|PostgreSQL is back'
+PG_OUT='database connection lost|Lost the database connection|PostgreSQL is not reachable|no database connection|Cannot reach the database|database is not available'
+PG_REC='database connection re-established|Recovery: PostgreSQL is back|connected to PostgreSQL'
+# the outage while it lasts (what an administrator reading the log then
+# sees), the recovery once the server was started again
 for svc in dbmon hman distmgr dpagent; do
-    e2e_check "$svc logged the NATS outage" has_line "$L/$svc.log" "$NATS_OUT" "$NATS_DOWN"
+    e2e_check "$svc logged the NATS outage while it lasted" \
+        has_line "$L/$svc.log" "$NATS_OUT" "$NATS_DOWN" "$NATS_BACK"
     e2e_check "$svc logged the NATS recovery" has_line "$L/$svc.log" "$NATS_REC" "$NATS_START"
 done
 for svc in dbmon hman distmgr provider; do
-    e2e_check "$svc logged the PostgreSQL outage" has_line "$L/$svc.log" "$PG_OUT" "$PG_DOWN"
+    e2e_check "$svc logged the PostgreSQL outage while it lasted" \
+        has_line "$L/$svc.log" "$PG_OUT" "$PG_DOWN" "$PG_BACK"
     e2e_check "$svc logged the PostgreSQL recovery" has_line "$L/$svc.log" "$PG_REC" "$PG_START"
 done
 

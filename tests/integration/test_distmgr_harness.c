@@ -268,6 +268,11 @@ static void start_nats(void)
     g_nats_pid = spawn(nargv, nlog, NULL, NULL);
 }
 
+const char *dmt_nats_url(void)
+{
+    return g_nats_url;
+}
+
 int dmt_kill_nats(void)
 {
     if (g_nats_pid <= 0)

@@ -24,6 +24,9 @@ int dmt_setup(const char *name);
  * and said so, when DPF_TEST_KEEP is set). */
 void dmt_teardown(const char *name);
 
+/* The private nats-server's URL (for dpf_test_consumer_state). */
+const char *dmt_nats_url(void);
+
 /* nats-server killed with SIGKILL (as a crash), and started again on the
  * same port with the same store; start returns once it accepts
  * connections. 0 on success. */

@@ -27,6 +27,7 @@
 #include <dpf/db.h>
 #include <dpf/dp.h>
 #include <dpf/log.h>
+#include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
 #include "dpf_test.h"
@@ -272,12 +273,19 @@ static void test_failing_step_retries_after_delay(void **state)
 static void test_garbage_is_terminated_and_reported(void **state)
 {
     const char junk[] = "\xff\xff\xff\xff garbage";
+    dpf_test_consumer before, after;
+    assert_true(dpf_test_consumer_settled(dmt_nats_url(), DPF_STREAM_EVENTS, "distmgr-ins",
+                                          WAIT_MS, &before));
     assert_int_equal(dpf_bus_publish(dmt_bus, "dp.ins.999", junk, sizeof junk - 1, "junk-1",
                                      "corr-junk"), DPF_OK);
     assert_true(dmt_wait_text("SELECT count(*)::text FROM status_messages WHERE msg_id = 9901 AND "
                           "istr[1] = $1", "dp.ins.999", "1", WAIT_MS));
-    /* terminated: not redelivered, not reported twice */
-    usleep(1500 * 1000);
+    /* terminated: delivered once, and the server holds nothing for a
+     * redelivery (the ack wait is 35 s: a sleep could never see one); not
+     * reported twice */
+    assert_true(dpf_test_consumer_settled(dmt_nats_url(), DPF_STREAM_EVENTS, "distmgr-ins", 5000,
+                                          &after));
+    assert_int_equal(after.delivered, before.delivered + 1);
     assert_int_equal(dmt_sql_int("SELECT count(*) FROM status_messages WHERE msg_id = 9901", NULL),
                      1);
     assert_int_equal(dmt_log_count(g_log_a, "Message on dp.ins.999 could not be decoded"), 1);
@@ -451,7 +459,12 @@ static void test_two_replicas_never_share_a_dp(void **state)
     }
     for (int i = 0; i < 4; i++)
         assert_true(dmt_wait_installed(four[i], WAIT_MS));
-    usleep(1000 * 1000); /* let the duplicates be handled */
+    /* every duplicate handled before counting: one that met the other
+     * replica's lease comes back only after 5 s, so no sleep will do; the
+     * server says when nothing is left */
+    dpf_test_consumer c;
+    assert_true(dpf_test_consumer_settled(dmt_nats_url(), DPF_STREAM_EVENTS, "distmgr-ins",
+                                          WAIT_MS, &c));
     fa_set_delay(g_agent, 0);
     assert_int_equal(fa_max_inflight_per_host(g_agent), 1);
     for (int i = 0; i < 4; i++) {

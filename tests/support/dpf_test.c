@@ -1,8 +1,8 @@
 /* Integration-test support: a fresh, migrated database per test program on
  * the PostgreSQL that scripts/test started (the admin URL may be a URI or a
  * key=value string; libpq parses it and we rebuild it with our dbname),
- * statements that fail the test when they fail, and stopping a service
- * binary the test started. */
+ * statements that fail the test when they fail, stopping a service
+ * binary the test started, and a JetStream consumer's state on the server. */
 #include "dpf_test.h"
 
 #include <ctype.h>
@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <libpq-fe.h>
+#include <nats/nats.h>
 
 #ifndef DPF_SOURCE_DIR
 #error "DPF_SOURCE_DIR must be defined (dpf_add_integration_test does it)"
@@ -193,4 +194,46 @@ int dpf_test_stop(pid_t pid, int timeout_ms)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+int dpf_test_consumer_state(const char *nats_url, const char *stream, const char *durable,
+                            dpf_test_consumer *out)
+{
+    memset(out, 0, sizeof *out);
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = natsConnection_ConnectTo(&nc, nats_url);
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&js, nc, NULL);
+    if (s == NATS_OK)
+        s = js_GetConsumerInfo(&ci, js, stream, durable, NULL, &jerr);
+    if (s == NATS_OK) {
+        out->pending = (long long)ci->NumPending;
+        out->ack_pending = (long long)ci->NumAckPending;
+        out->redelivered = (long long)ci->NumRedelivered;
+        out->delivered = (long long)ci->Delivered.Consumer;
+    } else {
+        fprintf(stderr, "consumer %s/%s on %s: %s (JetStream error %d)\n", stream, durable,
+                nats_url, natsStatus_GetText(s), (int)jerr);
+    }
+    jsConsumerInfo_Destroy(ci);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return s == NATS_OK ? 0 : -1;
+}
+
+int dpf_test_consumer_settled(const char *nats_url, const char *stream, const char *durable,
+                              int timeout_ms, dpf_test_consumer *out)
+{
+    for (int waited = 0;; waited += 50) {
+        if (dpf_test_consumer_state(nats_url, stream, durable, out) != 0)
+            fail_msg("cannot read the state of consumer %s/%s", stream, durable);
+        if (out->pending == 0 && out->ack_pending == 0)
+            return 1;
+        if (waited >= timeout_ms)
+            return 0;
+        usleep(50 * 1000);
+    }
 }

@@ -31,4 +31,27 @@ long long dpf_test_num(dpf_db *db, const char *q, int n, const char *const *p);
  * when it had to be killed (or pid <= 0). */
 int dpf_test_stop(pid_t pid, int timeout_ms);
 
+/* A JetStream consumer's state as the server reports it: what a "not
+ * redelivered" check must look at (a sleep shorter than the ack wait
+ * cannot see a message that was never acknowledged). */
+typedef struct {
+    long long pending;     /* in the stream for it, not delivered yet */
+    long long ack_pending; /* delivered, not acknowledged or terminated */
+    long long redelivered; /* of ack_pending, delivered more than once */
+    long long delivered;   /* deliveries made so far, redeliveries included (the
+                            * consumer sequence): one message handled once
+                            * moves it by exactly 1 */
+} dpf_test_consumer;
+
+/* Asks the nats-server at nats_url for the state of durable on stream.
+ * 0 on success; -1 (and why, on stderr) when it cannot. */
+int dpf_test_consumer_state(const char *nats_url, const char *stream, const char *durable,
+                            dpf_test_consumer *out);
+
+/* Polls the state until nothing is pending and nothing waits for an ack,
+ * up to timeout_ms; out holds the last state seen. 1 if it settled, 0 if
+ * not; fails the test when the server cannot be asked. */
+int dpf_test_consumer_settled(const char *nats_url, const char *stream, const char *durable,
+                              int timeout_ms, dpf_test_consumer *out);
+
 #endif
