@@ -21,6 +21,7 @@
 
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
+#define RECONNECT_MAX_MS 1000
 
 static char *g_db_url;
 static char *g_nats_url;
@@ -112,9 +113,16 @@ static void run(dpf_bus *bus)
         if (!stats.bus_failed) {
             /* a fresh connection rather than dpf_db_ensure: a reset one
              * would have silently lost its LISTEN */
-            DPF_WARN("Lost the database connection (%s); reconnecting", dpf_db_error(db));
+            DPF_WARN("Outage: lost the database connection (%s); reconnecting every second, "
+                     "the changes wait in the outbox", dpf_db_error(db));
+            int64_t since = dpf_now_ms();
             dpf_db_destroy(db);
-            db = connect_db(1);
+            /* a short, fixed wait: a service that backs off to half a minute
+             * resumes long after the database is back (issue 8: < 10 s) */
+            db = dpf_daemon_connect_db(g_db_url, RECONNECT_MAX_MS, listen_outbox, NULL);
+            if (db != NULL)
+                DPF_INFO("Recovery: PostgreSQL is back after %.1f s; draining the outbox",
+                         (dpf_now_ms() - since) / 1000.0);
             continue;
         }
         DPF_WARN("Publishing paused for %d ms (%s); the changes wait in the outbox", backoff,

@@ -136,9 +136,13 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
     dpf_status st = dpf_db_ensure(svc->db);
     if (st != DPF_OK) {
         pthread_mutex_unlock(&svc->mu);
+        /* an outage, not a failed change: look again soon rather than after
+         * HmanRetryDelaySeconds, so the change goes through seconds after
+         * the database is back */
+        int again_s = svc->cfg.retry_delay_s < 2 ? svc->cfg.retry_delay_s : 2;
         DPF_WARN("The database is not available (%s); %s will be processed again in %d s",
-                 dpf_db_error(svc->db), path, svc->cfg.retry_delay_s);
-        finish(msg, dpf_bus_msg_nak(msg, svc->cfg.retry_delay_s * 1000), "nak");
+                 dpf_db_error(svc->db), path, again_s);
+        finish(msg, dpf_bus_msg_nak(msg, again_s * 1000), "nak");
         dpf_log_set_corr(NULL);
         return;
     }

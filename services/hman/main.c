@@ -62,8 +62,10 @@ int main(int argc, char **argv)
         DPF_ERROR("Cannot start: %s", dpf_status_text(st));
         rc = 1;
     }
-    if (svc != NULL)
-        dpf_daemon_wait_stop();
+    /* the main thread watches the database, so an outage is logged while
+     * it lasts even when no change arrives */
+    while (svc != NULL && dpf_daemon_nap(1000))
+        hman_service_watch(svc);
     hman_service_destroy(svc);
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);

@@ -51,6 +51,29 @@ dpf_status hman_service_create(const hman_config *cfg, hman_service **out)
     return DPF_OK;
 }
 
+void hman_service_watch(hman_service *svc)
+{
+    if (svc == NULL || svc->db == NULL)
+        return;
+    pthread_mutex_lock(&svc->mu);
+    dpf_status st = dpf_db_exec(svc->db, "SELECT 1", 0, NULL, NULL);
+    if (st != DPF_OK)
+        st = dpf_db_ensure(svc->db);
+    if (st == DPF_OK)
+        st = dpf_db_exec(svc->db, "SELECT 1", 0, NULL, NULL);
+    int64_t now = dpf_now_ms();
+    if (st != DPF_OK && svc->db_down_since_ms == 0) {
+        svc->db_down_since_ms = now;
+        DPF_WARN("Outage: database connection lost (%s); site control changes wait until it "
+                 "is back", dpf_db_error(svc->db));
+    } else if (st == DPF_OK && svc->db_down_since_ms != 0) {
+        DPF_INFO("Recovery: PostgreSQL is back after %.1f s",
+                 (now - svc->db_down_since_ms) / 1000.0);
+        svc->db_down_since_ms = 0;
+    }
+    pthread_mutex_unlock(&svc->mu);
+}
+
 void hman_service_destroy(hman_service *svc)
 {
     if (svc == NULL)

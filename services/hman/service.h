@@ -6,6 +6,7 @@
 #define HMAN_SERVICE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <dpf/bus.h>
 #include <dpf/db.h>
 
@@ -28,12 +29,19 @@ typedef struct hman_service {
     dpf_db *db;              /* used by the handler only, under mu */
     pthread_mutex_t mu;
     dpf_bus_sub *sub;
+    int64_t db_down_since_ms; /* when the watch saw the database go, 0 when up; under mu */
 } hman_service;
 
 /* Connects to PostgreSQL and NATS (retrying until they answer or a stop is
  * requested), ensures the streams and subscribes. cfg borrowed and must
  * outlive the service; *out owned by the caller. */
 dpf_status hman_service_create(const hman_config *cfg, hman_service **out) DPF_MUSTCHECK;
+/* Checks the database connection (SELECT 1, reconnecting when it broke)
+ * and logs an outage when it starts and the recovery when it ends, so an
+ * idle hman reports a PostgreSQL outage while it lasts. Called about once
+ * a second from the main thread; takes mu. */
+void hman_service_watch(hman_service *svc);
+
 /* Unsubscribes (waiting for a running handler), then closes. NULL no-op. */
 void hman_service_destroy(hman_service *svc);
 

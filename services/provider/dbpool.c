@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <dpf/log.h>
+#include <dpf/util.h>
 
 struct prov_dbpool {
     pthread_mutex_t lock;
@@ -18,6 +19,7 @@ struct prov_dbpool {
     int size;
     dpf_db **conns; /* NULL = not connected */
     int *busy;
+    int64_t down_since_ms; /* first failed connect of an outage, 0 when up; under lock */
 };
 
 dpf_status prov_dbpool_create(const char *url, int size, prov_dbpool **out)
@@ -115,12 +117,24 @@ dpf_status prov_dbpool_acquire(prov_dbpool *p, int wait_ms, dpf_db **db)
     }
     if (c == NULL) {
         if (dpf_db_connect(p->url, &c) != DPF_OK) {
+            pthread_mutex_lock(&p->lock);
+            int first = p->down_since_ms == 0;
+            if (first)
+                p->down_since_ms = dpf_now_ms();
+            pthread_mutex_unlock(&p->lock);
+            if (first)
+                DPF_WARN("Outage: PostgreSQL is not reachable; requests get 503 until it is "
+                         "back");
             give_slot(p, i);
             return DPF_ERR_DB;
         }
         pthread_mutex_lock(&p->lock);
         p->conns[i] = c;
+        int64_t since = p->down_since_ms;
+        p->down_since_ms = 0;
         pthread_mutex_unlock(&p->lock);
+        if (since != 0)
+            DPF_INFO("Recovery: PostgreSQL is back after %.1f s", (dpf_now_ms() - since) / 1000.0);
     }
     *db = c;
     return DPF_OK;
