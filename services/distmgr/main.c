@@ -184,6 +184,7 @@ typedef struct watch {
     int db_down;
     int64_t db_down_us;
     int64_t next_db_check_us;
+    int64_t followup_us[2];  /* more after-outage passes, 0 = none due */
 } watch;
 
 /* 1 when the reconcile's connection answers (reset when it went bad). */
@@ -230,8 +231,22 @@ static void watch_servers(const dm_ctx *ctx, dpf_db *db, dm_proc **threads, watc
             resync = 1;
         }
     }
-    if (resync && !w->db_down)
+    if (resync && !w->db_down) {
         reconcile_all(ctx, db, threads, 1);
+        /* work that was in flight in the outage can surface a little later (a
+         * message delivered as the server died, a change hman or dbmon had to
+         * retry): look again after 5 and 15 s rather than after the ack wait
+         * or ReconcileIntervalSeconds */
+        w->followup_us[0] = now + 5 * 1000000LL;
+        w->followup_us[1] = now + 15 * 1000000LL;
+    }
+    for (int i = 0; i < 2 && !w->db_down; i++) {
+        if (w->followup_us[i] != 0 && now >= w->followup_us[i]) {
+            w->followup_us[i] = 0;
+            DPF_INFO("After the outage: another reconcile pass");
+            reconcile_all(ctx, db, threads, 1);
+        }
+    }
 }
 
 static int run(dm_ctx *ctx, dpf_db *db)
