@@ -163,6 +163,22 @@ static long long insert_dp(const char *server, const char *corr)
     return num("SELECT dpid FROM distribution_points WHERE server_name = $1", 1, q);
 }
 
+static int outbox(expect *e, int max);
+
+/* bump_site while a dbmon runs: the outbox row is read inside the change's
+ * own transaction, before the commit wakes dbmon, which may publish and
+ * delete it within a millisecond. Returns the rows seen. */
+static int bump_site_seen(const char *corr, expect *e, int max)
+{
+    const char *p[] = {g_site};
+    assert_int_equal(dpf_db_begin(g_db), DPF_OK);
+    assert_int_equal(dpf_db_set_corr(g_db, corr), DPF_OK);
+    sql("UPDATE site_control SET serial = serial + 1 WHERE site_code = $1", 1, p);
+    int n = outbox(e, max);
+    assert_int_equal(dpf_db_commit(g_db), DPF_OK);
+    return n;
+}
+
 /* The outbox as it stands, oldest first. */
 static int outbox(expect *e, int max)
 {
@@ -614,9 +630,8 @@ static void test_binary_wakes_restarts_and_stops(void **state)
     pid_t pid = start_dbmon(log);
     usleep(500 * 1000); /* connected and listening */
 
-    bump_site("corr-live");
     expect e[MAXROWS];
-    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_int_equal(bump_site_seen("corr-live", e, MAXROWS), 1);
     assert_int_equal(wait_outbox_empty(3000), 0);
     assert_published_once(e, 1);
     assert_int_equal(stop_dbmon(pid), 0); /* SIGTERM: clean exit */
@@ -667,9 +682,8 @@ static void test_binary_survives_lost_stream(void **state)
      * the stream again and sends it */
     jsErrCode jerr = 0;
     assert_int_equal(js_DeleteStream(g_js, DPF_STREAM_EVENTS, NULL, &jerr), NATS_OK);
-    bump_site("corr-lost");
     expect e[MAXROWS];
-    assert_int_equal(outbox(e, MAXROWS), 1);
+    assert_int_equal(bump_site_seen("corr-lost", e, MAXROWS), 1);
     assert_int_equal(wait_outbox_empty(10000), 0);
     assert_published_once(e, 1);
     assert_int_equal(stop_dbmon(pid), 0);
