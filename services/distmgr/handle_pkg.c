@@ -235,10 +235,19 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     if (dm_store_dist_hold_for_maintenance(db, pkg.package_id, &held) != DPF_OK)
         DPF_WARN("Package %s: cannot look for DPs in maintenance mode (%s)", pkg.package_id,
                  dpf_db_error(db));
-    /* the transfer threads borrow their own connections: this one goes
-     * back meanwhile, so a small pool cannot be held by waiting workers */
-    dm_item_db_put(ctx, slot);
-    int jobs = run_transfers(ctx, it, pkg.package_id);
+    /* Most wake-ups find nothing left to do (each DP install wakes its
+     * client packages, and the first handler of a burst sends them to every
+     * DP installed so far): no transfer threads for those. */
+    int any = 1;
+    if (dm_store_dist_any_claimable(db, pkg.package_id, &any) != DPF_OK)
+        any = 1;
+    int jobs = 0;
+    if (any) {
+        /* the transfer threads borrow their own connections: this one goes
+         * back meanwhile, so a small pool cannot be held by waiting workers */
+        dm_item_db_put(ctx, slot);
+        jobs = run_transfers(ctx, it, pkg.package_id);
+    }
     if ((db = dm_item_db(ctx, slot)) == NULL) {
         dm_pkg_row_clear(&pkg);
         return dm_content_retry(DM_DB_RETRY_MS, "no database connection after the transfers");

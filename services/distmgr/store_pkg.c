@@ -545,3 +545,16 @@ dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id
     dpf_db_result_free(r);
     return st;
 }
+
+dpf_status dm_store_dist_any_claimable(dpf_db *db, const char *package_id, int *any)
+{
+    const char *p[] = {package_id};
+    char out[8] = "";
+    dpf_status st = dpf_db_exec_text(db,
+                                     "SELECT EXISTS (SELECT 1 FROM dp_packages x "
+                                     "JOIN distribution_points d ON d.dpid = x.dpid WHERE "
+                                     CLAIMABLE ")::int",
+                                     1, p, out, sizeof out);
+    *any = st == DPF_OK ? strcmp(out, "1") == 0 : 1;
+    return st;
+}

@@ -141,6 +141,11 @@ dpf_status dm_store_dist_content_base(dpf_db *db, long long dpid,
 dpf_status dm_store_dist_drop_unreachable(dpf_db *db, const char *package_id,
                                           int *n) DPF_MUSTCHECK;
 
+/* *any = 1 when some row of package_id could be claimed now (as
+ * dm_store_dist_claim would, without locking anything). */
+dpf_status dm_store_dist_any_claimable(dpf_db *db, const char *package_id,
+                                       int *any) DPF_MUSTCHECK;
+
 /* Rows of package_id waiting to be sent (Pending, Retrying) to DPs in
  * maintenance mode become WaitingMaintenance (logged per DP); *n how many.
  * The provider sets them Pending when maintenance mode ends. */
