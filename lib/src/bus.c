@@ -84,12 +84,45 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     DPF_WARN("NATS asynchronous error on %s: %s", bus->name, natsStatus_GetText(err));
 }
 
-static natsStatus build_options(dpf_bus *bus, const char *url, natsOptions **out)
+void dpf_bus_auth_from_env(dpf_bus_auth *auth)
+{
+    const char *creds = getenv("DPFLEET_NATS_CREDS");
+    const char *user = getenv("NATS_USER");
+    const char *pass = getenv("NATS_PASS");
+    auth->creds_file = creds && *creds ? creds : NULL;
+    auth->user = user && *user ? user : NULL;
+    auth->password = pass ? pass : NULL;
+}
+
+static natsStatus set_auth(natsOptions *o, const dpf_bus_auth *auth)
+{
+    if (auth == NULL)
+        return NATS_OK;
+    if (auth->creds_file != NULL)
+        return natsOptions_SetUserCredentialsFromFiles(o, auth->creds_file, NULL);
+    if (auth->user != NULL)
+        return natsOptions_SetUserInfo(o, auth->user, auth->password ? auth->password : "");
+    return NATS_OK;
+}
+
+static const char *auth_name(const dpf_bus_auth *auth)
+{
+    if (auth == NULL)
+        return "no credentials";
+    if (auth->creds_file != NULL)
+        return auth->creds_file;
+    return auth->user != NULL ? auth->user : "no credentials";
+}
+
+static natsStatus build_options(dpf_bus *bus, const char *url, const dpf_bus_auth *auth,
+                                natsOptions **out)
 {
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
         s = natsOptions_SetURL(o, url);
+    if (s == NATS_OK)
+        s = set_auth(o, auth);
     if (s == NATS_OK)
         s = natsOptions_SetName(o, bus->name);
     if (s == NATS_OK)
@@ -130,6 +163,14 @@ static void free_bus(dpf_bus *bus)
 
 dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out)
 {
+    dpf_bus_auth auth;
+    dpf_bus_auth_from_env(&auth);
+    return dpf_bus_connect_as(url, name, &auth, out);
+}
+
+dpf_status dpf_bus_connect_as(const char *url, const char *name, const dpf_bus_auth *auth,
+                              dpf_bus **out)
+{
     if (out == NULL)
         return DPF_ERR_INVALID;
     *out = NULL;
@@ -145,7 +186,7 @@ dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out)
     snprintf(bus->name, sizeof bus->name, "%s", name && *name ? name : "dpfleet");
 
     natsOptions *opts = NULL;
-    natsStatus s = build_options(bus, url, &opts);
+    natsStatus s = build_options(bus, url, auth, &opts);
     if (s != NATS_OK) {
         free_bus(bus);
         return dpf_bus__status(s, 0, "NATS options");
@@ -167,6 +208,9 @@ dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out)
     natsOptions_Destroy(opts);
     if (s != NATS_OK) {
         /* no connection was made, so no event will arrive for it */
+        if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED)
+            DPF_ERROR("NATS at %s refused the identity %s: check the user and its permissions "
+                      "in nats-server's configuration", url, auth_name(auth));
         dpf_status st = dpf_bus__status(s, 0, "NATS connect");
         free_bus(bus);
         return st;

@@ -35,6 +35,25 @@ typedef struct dpf_bus_sub dpf_bus_sub;
  * Waits up to 30 s for an unreachable server (services may start first);
  * reconnects forever in the background once connected. */
 dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out) DPF_MUSTCHECK;
+
+/* Who the connection is: a NATS credentials file (user JWT + nkey seed), or
+ * a user name and password, or nothing (a server without authorization).
+ * creds_file wins over user/password. All borrowed for the call only. */
+typedef struct dpf_bus_auth {
+    const char *creds_file;
+    const char *user;
+    const char *password;
+} dpf_bus_auth;
+
+/* dpf_bus_connect takes its identity from the environment: DPFLEET_NATS_CREDS
+ * (a credentials file), else NATS_USER and NATS_PASS. This one from auth
+ * (NULL: none). A server that refuses the identity is not retried: the
+ * error says so and names the user or file. */
+dpf_status dpf_bus_connect_as(const char *url, const char *name, const dpf_bus_auth *auth,
+                              dpf_bus **out) DPF_MUSTCHECK;
+/* Fills *auth from the environment as dpf_bus_connect does (pointers into
+ * the environment). */
+void dpf_bus_auth_from_env(dpf_bus_auth *auth);
 /* Unsubscribes nothing: destroy subscriptions first. Waits (up to 5 s) for
  * nats.c's close event, after which no callback refers to bus. NULL is a no-op. */
 void dpf_bus_destroy(dpf_bus *bus);
