@@ -7,6 +7,7 @@
  * being stored. */
 #include "http_conn.h"
 #include "http_dbbody.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -378,7 +379,7 @@ static dpf_status resolve_listen(const char *listen, struct sockaddr_storage *ss
 }
 
 dpf_status prov_http_start(const prov_server *server, const char *listen, int threads,
-                           int conn_timeout_s, prov_http **out)
+                           int conn_timeout_s, const prov_tls *tls, prov_http **out)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
@@ -391,7 +392,10 @@ dpf_status prov_http_start(const prov_server *server, const char *listen, int th
     if (http == NULL)
         return DPF_ERR_NOMEM;
     http->server = server;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_EPOLL |
+                     prov_tls_mhd_flags(tls);
+    struct MHD_OptionItem tls_opts[PROV_TLS_MHD_OPTS]; /* certificate and key; none for HTTP */
+    prov_tls_mhd_options(tls, tls_opts);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     uint16_t port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
@@ -404,9 +408,11 @@ dpf_status prov_http_start(const prov_server *server, const char *listen, int th
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conn_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     if (http->daemon == NULL) {
-        DPF_ERROR("cannot listen on %s (address in use or not available)", listen);
+        DPF_ERROR("cannot listen on %s (address in use or not available%s)", listen,
+                  tls ? ", or the TLS set-up failed: see the libmicrohttpd line above" : "");
         free(http);
         return DPF_ERR_IO;
     }

@@ -6,13 +6,16 @@
 
 #include <dpf/status.h>
 #include "provider.h"
+#include "tls.h"
 
 typedef struct prov_http prov_http;
 
-/* listen: "host:port", ":port" or "[v6]:port" (borrowed). server: borrowed,
- * must outlive the returned object. *out owned by the caller. */
+/* listen: "host:port", ":port" or "[v6]:port" (borrowed). server and tls:
+ * borrowed, must outlive the returned object; tls NULL serves plain HTTP,
+ * otherwise HTTPS only. *out owned by the caller. */
 dpf_status prov_http_start(const prov_server *server, const char *listen, int threads,
-                           int conn_timeout_s, prov_http **out) DPF_MUSTCHECK;
+                           int conn_timeout_s, const prov_tls *tls,
+                           prov_http **out) DPF_MUSTCHECK;
 /* Stops accepting, waits for running requests, frees. NULL is a no-op. */
 void prov_http_stop(prov_http *http);
 

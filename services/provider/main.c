@@ -1,5 +1,6 @@
 /* provider: the admin REST API (the source's SMS Provider). Reads its options
- * from the table below, serves HTTP at once (requests get 503 while the
+ * from the table below, serves HTTP (HTTPS when given a certificate
+ * and key, tls.c) at once (requests get 503 while the
  * database is unreachable), waits for PostgreSQL with a log line per attempt,
  * and stops cleanly on SIGINT/SIGTERM: no new connections, running requests
  * finish, then the pool closes. */
@@ -14,6 +15,7 @@
 
 #include "http_conn.h"
 #include "provider.h"
+#include "tls.h"
 
 static char *opt_listen;
 static char *opt_db_url;
@@ -22,6 +24,8 @@ static int opt_max_body;
 static int opt_threads;
 static int opt_conn_timeout;
 static char *opt_content_roots;
+static char *opt_tls_cert;
+static char *opt_tls_key;
 
 static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
@@ -40,6 +44,10 @@ static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("content-source-roots", "DPFLEET_CONTENT_SOURCE_ROOTS", &opt_content_roots, "",
                    "colon-separated directories a package's sourcePath must lie under "
                    "(empty: no package can be created)"),
+    DPF_OPT_STRING("tls-cert", "DPFLEET_TLS_CERT", &opt_tls_cert, NULL,
+                   "PEM certificate (chain) of the API: with --tls-key, serve HTTPS only"),
+    DPF_OPT_STRING("tls-key", "DPFLEET_TLS_KEY", &opt_tls_key, NULL,
+                   "PEM private key of that certificate, unencrypted, mode 0600"),
     DPF_OPT_END,
 };
 
@@ -72,6 +80,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    prov_tls *tls = NULL; /* before the pool: a bad certificate stops the start */
+    if (prov_tls_load(opt_tls_cert, opt_tls_key, &tls) != DPF_OK) {
+        DPF_ERROR("not starting: fix the TLS settings above");
+        dpf_config_free(OPTIONS);
+        return 2;
+    }
     rc = 1;
     prov_dbpool *pool = NULL;
     prov_http *http = NULL;
@@ -81,10 +95,13 @@ int main(int argc, char **argv)
     }
     prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body,
                           .content_roots = opt_content_roots ? opt_content_roots : ""};
-    if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, &http) != DPF_OK)
+    if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, tls, &http) != DPF_OK)
         goto cleanup;
-    DPF_INFO("SMS Provider listening on http://%s (threads %d, max body %d bytes)", opt_listen,
-             opt_threads, opt_max_body);
+    DPF_INFO("SMS Provider listening on %s://%s (threads %d, max body %d bytes)",
+             prov_tls_scheme(tls), opt_listen, opt_threads, opt_max_body);
+    if (tls == NULL)
+        DPF_WARN("the API is not encrypted (plain HTTP): requests, tokens included, cross the "
+                 "network readable; set DPFLEET_TLS_CERT and DPFLEET_TLS_KEY to serve HTTPS");
     if (*server.content_roots == '\0')
         DPF_WARN("DPFLEET_CONTENT_SOURCE_ROOTS is empty: POST /v1/packages refuses every "
                  "sourcePath until it names the content source directories");
@@ -97,6 +114,7 @@ int main(int argc, char **argv)
 
 cleanup:
     prov_http_stop(http);
+    prov_tls_free(tls);
     prov_dbpool_destroy(pool);
     dpf_config_free(OPTIONS);
     if (rc == 0)
