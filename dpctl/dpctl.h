@@ -16,6 +16,8 @@ enum {
 
 typedef struct dpctl_ctx {
     const char *api;   /* base URL, no trailing '/' (borrowed) */
+    const char *cacert; /* --cacert / DPFLEET_CA_FILE: CA file to trust for https (borrowed);
+                         * NULL: the system's CAs. The certificate is always verified. */
     int json;          /* --json: print the API's JSON as is */
     char user[256];    /* X-Dpf-User */
     char machine[256]; /* X-Dpf-Machine */

@@ -85,12 +85,32 @@ int dpctl_http(const dpctl_ctx *ctx, const char *method, const char *path, json_
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    /* https: the server's certificate and host name are always verified */
+    char tls_err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, tls_err);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ctx->cacert != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ctx->cacert);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     CURLcode rc = curl_easy_perform(c);
     int ret = DPCTL_OK;
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "dpctl: cannot reach the API at %s: %s (set --api or DPFLEET_API)\n",
-                ctx->api, curl_easy_strerror(rc));
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+        rc == CURLE_SSL_CONNECT_ERROR) {
+        fprintf(stderr, "dpctl: the TLS connection to the API at %s failed, nothing was sent: %s%s\n",
+                url, *tls_err ? tls_err : curl_easy_strerror(rc),
+                rc == CURLE_PEER_FAILED_VERIFICATION
+                    ? " (the server's certificate was not verified: give the CA that signed it "
+                      "with --cacert FILE or DPFLEET_CA_FILE, and use the host name it was made for)"
+                    : "");
+        ret = DPCTL_UNREACHABLE;
+    } else if (rc != CURLE_OK) {
+        fprintf(stderr, "dpctl: cannot reach the API at %s: %s (%s)\n", ctx->api,
+                *tls_err ? tls_err : curl_easy_strerror(rc),
+                rc == CURLE_GOT_NOTHING && strncmp(ctx->api, "http:", 5) == 0
+                    ? "an HTTPS server? then use an https:// URL"
+                    : "set --api or DPFLEET_API");
         ret = DPCTL_UNREACHABLE;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);

@@ -2,6 +2,7 @@
  * "statmsg watch", on the status message stream). Global options may appear
  * anywhere before "--"; the command words select one entry of COMMANDS, so a
  * new command is one line here and one file. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +69,21 @@ static const struct command {
 
 static void usage(FILE *to)
 {
-    fprintf(to, "Usage: dpctl [--api URL] [--json] COMMAND ...\n\nCommands:\n");
+    fprintf(to, "Usage: dpctl [--api URL] [--cacert FILE] [--json] COMMAND ...\n\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(to, "  dpctl %s\n", COMMANDS[i].usage);
     fprintf(to, "\n  --api URL   the provider's API (DPFLEET_API, default http://127.0.0.1:8080)\n"
+                "  --cacert FILE  CA certificate(s) to trust for an https API (DPFLEET_CA_FILE);\n"
+                "              the server's certificate and host name are always verified\n"
                 "  --json      print the API's JSON instead of text\n"
                 "Exit status: 0 done, 1 refused by the API, 2 bad command line, 3 API or NATS "
                 "not reachable.\n");
 }
 
-/* Takes --api/--json/--help out of argv (they may appear anywhere before
+/* Takes --api/--cacert/--json/--help out of argv (they may appear anywhere before
  * "--"), leaving the command words and the command's own options. */
-static int take_globals(int *argc, char **argv, const char **api, int *json, int *help)
+static int take_globals(int *argc, char **argv, const char **api, const char **cacert, int *json,
+                        int *help)
 {
     int out = 1;
     for (int i = 1; i < *argc; i++) {
@@ -93,6 +97,14 @@ static int take_globals(int *argc, char **argv, const char **api, int *json, int
             *json = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             *help = 1;
+        } else if (strncmp(a, "--cacert=", 9) == 0) {
+            *cacert = a + 9;
+        } else if (strcmp(a, "--cacert") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "dpctl: --cacert needs a file\n");
+                return 0;
+            }
+            *cacert = argv[++i];
         } else if (strncmp(a, "--api=", 6) == 0) {
             *api = a + 6;
         } else if (strcmp(a, "--api") == 0) {
@@ -125,8 +137,16 @@ int main(int argc, char **argv)
     int json = 0, help = 0;
     dpf_log_init("DPCTL");
     dpf_log_set_level(DPF_LOG_WARN);
-    if (!take_globals(&argc, argv, &api, &json, &help))
+    const char *cacert = getenv("DPFLEET_CA_FILE");
+    if (!take_globals(&argc, argv, &api, &cacert, &json, &help))
         return DPCTL_USAGE;
+    if (cacert != NULL && *cacert == '\0')
+        cacert = NULL;
+    if (cacert != NULL && access(cacert, R_OK) != 0) {
+        fprintf(stderr, "dpctl: cannot read the CA file %s (--cacert or DPFLEET_CA_FILE): %s\n",
+                cacert, strerror(errno));
+        return DPCTL_USAGE;
+    }
     if (argc < 3) {
         usage(help ? stdout : stderr);
         return help ? DPCTL_OK : DPCTL_USAGE;
@@ -151,7 +171,7 @@ int main(int argc, char **argv)
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')
         base[--n] = '\0';
-    dpctl_ctx ctx = {.api = base, .json = json};
+    dpctl_ctx ctx = {.api = base, .cacert = cacert, .json = json};
     fill_identity(&ctx);
 
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <dpf/sitecontrol.h>
+#include <dpf/dp_props.h>
 
 hman_verdict hman_classify(const hman_role *role, const hman_dp_row *row, const char *new_crc)
 {
@@ -70,16 +70,36 @@ void hman_role_crc(const hman_role *role, const char *site_code, char out[9])
     dpf_crc_hex(dpf_dp_crc(&p), out);
 }
 
+/* Where a property lives in a role: *num for BOOL and INT, *text for TEXT. */
+static void role_field(hman_role *role, dpf_dp_prop_id id, int **num, char ***text)
+{
+    *num = NULL;
+    *text = NULL;
+    switch (id) {
+    case DPF_DP_PROP_DESCRIPTION: *text = &role->description; break;
+    case DPF_DP_PROP_DRIVE: *text = &role->dp_drive; break;
+    case DPF_DP_PROP_IS_PXE: *num = &role->is_pxe; break;
+    case DPF_DP_PROP_IS_PULL_DP: *num = &role->is_pull_dp; break;
+    case DPF_DP_PROP_PRIORITY: *num = &role->priority; break;
+    case DPF_DP_PROP_MIN_FREE_SPACE: *num = &role->min_free_space_mb; break;
+    case DPF_DP_PROP_TRANSFER_RATE: *num = &role->transfer_rate; break;
+    case DPF_DP_PROP_SSL_STATE: *num = &role->ssl_state; break;
+    case DPF_DP_PROP_CONTENT_VALIDATION: *num = &role->content_validation_hours; break;
+    case DPF_DP_PROP_COUNT: break;
+    }
+}
+
 void hman_role_set_defaults(hman_role *role)
 {
-    /* the source's defaults for a DP whose wizard left them alone */
-    role->priority = 200;
-    role->min_free_space_mb = 50;
-    role->is_pxe = 0;
-    role->is_pull_dp = 0;
-    role->transfer_rate = 0;
-    role->ssl_state = 0;
-    role->content_validation_hours = DPF_DP_VALIDATION_HOURS_DEFAULT;
+    /* the numbers only: the strings are allocated by the loader (store_site.c) */
+    for (int i = 0; i < DPF_DP_PROP_COUNT; i++) {
+        const dpf_dp_prop *prop = dpf_dp_prop_get((dpf_dp_prop_id)i);
+        int *num;
+        char **text;
+        role_field(role, prop->id, &num, &text);
+        if (num != NULL)
+            *num = prop->int_default;
+    }
 }
 
 static dpf_status set_text(char **field, const char *value)
@@ -92,40 +112,21 @@ static dpf_status set_text(char **field, const char *value)
     return DPF_OK;
 }
 
-static int clamp_int(long long v)
-{
-    if (v > 2147483647LL)
-        return 2147483647;
-    if (v < -2147483647LL)
-        return -2147483647;
-    return (int)v;
-}
-
 dpf_status hman_role_set_prop(hman_role *role, const char *name, const char *value1,
                               long long value3)
 {
-    if (strcmp(name, DPF_PROP_DESCRIPTION) == 0)
-        return set_text(&role->description, value1);
-    if (strcmp(name, DPF_PROP_DP_DRIVE) == 0)
-        return set_text(&role->dp_drive, value1);
-    int v = clamp_int(value3);
-    if (strcmp(name, DPF_PROP_IS_PXE) == 0)
-        role->is_pxe = v != 0;
-    else if (strcmp(name, DPF_PROP_IS_PULL_DP) == 0)
-        role->is_pull_dp = v != 0;
-    else if (strcmp(name, DPF_PROP_PRIORITY) == 0)
-        role->priority = v;
-    else if (strcmp(name, DPF_PROP_MIN_FREE_SPACE) == 0)
-        role->min_free_space_mb = v;
-    else if (strcmp(name, DPF_PROP_TRANSFER_RATE) == 0)
-        role->transfer_rate = v;
-    else if (strcmp(name, DPF_PROP_SSL_STATE) == 0)
-        role->ssl_state = v;
-    else if (strcmp(name, DPF_PROP_CONTENT_VALIDATION) == 0)
-        role->content_validation_hours =
-            v < 0 ? 0 : v > DPF_DP_VALIDATION_HOURS_MAX ? DPF_DP_VALIDATION_HOURS_MAX : v;
+    const dpf_dp_prop *prop = dpf_dp_prop_find(name);
     /* other names are properties HMAN does not compare; ignoring them keeps
      * a newer provider from breaking an older hman */
+    if (prop == NULL)
+        return DPF_OK;
+    int *num;
+    char **text;
+    role_field(role, prop->id, &num, &text);
+    if (text != NULL)
+        return set_text(text, value1);
+    if (num != NULL)
+        *num = dpf_dp_prop_clamp(prop, value3);
     return DPF_OK;
 }
 

@@ -111,13 +111,14 @@ const char *hman_verdict_name(hman_verdict v);
 void hman_role_props(const hman_role *role, const char *site_code, dpf_dp_props *p);
 /* Upper-case hex CRC of the role's properties, as the source prints it. */
 void hman_role_crc(const hman_role *role, const char *site_code, char out[9]);
-/* The source's defaults: Priority 200, MinFreeSpace 50, content validation
- * every DPF_DP_VALIDATION_HOURS_DEFAULT hours, the rest 0. */
+/* The numeric properties' defaults (lib dp_props.h: Priority 200,
+ * MinFreeSpace 50, content validation every 168 hours, the rest 0); the
+ * strings are left alone. */
 void hman_role_set_defaults(hman_role *role);
 /* Sets one site_system_role_props value on a DP role (unknown names
- * ignored). ContentValidationIntervalHours is clamped to 0..8760, the
- * range distribution_points accepts, so a bad value written to the site
- * control by hand cannot make every change of the site fail. */
+ * ignored), as dpf_dp_prop_clamp holds it: ContentValidationIntervalHours
+ * to 0..8760, the range distribution_points accepts, so a bad value written
+ * to the site control by hand cannot make every change of the site fail. */
 dpf_status hman_role_set_prop(hman_role *role, const char *name, const char *value1,
                               long long value3) DPF_MUSTCHECK;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <dpf/dp.h>
+#include <dpf/dp_props.h>
 #include <dpf/sitecontrol.h>
 
 static void id_text(long long id, char buf[24])
@@ -31,6 +32,49 @@ dpf_status prov_store_dp_role(dpf_db *db, const char *server, long long *role_id
     return DPF_OK;
 }
 
+/* Where a property lives in the buffer: *num for BOOL and INT, *text (of
+ * *cap bytes) for TEXT. */
+static void props_field(prov_dp_props_buf *b, dpf_dp_prop_id id, int **num, char **text,
+                        size_t *cap)
+{
+    *num = NULL;
+    *text = NULL;
+    *cap = 0;
+    switch (id) {
+    case DPF_DP_PROP_DESCRIPTION:
+        *text = b->description;
+        *cap = sizeof b->description;
+        break;
+    case DPF_DP_PROP_DRIVE:
+        *text = b->drive;
+        *cap = sizeof b->drive;
+        break;
+    case DPF_DP_PROP_IS_PXE: *num = &b->p.is_pxe; break;
+    case DPF_DP_PROP_IS_PULL_DP: *num = &b->p.is_pull; break;
+    case DPF_DP_PROP_PRIORITY: *num = &b->p.priority; break;
+    case DPF_DP_PROP_MIN_FREE_SPACE: *num = &b->p.min_free_mb; break;
+    case DPF_DP_PROP_TRANSFER_RATE: *num = &b->p.transfer_rate; break;
+    case DPF_DP_PROP_SSL_STATE: *num = &b->p.ssl_state; break;
+    case DPF_DP_PROP_CONTENT_VALIDATION: *num = &b->p.validation_hours; break;
+    case DPF_DP_PROP_COUNT: break;
+    }
+}
+
+/* One property's value into the buffer; value3 as stored (a PATCH writes
+ * back what it read, so nothing is clamped here). */
+static void props_set(prov_dp_props_buf *b, const dpf_dp_prop *prop, const char *value1,
+                      int value3)
+{
+    int *num;
+    char *text;
+    size_t cap;
+    props_field(b, prop->id, &num, &text, &cap);
+    if (text != NULL)
+        snprintf(text, cap, "%s", value1);
+    else if (num != NULL)
+        *num = value3;
+}
+
 dpf_status prov_store_props_read(dpf_db *db, long long role_id, prov_dp_props_buf *out)
 {
     char id[24];
@@ -43,31 +87,14 @@ dpf_status prov_store_props_read(dpf_db *db, long long role_id, prov_dp_props_bu
         return st;
     /* the defaults for a property that is missing */
     memset(out, 0, sizeof *out);
-    out->p.priority = PROV_PRIORITY_DEFAULT;
-    out->p.min_free_mb = PROV_MIN_FREE_DEFAULT;
-    out->p.validation_hours = PROV_VALIDATION_DEFAULT;
+    for (int i = 0; i < DPF_DP_PROP_COUNT; i++) {
+        const dpf_dp_prop *prop = dpf_dp_prop_get((dpf_dp_prop_id)i);
+        props_set(out, prop, prop->text_default ? prop->text_default : "", prop->int_default);
+    }
     for (int i = 0; i < dpf_db_result_rows(r); i++) {
-        const char *name = dpf_db_result_get(r, i, 0);
-        const char *v1 = dpf_db_result_get(r, i, 1);
-        int v3 = (int)dpf_db_result_int(r, i, 2);
-        if (strcmp(name, DPF_PROP_DESCRIPTION) == 0)
-            snprintf(out->description, sizeof out->description, "%s", v1);
-        else if (strcmp(name, DPF_PROP_DP_DRIVE) == 0)
-            snprintf(out->drive, sizeof out->drive, "%s", v1);
-        else if (strcmp(name, DPF_PROP_IS_PXE) == 0)
-            out->p.is_pxe = v3;
-        else if (strcmp(name, DPF_PROP_IS_PULL_DP) == 0)
-            out->p.is_pull = v3;
-        else if (strcmp(name, DPF_PROP_PRIORITY) == 0)
-            out->p.priority = v3;
-        else if (strcmp(name, DPF_PROP_MIN_FREE_SPACE) == 0)
-            out->p.min_free_mb = v3;
-        else if (strcmp(name, DPF_PROP_TRANSFER_RATE) == 0)
-            out->p.transfer_rate = v3;
-        else if (strcmp(name, DPF_PROP_SSL_STATE) == 0)
-            out->p.ssl_state = v3;
-        else if (strcmp(name, DPF_PROP_CONTENT_VALIDATION) == 0)
-            out->p.validation_hours = v3;
+        const dpf_dp_prop *prop = dpf_dp_prop_find(dpf_db_result_get(r, i, 0));
+        if (prop != NULL)
+            props_set(out, prop, dpf_db_result_get(r, i, 1), (int)dpf_db_result_int(r, i, 2));
     }
     dpf_db_result_free(r);
     out->p.description = out->description;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <dpf/dp_props.h>
 #include <dpf/sitecontrol.h>
 #include "hman.h"
 
@@ -127,6 +128,43 @@ static void test_role_props_and_crc(void **state)
     free(role.description);
 }
 
+/* Every property of the shared table (lib dp_props) reaches a field of
+ * the role that is part of the CRC: a stored value other than the default
+ * changes the CRC, and the default itself does not. */
+static void test_every_table_property_changes_crc(void **state)
+{
+    (void)state;
+    hman_role base = {.role_name = DPF_ROLE_DP, .server_name = "PS1DP1.CONTOSO.COM",
+                      .description = "", .dp_drive = "", .pull_sources = "",
+                      .boundary_groups = ""};
+    hman_role_set_defaults(&base);
+    char crc0[9];
+    hman_role_crc(&base, "PS1", crc0);
+    for (int i = 0; i < DPF_DP_PROP_COUNT; i++) {
+        const dpf_dp_prop *prop = dpf_dp_prop_get((dpf_dp_prop_id)i);
+        hman_role role = base;
+        role.description = hman_strdup("");
+        role.dp_drive = hman_strdup("");
+        assert_non_null(role.description);
+        assert_non_null(role.dp_drive);
+        char crc[9];
+        assert_int_equal(hman_role_set_prop(&role, prop->name, prop->text_default
+                                            ? prop->text_default : "", prop->int_default),
+                         DPF_OK);
+        hman_role_crc(&role, "PS1", crc);
+        if (strcmp(crc, crc0) != 0)
+            fail_msg("%s at its default changed the CRC", prop->name);
+        long long other = prop->int_default == prop->max ? prop->int_default - 1
+                                                          : prop->int_default + 1;
+        assert_int_equal(hman_role_set_prop(&role, prop->name, "E:", other), DPF_OK);
+        hman_role_crc(&role, "PS1", crc);
+        if (strcmp(crc, crc0) == 0)
+            fail_msg("%s set to another value left the CRC as it was", prop->name);
+        free(role.description);
+        free(role.dp_drive);
+    }
+}
+
 static void test_cert_thumbprint(void **state)
 {
     char a[41], b[41], c[41];
@@ -179,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_canon_sources),
         cmocka_unit_test(test_canon_groups),
         cmocka_unit_test(test_role_props_and_crc),
+        cmocka_unit_test(test_every_table_property_changes_crc),
         cmocka_unit_test(test_cert_thumbprint),
         cmocka_unit_test(test_site_snapshot),
     };
