@@ -35,7 +35,9 @@ dpf_status dpf_bus__status(natsStatus s, jsErrCode jerr, const char *what)
     case NATS_NO_MEMORY:
         return DPF_ERR_NOMEM;
     case NATS_NOT_FOUND:
-        return DPF_ERR_NOT_FOUND;
+        /* from the JetStream calls: a stream or consumer is missing (nats.c
+         * uses it otherwise only for headers and KV, which do not come here) */
+        return DPF_ERR_NO_STREAM;
     case NATS_INVALID_ARG:
         return DPF_ERR_INVALID;
     default:
@@ -49,7 +51,7 @@ static void on_disconnected(natsConnection *nc, void *closure)
 {
     dpf_bus *bus = closure;
     atomic_store(&bus->connected, 0);
-    if (bus->closing)
+    if (atomic_load(&bus->closing))
         return;
     DPF_WARN("Disconnected from NATS (%s); reconnecting in the background", bus->name);
 }
@@ -237,7 +239,7 @@ void dpf_bus_destroy(dpf_bus *bus)
 {
     if (bus == NULL)
         return;
-    bus->closing = 1;
+    atomic_store(&bus->closing, 1);
     jsCtx_Destroy(bus->js);
     if (bus->nc == NULL) {
         free_bus(bus);
@@ -369,7 +371,7 @@ dpf_status dpf_bus_publish(dpf_bus *bus, const char *subject, const void *data, 
          * means no stream does (or JetStream is off) */
         DPF_ERROR("publish to %s: no stream holds this subject (is JetStream enabled and "
                   "dpf_bus_ensure_streams called?)", subject);
-        return DPF_ERR_NOT_FOUND;
+        return DPF_ERR_NO_STREAM;
     }
     char what[300];
     snprintf(what, sizeof what, "publish to %s", subject);

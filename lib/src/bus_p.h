@@ -16,7 +16,8 @@ struct dpf_bus {
     natsConnection *nc;
     jsCtx *js;
     char name[128];
-    volatile int closing; /* set by destroy: the disconnect is ours */
+    /* set by destroy, read on nats.c's event thread: the disconnect is ours */
+    atomic_int closing;
     /* nats.c reports connection events on a thread of its own, after
      * natsConnection_Destroy has returned; the closed event is the last of
      * them, so destroy waits for it before freeing what they point to */

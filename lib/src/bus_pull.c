@@ -64,7 +64,7 @@ static dpf_status check_consumer(dpf_bus_pull *p, const char *why)
 {
     int created = 0;
     dpf_status st = dpf_bus__ensure_consumer(p->bus, p->stream, &p->cc, &created);
-    if (st == DPF_ERR_NOT_FOUND || st == DPF_ERR_BUS) {
+    if (st == DPF_ERR_NO_STREAM || st == DPF_ERR_BUS) {
         /* the stream itself may be gone with the server's store */
         if (dpf_bus_ensure_streams(p->bus) == DPF_OK)
             st = dpf_bus__ensure_consumer(p->bus, p->stream, &p->cc, &created);

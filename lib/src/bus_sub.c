@@ -8,6 +8,7 @@
  * created is deleted by nats.c when that subscription unsubscribes, which
  * would pull the consumer from under the other replicas of a service. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 #include "dpf/log.h"
 #include "dpf/util.h"
 
-#define SUB_CLOSE_WAIT_MS 5000
+/* while destroy waits for a running handler, it says so this often */
+#define SUB_WAIT_WARN_MS 3000
 
 struct dpf_bus_sub {
     dpf_bus *bus;
@@ -25,14 +27,23 @@ struct dpf_bus_sub {
     dpf_bus_handler handler;
     void *closure;
     char what[160]; /* for log lines: "DPF_EVENTS/distmgr-ins" */
-    /* set by nats.c's completion callback once the handler can no longer run */
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    /* under mu. The gate that keeps the caller's closure safe: once
+     * closing is set no handler starts, and destroy waits while running. */
+    int closing;
+    int running;
+    /* under mu. complete: nats.c's completion callback ran, so nothing of
+     * nats.c refers to this struct any more; armed: that callback was set.
+     * orphaned: destroy returned before complete (it was called from
+     * inside the handler, or nats.c has not finished with the struct
+     * yet): the completion callback frees the struct instead. */
     int complete;
-    /* destroy could not wait (called from the handler, or the handler hung):
-     * the completion callback frees the struct instead */
+    int armed;
     int orphaned;
-    volatile uint64_t delivery_tid; /* thread that runs the handler */
+    /* the thread that runs the handler: written there, read by destroy
+     * (which compares it with its own thread) */
+    _Atomic uint64_t delivery_tid;
 };
 
 /* ---- messages ---- */
@@ -155,14 +166,28 @@ static void free_sub(dpf_bus_sub *s)
 
 static void dispatch(dpf_bus_sub *s, natsMsg *msg, int jetstream)
 {
+    pthread_mutex_lock(&s->mu);
+    int closing = s->closing;
+    if (!closing)
+        s->running = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (closing) {
+        /* destroy has begun: unacknowledged, so JetStream delivers it again */
+        natsMsg_Destroy(msg);
+        return;
+    }
+    atomic_store(&s->delivery_tid, dpf_log_tid());
     dpf_bus_msg *m = dpf_bus__wrap_msg(msg, jetstream);
     if (m == NULL) {
         DPF_ERROR("out of memory receiving on %s; message left for redelivery", s->what);
         natsMsg_Destroy(msg);
-        return;
+    } else {
+        s->handler(m, s->closure);
     }
-    s->delivery_tid = dpf_log_tid();
-    s->handler(m, s->closure);
+    pthread_mutex_lock(&s->mu);
+    s->running = 0;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void on_js_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -190,12 +215,45 @@ static void on_sub_complete(void *closure)
 /* Called right after the subscription exists, before anything can close it. */
 static void arm_completion(dpf_bus_sub *s)
 {
-    if (natsSubscription_SetOnCompleteCB(s->sub, on_sub_complete, s) != NATS_OK) {
-        /* without it, destroy cannot wait for a running handler */
-        DPF_WARN("cannot watch %s for completion; destroy will not wait for its handler",
-                 s->what);
-        s->complete = 1;
+    natsStatus ns = natsSubscription_SetOnCompleteCB(s->sub, on_sub_complete, s);
+    pthread_mutex_lock(&s->mu);
+    s->armed = ns == NATS_OK;
+    pthread_mutex_unlock(&s->mu);
+    if (ns != NATS_OK)
+        /* destroy still waits for a running handler (the gate in dispatch);
+         * it only cannot know when nats.c is done with the struct */
+        DPF_WARN("cannot watch %s for completion (%s); its few bytes will not be freed "
+                 "when it is closed", s->what, natsStatus_GetText(ns));
+}
+
+/* Sets the gate and waits, however long it takes, until no handler runs:
+ * returning earlier would hand the caller memory a running handler still
+ * uses. Says so every SUB_WAIT_WARN_MS, naming the subscription. Called
+ * with s->mu held. */
+static void wait_for_handler(dpf_bus_sub *s)
+{
+    int64_t start_us = dpf_mono_us();
+    int warned = 0;
+    while (s->running) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += SUB_WAIT_WARN_MS / 1000;
+        until.tv_nsec += (long)(SUB_WAIT_WARN_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0 && s->running) {
+            warned = 1;
+            DPF_WARN("Closing subscription %s: still waiting for its handler, which has "
+                     "been running for %.1f s since the close began (what it uses stays "
+                     "allocated until it returns)",
+                     s->what, (double)(dpf_mono_us() - start_us) / 1e6);
+        }
     }
+    if (warned)
+        DPF_INFO("Closing subscription %s: its handler returned after %.1f s", s->what,
+                 (double)(dpf_mono_us() - start_us) / 1e6);
 }
 
 void dpf_bus_sub_destroy(dpf_bus_sub *s)
@@ -206,28 +264,22 @@ void dpf_bus_sub_destroy(dpf_bus_sub *s)
         free_sub(s);
         return;
     }
-    natsSubscription_Unsubscribe(s->sub);
-    /* the handler may be running on nats.c's thread: wait until it has
-     * returned so the caller may free the closure afterwards; from inside
-     * the handler itself there is nothing to wait for */
-    int from_handler = s->delivery_tid == dpf_log_tid();
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += SUB_CLOSE_WAIT_MS / 1000;
+    natsSubscription *ns = s->sub; /* s may be freed by the completion callback below */
+    natsSubscription_Unsubscribe(ns);
+    /* from inside the handler itself there is nothing to wait for */
+    int from_handler = atomic_load(&s->delivery_tid) == dpf_log_tid();
     pthread_mutex_lock(&s->mu);
-    while (!s->complete && !from_handler) {
-        if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
-            DPF_WARN("subscription %s did not finish its handler in %d ms", s->what,
-                     SUB_CLOSE_WAIT_MS);
-            break;
-        }
-    }
-    int complete = s->complete;
-    if (!complete)
-        s->orphaned = 1;
+    s->closing = 1;
+    if (!from_handler)
+        wait_for_handler(s);
+    /* nats.c may still be about to call dispatch (which now only drops the
+     * message) or the completion callback: the last of us frees */
+    int free_now = s->complete;
+    if (!free_now)
+        s->orphaned = s->armed; /* not armed: nobody can tell, so never freed */
     pthread_mutex_unlock(&s->mu);
-    natsSubscription_Destroy(s->sub);
-    if (complete)
+    natsSubscription_Destroy(ns);
+    if (free_now)
         free_sub(s);
 }
 

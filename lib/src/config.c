@@ -169,7 +169,7 @@ dpf_status dpf_config_parse(const dpf_option *opts, int argc, char **argv,
     }
     if (wants_help(argc, argv)) {
         dpf_config_usage(argc > 0 ? argv[0] : "dpfleet", opts);
-        return DPF_ERR_NOT_FOUND;
+        return DPF_HELP_SHOWN;
     }
 
     dpf_status s = DPF_OK;

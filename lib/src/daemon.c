@@ -18,7 +18,7 @@ dpf_status dpf_daemon_start(const char *prog, const char *component, const dpf_o
     dpf_status st = dpf_config_parse(opts, argc, argv, err, sizeof err);
     if (st != DPF_OK) {
         *exit_code = 0; /* --help */
-        if (st != DPF_ERR_NOT_FOUND) {
+        if (st != DPF_HELP_SHOWN) {
             fprintf(stderr, "%s: %s\n", prog, err);
             *exit_code = 2;
         }

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,14 @@
 #define LOG_LINE_MAX 4096
 #define CORR_MAX 63
 
-static const char *g_component = "DPFLEET";
-static volatile int g_level = DPF_LOG_INFO;
+/* Read by every thread that logs, set by dpf_log_init / dpf_log_set_level
+ * (at start-up as a rule, but any thread may): atomics. The levels are
+ * relaxed (each is a value of its own that guards nothing else); the
+ * component is not, since the text it points to must be seen with it. */
+static _Atomic(const char *) g_component = "DPFLEET";
+static atomic_int g_level = DPF_LOG_INFO;
 static pthread_once_t g_env_once = PTHREAD_ONCE_INIT;
-static volatile int g_level_explicit;
+static atomic_int g_level_explicit;
 
 static _Thread_local char t_corr[CORR_MAX + 1];
 static _Thread_local uint64_t t_tid;
@@ -29,43 +34,50 @@ static _Thread_local uint64_t t_tid;
 static void read_env_level(void)
 {
     const char *v = getenv("DPFLEET_LOG_LEVEL");
-    if (g_level_explicit || v == NULL || *v == '\0')
+    if (atomic_load_explicit(&g_level_explicit, memory_order_relaxed) || v == NULL ||
+        *v == '\0')
         return;
+    int level;
     if (strcasecmp(v, "debug") == 0)
-        g_level = DPF_LOG_DEBUG;
+        level = DPF_LOG_DEBUG;
     else if (strcasecmp(v, "info") == 0)
-        g_level = DPF_LOG_INFO;
+        level = DPF_LOG_INFO;
     else if (strcasecmp(v, "warn") == 0 || strcasecmp(v, "warning") == 0)
-        g_level = DPF_LOG_WARN;
+        level = DPF_LOG_WARN;
     else if (strcasecmp(v, "error") == 0)
-        g_level = DPF_LOG_ERROR;
+        level = DPF_LOG_ERROR;
     else
-        fprintf(stderr, "DPFLEET_LOG_LEVEL=%s is not one of debug|info|warn|error; using info\n", v);
+        level = -1;
+    if (level >= 0)
+        atomic_store_explicit(&g_level, level, memory_order_relaxed);
+    else
+        fprintf(stderr, "DPFLEET_LOG_LEVEL=%s is not one of debug|info|warn|error; using info\n",
+                v);
 }
 
 void dpf_log_init(const char *component)
 {
     if (component != NULL && *component != '\0')
-        g_component = component;
+        atomic_store(&g_component, component);
     pthread_once(&g_env_once, read_env_level);
 }
 
 const char *dpf_log_component(void)
 {
-    return g_component;
+    return atomic_load(&g_component);
 }
 
 void dpf_log_set_level(dpf_log_level level)
 {
     pthread_once(&g_env_once, read_env_level);
-    g_level_explicit = 1;
-    g_level = level;
+    atomic_store_explicit(&g_level_explicit, 1, memory_order_relaxed);
+    atomic_store_explicit(&g_level, (int)level, memory_order_relaxed);
 }
 
 int dpf_log_enabled(dpf_log_level level)
 {
     pthread_once(&g_env_once, read_env_level);
-    return (int)level >= g_level;
+    return (int)level >= atomic_load_explicit(&g_level, memory_order_relaxed);
 }
 
 void dpf_log_set_corr(const char *corr)
@@ -127,7 +139,7 @@ void dpf_log_write(dpf_log_level level, const char *fmt, ...)
     int n = snprintf(line, sizeof line,
                      "%04d-%02d-%02d %02d:%02d:%02d.%03ld %c %s %llu (0x%llx) [%s] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000L, level_letter(level), g_component,
+                     tm.tm_sec, ts.tv_nsec / 1000000L, level_letter(level), dpf_log_component(),
                      (unsigned long long)tid, (unsigned long long)tid,
                      t_corr[0] ? t_corr : "-");
     if (n < 0)

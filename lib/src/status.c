@@ -19,6 +19,8 @@ const char *dpf_status_text(dpf_status s)
     case DPF_ERR_VERIFY: return "verification failed";
     case DPF_ERR_STEP: return "step failed";
     case DPF_ERR_BUSY: return "busy";
+    case DPF_ERR_NO_STREAM: return "no such JetStream stream or consumer";
+    case DPF_HELP_SHOWN: return "help shown";
     }
     return "unknown status";
 }

@@ -131,7 +131,7 @@ static void run(dpf_bus *bus)
         backoff = next_backoff(backoff);
         /* a stream deleted under us (or a JetStream restarted empty) is
          * created again rather than waited for */
-        if (st == DPF_ERR_NOT_FOUND && dpf_bus_ensure_streams(bus) == DPF_OK)
+        if (st == DPF_ERR_NO_STREAM && dpf_bus_ensure_streams(bus) == DPF_OK)
             DPF_INFO("Created the JetStream streams again");
     }
     dpf_db_destroy(db);

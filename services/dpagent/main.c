@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     char err[512];
     dpf_log_init(DPF_COMP_DPAGENT);
     dpf_status rc = dpf_config_parse(g_opts, argc, argv, err, sizeof err);
-    if (rc == DPF_ERR_NOT_FOUND) {
+    if (rc == DPF_HELP_SHOWN) {
         printf("\nSteps served on agent.<FQDN>.step:");
         for (size_t i = 0; i < dpa_dispatch_count(); i++)
             printf(" %s", dpa_dispatch_at(i)->name);

@@ -78,7 +78,9 @@ void hman_service_destroy(hman_service *svc)
 {
     if (svc == NULL)
         return;
-    /* the subscription first: its handler uses the bus and the database */
+    /* the subscription first: its handler uses svc, the bus and the
+     * database, and dpf_bus_sub_destroy returns only once no handler runs
+     * (however long a running one takes) */
     dpf_bus_sub_destroy(svc->sub);
     dpf_bus_destroy(svc->bus);
     dpf_db_destroy(svc->db);

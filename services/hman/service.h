@@ -42,7 +42,8 @@ dpf_status hman_service_create(const hman_config *cfg, hman_service **out) DPF_M
  * a second from the main thread; takes mu. */
 void hman_service_watch(hman_service *svc);
 
-/* Unsubscribes (waiting for a running handler), then closes. NULL no-op. */
+/* Unsubscribes, waiting as long as a running handler takes (a warning
+ * every few seconds says so), then closes and frees. NULL no-op. */
 void hman_service_destroy(hman_service *svc);
 
 /* handle_sitecontrol.c: the handler for sitecontrol.changed.<site>. msg

@@ -19,6 +19,7 @@
 #include <dpf/log.h>
 #include <dpf/util.h>
 
+#include "dpf_capture.h"
 #include "dpf_test.h"
 
 static dpf_bus *bus;
@@ -134,7 +135,7 @@ static int group_teardown(void **state)
 {
     /* again, for tests that failed before their own cleanup */
     static const char *const names[] = {"dedup", "share", "nak", "term", "lost", "corr",
-                                          "filter", "pull", "pull-lost"};
+                                          "filter", "pull", "pull-lost", "slow"};
     for (size_t i = 0; admin_js != NULL && i < sizeof names / sizeof names[0]; i++) {
         char durable[64];
         snprintf(durable, sizeof durable, "%s-%s", tag, names[i]);
@@ -460,6 +461,86 @@ static void test_destroy_from_handler(void **state)
     assert_int_equal(answered, 1);
 }
 
+/* A handler still busy when its subscription is destroyed: it says it has
+ * started, sleeps past the old 5 s give-up of destroy, then marks that it
+ * finished. All under mu. */
+typedef struct slow {
+    pthread_mutex_t mu;
+    int started;
+    int finished;
+    int acked;
+} slow;
+
+#define SLOW_HANDLER_MS 6000
+
+static void slow_handler(dpf_bus_msg *m, void *closure)
+{
+    slow *sl = closure;
+    pthread_mutex_lock(&sl->mu);
+    sl->started = 1;
+    pthread_mutex_unlock(&sl->mu);
+    usleep(SLOW_HANDLER_MS * 1000);
+    int acked = dpf_bus_msg_ack(m) == DPF_OK;
+    dpf_bus_msg_destroy(m);
+    pthread_mutex_lock(&sl->mu);
+    sl->acked = acked;
+    sl->finished = 1;
+    pthread_mutex_unlock(&sl->mu);
+}
+
+static void test_destroy_waits_for_running_handler(void **state)
+{
+    char subject[128], durable[64];
+    snprintf(subject, sizeof subject, "dp.ins.%s.slow", tag);
+    snprintf(durable, sizeof durable, "%s-slow", tag);
+    slow *sl = calloc(1, sizeof *sl); /* freed after destroy, as hman frees its service */
+    assert_non_null(sl);
+    pthread_mutex_init(&sl->mu, NULL);
+    dpf_bus_sub_opts o = sub_opts(subject, durable);
+    o.ack_wait_ms = 30000;
+    dpf_bus_sub *sub = NULL;
+    assert_int_equal(dpf_bus_subscribe(bus, &o, slow_handler, sl, &sub), DPF_OK);
+    assert_int_equal(dpf_bus_publish(bus, subject, "slow", 4, NULL, NULL), DPF_OK);
+    int started = 0;
+    for (int i = 0; i < 500 && !started; i++) {
+        usleep(10000);
+        pthread_mutex_lock(&sl->mu);
+        started = sl->started;
+        pthread_mutex_unlock(&sl->mu);
+    }
+    assert_true(started);
+
+    dpf_capture_begin();
+    int64_t t0 = dpf_mono_us();
+    dpf_bus_sub_destroy(sub);
+    int64_t took_ms = (dpf_mono_us() - t0) / 1000;
+    char *log = dpf_capture_end();
+    pthread_mutex_lock(&sl->mu);
+    int finished = sl->finished, acked = sl->acked;
+    pthread_mutex_unlock(&sl->mu);
+    /* destroy came back only once the handler was done with sl */
+    assert_int_equal(finished, 1);
+    assert_int_equal(acked, 1);
+    assert_true(took_ms >= SLOW_HANDLER_MS - 1000);
+    /* and said meanwhile what it was waiting for, naming the subscription */
+    char want[160];
+    snprintf(want, sizeof want, "Closing subscription DPF_EVENTS/%s: still waiting for its handler",
+             durable);
+    if (strstr(log, want) == NULL)
+        fail_msg("no line '%s' in:\n%s", want, log);
+    free(log);
+    pthread_mutex_destroy(&sl->mu);
+    free(sl);
+
+    /* the handler's ack, sent after destroy began, still counted: the
+     * consumer holds nothing pending or unacknowledged */
+    dpf_test_consumer cs;
+    assert_true(dpf_test_consumer_settled(dpf_test_env("NATS_URL"), "DPF_EVENTS", durable, 5000,
+                                          &cs));
+    assert_int_equal(cs.delivered, 1);
+    delete_consumer(durable);
+}
+
 static void test_watch_stream(void **state)
 {
     char subject[128], pattern[128];
@@ -613,7 +694,7 @@ static void test_bad_arguments(void **state)
     dpf_bus_pull_destroy(NULL);
     assert_int_equal(dpf_bus_publish(NULL, "x", "", 0, NULL, NULL), DPF_ERR_INVALID);
     /* a subject no stream holds: JetStream has no responder for it */
-    assert_int_equal(dpf_bus_publish(bus, "nostream.x", "1", 1, NULL, NULL), DPF_ERR_NOT_FOUND);
+    assert_int_equal(dpf_bus_publish(bus, "nostream.x", "1", 1, NULL, NULL), DPF_ERR_NO_STREAM);
     dpf_bus_destroy(NULL);
     dpf_bus_sub_destroy(NULL);
     dpf_bus_msg_destroy(NULL);
@@ -632,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_correlation_header),
         cmocka_unit_test(test_request_reply),
         cmocka_unit_test(test_destroy_from_handler),
+        cmocka_unit_test(test_destroy_waits_for_running_handler),
         cmocka_unit_test(test_watch_stream),
         cmocka_unit_test(test_pull_one_at_a_time),
         cmocka_unit_test(test_pull_recreates_lost_consumer),

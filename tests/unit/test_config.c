@@ -164,7 +164,7 @@ static void test_help(void **state)
     char err[256];
     char *argv[] = {"svc", "--DPUpgradeThreadLimit", "0", "--help", NULL};
     /* help wins even over a bad value, and nothing is allocated */
-    assert_int_equal(dpf_config_parse(opts, 4, argv, err, sizeof err), DPF_ERR_NOT_FOUND);
+    assert_int_equal(dpf_config_parse(opts, 4, argv, err, sizeof err), DPF_HELP_SHOWN);
     assert_null(db_url);
 }
 

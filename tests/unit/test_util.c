@@ -1,4 +1,5 @@
-/* util: UUID shape, clocks, system name, whole-file reads and dpf_fmt. */
+/* util: UUID shape, clocks, system name, whole-file reads and dpf_fmt; the
+ * status texts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <dpf/status.h>
 #include <dpf/util.h>
 
 static void test_uuid_v4(void **state)
@@ -113,6 +115,25 @@ static void test_signals(void **state)
     assert_true(dpf_stopping());
 }
 
+/* Every status has a text of its own: an administrator reading one in a log
+ * line can tell a missing row from a missing stream or a --help. */
+static void test_status_texts(void **state)
+{
+    const dpf_status last = DPF_HELP_SHOWN;
+    for (int a = DPF_OK; a <= (int)last; a++) {
+        const char *ta = dpf_status_text((dpf_status)a);
+        assert_non_null(ta);
+        assert_string_not_equal(ta, "unknown status");
+        for (int b = a + 1; b <= (int)last; b++)
+            assert_string_not_equal(ta, dpf_status_text((dpf_status)b));
+    }
+    assert_string_equal(dpf_status_text(DPF_ERR_NOT_FOUND), "not found");
+    assert_string_equal(dpf_status_text(DPF_ERR_NO_STREAM),
+                        "no such JetStream stream or consumer");
+    assert_string_equal(dpf_status_text(DPF_HELP_SHOWN), "help shown");
+    assert_string_equal(dpf_status_text((dpf_status)(last + 1)), "unknown status");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_status_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

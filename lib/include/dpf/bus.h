@@ -98,9 +98,15 @@ typedef struct dpf_bus_sub_opts {
 dpf_status dpf_bus_subscribe(dpf_bus *bus, const dpf_bus_sub_opts *opts,
                              dpf_bus_handler handler, void *closure,
                              dpf_bus_sub **out) DPF_MUSTCHECK;
-/* Drains nothing; leaves a durable consumer in place. Waits (up to 5 s) for
- * a handler that is running, so the closure may be freed afterwards; may
- * also be called from inside the subscription's own handler. NULL no-op. */
+/* Drains nothing; leaves a durable consumer in place. No handler of sub
+ * starts once this is called (a message arriving meanwhile is left
+ * unacknowledged, so JetStream delivers it again), and it does not return
+ * while one is still running: it waits as long as that takes, logging a
+ * warning naming the subscription every 3 s, so the closure may be freed
+ * as soon as it returns. A handler that never returns therefore holds its
+ * caller here. May also be called from inside the subscription's own
+ * handler (it then returns at once; the handler knows what it still uses).
+ * NULL is a no-op. */
 void dpf_bus_sub_destroy(dpf_bus_sub *sub);
 
 /* Durable pull consumer (bus_pull.c): the receiver asks for one message
@@ -138,7 +144,9 @@ size_t dpf_bus_msg_len(const dpf_bus_msg *m);
 const char *dpf_bus_msg_corr(const dpf_bus_msg *m);    /* "" if none */
 uint64_t dpf_bus_msg_deliveries(const dpf_bus_msg *m); /* 1 on first delivery */
 const char *dpf_bus_msg_reply(const dpf_bus_msg *m);   /* core request reply inbox, "" if none */
-/* (dpf_bus_publish returns DPF_ERR_NOT_FOUND when no stream holds the subject.) */
+/* (dpf_bus_publish returns DPF_ERR_NO_STREAM when no stream holds the
+ * subject, as every JetStream call here does for a missing stream or
+ * consumer.) */
 
 dpf_status dpf_bus_msg_ack(dpf_bus_msg *m) DPF_MUSTCHECK;          /* waits for the server */
 dpf_status dpf_bus_msg_nak(dpf_bus_msg *m, int delay_ms) DPF_MUSTCHECK;

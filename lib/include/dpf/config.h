@@ -46,7 +46,7 @@ typedef struct dpf_option {
 
 /* Fills every target from argv, the environment and the defaults.
  * Returns DPF_OK, DPF_ERR_INVALID with a reason in err (unknown option,
- * bad number, out of bounds), or DPF_ERR_NOT_FOUND when --help was given
+ * bad number, out of bounds), or DPF_HELP_SHOWN when --help was given
  * (usage already printed to stdout). Non-option arguments are an error. */
 dpf_status dpf_config_parse(const dpf_option *opts, int argc, char **argv,
                             char *err, size_t errlen) DPF_MUSTCHECK;

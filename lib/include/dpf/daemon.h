@@ -16,7 +16,7 @@
  * component (e.g. DPF_COMP_HMAN) and installs the stop signals
  * (dpf_handle_signals). DPF_OK: the service runs, and frees opts with
  * dpf_config_free when done. Otherwise main returns *exit_code at once: 0
- * after --help, 2 after a bad option (printed to stderr as "prog: why");
+ * after --help (DPF_HELP_SHOWN), 2 after a bad option (printed to stderr as "prog: why");
  * opts are freed already. All borrowed. */
 dpf_status dpf_daemon_start(const char *prog, const char *component, const dpf_option *opts,
                              int argc, char **argv, int *exit_code) DPF_MUSTCHECK;

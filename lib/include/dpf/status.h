@@ -10,9 +10,9 @@ typedef enum dpf_status {
     DPF_OK = 0,
     DPF_ERR_NOMEM,     /* allocation failed */
     DPF_ERR_INVALID,   /* bad argument or bad input */
-    DPF_ERR_NOT_FOUND, /* something named does not exist: which thing depends on
-                        * the function (see below); never test for it across a
-                        * sequence that mixes db, bus and file calls */
+    DPF_ERR_NOT_FOUND, /* no such row (a statement that must return one did
+                        * not: no such DP/site/package/job, or a lease lost)
+                        * or no such file or directory; never a NATS thing */
     DPF_ERR_CONFLICT,  /* unique violation, already exists */
     DPF_ERR_DB,        /* PostgreSQL error (see dpf_db_error) */
     DPF_ERR_BUS,       /* NATS / JetStream error */
@@ -22,31 +22,22 @@ typedef enum dpf_status {
     DPF_ERR_VERIFY,    /* hash or signature mismatch */
     DPF_ERR_STEP,      /* an on-host step failed (see the reply's error) */
     DPF_ERR_BUSY,      /* no free worker or lease held elsewhere */
+    DPF_ERR_NO_STREAM, /* JetStream has no stream holding the subject, or the
+                        * stream or durable consumer asked for is missing (the
+                        * stream was deleted, or the server restarted without
+                        * its store): dpf_bus_ensure_streams and retry; a
+                        * message being published was not stored */
+    DPF_HELP_SHOWN,    /* not an error: --help was given and the usage printed
+                        * (dpf_config_parse, dpf_daemon_start); exit 0 */
 } dpf_status;
 
-/* What DPF_ERR_NOT_FOUND means, function by function (libdpf):
- *
- *   dpf_db_exec_row             the statement returned no row (and the
- *                               store_*.c functions built on it: no such
- *                               DP/site/package/job, or a lease lost)
- *   dpf_db_migrate              the migrations directory does not exist
- *   dpf_read_file               the file does not exist (ENOENT; other
- *                               errors are DPF_ERR_IO)
- *   dpf_bus_publish             no JetStream stream holds the subject (the
- *                               stream was deleted or the server restarted
- *                               without its store): dpf_bus_ensure_streams
- *                               and retry; the message was not stored
- *   other dpf_bus_* JetStream   NATS_NOT_FOUND from nats.c: the stream (or
- *   calls (consumers, pull)     consumer) is missing; the same remedy
- *   dpf_config_parse and        --help was given and the usage printed: not
- *   dpf_daemon_start            an error, exit 0 (exit_code says so)
- *
- * So a caller tests for it right at the call that returned it and turns
- * it into its own answer there (the provider's 404s, hman's "site is not
- * in the sites table", distmgr's lost lease), never after a sequence that
- * mixes db, bus and file calls: a missing stream read as a missing row
- * would terminate, and so lose, the message being handled. (Today only
- * dbmon publishes, and drain.c keeps the publish status apart.) */
+/* Each value means one thing whichever function returned it, so a caller
+ * may test for one after a sequence that mixes db, bus and file calls: a
+ * missing stream (DPF_ERR_NO_STREAM) is never read as a missing row
+ * (DPF_ERR_NOT_FOUND), which would terminate, and so lose, the message
+ * being handled. Still, DPF_ERR_NOT_FOUND from a function that reads
+ * several rows says only that one was missing: the caller that wants to
+ * say which tests it at the call. */
 
 /* Returns a static, human-readable text for the status. Never NULL. */
 const char *dpf_status_text(dpf_status s);
