@@ -9,41 +9,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include <dpf/dp.h>
 #include <dpf/util.h>
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-    DPF_PRINTF(3, 4);
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-{
-    snprintf(err->field, sizeof err->field, "%s", field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return DPF_ERR_INVALID;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with a fraction";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
-}
 
 /* ---- addresses and boundaries ---- */
 
@@ -219,22 +190,22 @@ int prov_bg_name_ok(const char *name)
 static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "name", "name must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "name", "name must be a string, not %s", prov_json_type_name(v));
     const char *t = json_string_value(v);
     size_t n = json_string_length(v);
     if (n == 0)
-        return fail(err, "name", "name must not be empty");
+        return prov_json_fail(err, "name", "name must not be empty");
     if (n > PROV_GROUP_NAME_MAX)
-        return fail(err, "name", "name is %zu bytes long; at most %d are allowed", n,
-                    PROV_GROUP_NAME_MAX);
+        return prov_json_fail(err, "name", "name is %zu bytes long; at most %d are allowed", n,
+                              PROV_GROUP_NAME_MAX);
     if (strlen(t) != n || !prov_bg_name_ok(t))
-        return fail(err, "name", "name must not contain control characters");
+        return prov_json_fail(err, "name", "name must not contain control characters");
     if (isspace((unsigned char)t[0]) || isspace((unsigned char)t[n - 1]))
-        return fail(err, "name", "name must not start or end with white space");
+        return prov_json_fail(err, "name", "name must not start or end with white space");
     /* ',' separates the DP's canonical group list (its CRC); '/' would
      * make the group unreachable as /v1/boundarygroups/{name} */
     if (strchr(t, ',') != NULL || strchr(t, '/') != NULL)
-        return fail(err, "name", "name must not contain ',' or '/'");
+        return prov_json_fail(err, "name", "name must not contain ',' or '/'");
     s->name = t;
     return DPF_OK;
 }
@@ -242,13 +213,15 @@ static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "description", "description must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "description", "description must be a string, not %s",
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (n > PROV_DESC_MAX)
-        return fail(err, "description", "description is %zu bytes long; at most %d are allowed",
-                    n, PROV_DESC_MAX);
+        return prov_json_fail(err, "description",
+                              "description is %zu bytes long; at most %d are allowed", n,
+                              PROV_DESC_MAX);
     if (strlen(json_string_value(v)) != n)
-        return fail(err, "description", "description must not contain NUL characters");
+        return prov_json_fail(err, "description", "description must not contain NUL characters");
     s->description = json_string_value(v);
     return DPF_OK;
 }
@@ -256,13 +229,15 @@ static dpf_status f_description(json_t *v, prov_bg_spec *s, prov_field_error *er
 static dpf_status f_site(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v) || json_string_length(v) != 3)
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     char code[4];
     for (int i = 0; i < 3; i++)
         code[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
     code[3] = '\0';
     if (!dpf_site_code_valid(code))
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     memcpy(s->site, code, sizeof code);
     return DPF_OK;
 }
@@ -270,12 +245,12 @@ static dpf_status f_site(json_t *v, prov_bg_spec *s, prov_field_error *err)
 static dpf_status minutes(json_t *v, const char *field, int *out, prov_field_error *err)
 {
     if (!json_is_integer(v))
-        return fail(err, field, "%s must be a whole number of minutes, not %s", field,
-                    type_name(v));
+        return prov_json_fail(err, field, "%s must be a whole number of minutes, not %s", field,
+                              prov_json_type_name(v));
     json_int_t m = json_integer_value(v);
     if (m < 0 || m > PROV_BG_MINUTES_MAX)
-        return fail(err, field, "%s must be between 0 and %d minutes", field,
-                    PROV_BG_MINUTES_MAX);
+        return prov_json_fail(err, field, "%s must be between 0 and %d minutes", field,
+                              PROV_BG_MINUTES_MAX);
     *out = (int)m;
     return DPF_OK;
 }
@@ -288,8 +263,8 @@ static dpf_status f_fallback(json_t *v, prov_bg_spec *s, prov_field_error *err)
 static dpf_status f_site_default(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_boolean(v))
-        return fail(err, "siteDefault", "siteDefault must be true or false, not %s",
-                    type_name(v));
+        return prov_json_fail(err, "siteDefault", "siteDefault must be true or false, not %s",
+                              prov_json_type_name(v));
     s->site_default = json_is_true(v);
     return DPF_OK;
 }
@@ -297,27 +272,32 @@ static dpf_status f_site_default(json_t *v, prov_bg_spec *s, prov_field_error *e
 static dpf_status f_boundaries(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_array(v))
-        return fail(err, "boundaries", "boundaries must be an array of subnets and ranges, not "
-                    "%s", type_name(v));
+        return prov_json_fail(err, "boundaries",
+                              "boundaries must be an array of subnets and ranges, not "
+                              "%s",
+                              prov_json_type_name(v));
     if (json_array_size(v) > PROV_BG_BOUNDARIES_MAX)
-        return fail(err, "boundaries", "at most %d boundaries are allowed in one group",
-                    PROV_BG_BOUNDARIES_MAX);
+        return prov_json_fail(err, "boundaries", "at most %d boundaries are allowed in one group",
+                              PROV_BG_BOUNDARIES_MAX);
     size_t i;
     json_t *b;
     json_array_foreach(v, i, b) {
         char field[48], why[300];
         snprintf(field, sizeof field, "boundaries[%zu]", i);
         if (!json_is_string(b) || strlen(json_string_value(b)) != json_string_length(b))
-            return fail(err, field, "%s must be a string such as \"10.1.0.0/16\" or "
-                        "\"192.168.5.10-192.168.5.50\", not %s", field, type_name(b));
+            return prov_json_fail(err, field,
+                                  "%s must be a string such as \"10.1.0.0/16\" or "
+                                  "\"192.168.5.10-192.168.5.50\", not %s",
+                                  field, prov_json_type_name(b));
         json_t *one = NULL;
         if (!prov_bg_boundary_parse(json_string_value(b), &one, why, sizeof why))
-            return fail(err, field, "%s", why);
+            return prov_json_fail(err, field, "%s", why);
         const char *value = json_string_value(json_object_get(one, "value"));
         for (size_t k = 0; k < json_array_size(s->boundaries); k++) {
             json_t *prev = json_array_get(s->boundaries, k);
             if (strcmp(json_string_value(json_object_get(prev, "value")), value) == 0) {
-                fail(err, field, "boundary %s is listed twice (boundaries[%zu])", value, k);
+                prov_json_fail(err, field, "boundary %s is listed twice (boundaries[%zu])", value,
+                               k);
                 json_decref(one);
                 return DPF_ERR_INVALID;
             }
@@ -332,8 +312,10 @@ static dpf_status neighbor(json_t *n, size_t i, prov_bg_spec *s, prov_field_erro
     char field[64];
     snprintf(field, sizeof field, "neighbors[%zu]", i);
     if (!json_is_object(n))
-        return fail(err, field, "%s must be an object {\"name\": ..., \"fallbackMinutes\": ...}, "
-                    "not %s", field, type_name(n));
+        return prov_json_fail(err, field,
+                              "%s must be an object {\"name\": ..., \"fallbackMinutes\": ...}, "
+                              "not %s",
+                              field, prov_json_type_name(n));
     const char *key;
     json_t *v, *name = NULL;
     int fallback = PROV_BG_FALLBACK_DEFAULT;
@@ -343,24 +325,28 @@ static dpf_status neighbor(json_t *n, size_t i, prov_bg_spec *s, prov_field_erro
         if (strcmp(key, "name") == 0) {
             if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
                 !prov_bg_name_ok(json_string_value(v)))
-                return fail(err, sub, "%s must be the name of a boundary group (1-%d "
-                            "characters)", sub, PROV_GROUP_NAME_MAX);
+                return prov_json_fail(err, sub,
+                                      "%s must be the name of a boundary group (1-%d "
+                                      "characters)",
+                                      sub, PROV_GROUP_NAME_MAX);
             name = v;
         } else if (strcmp(key, "fallbackMinutes") == 0) {
             dpf_status st = minutes(v, sub, &fallback, err);
             if (st != DPF_OK)
                 return st;
         } else {
-            return fail(err, sub, "unknown field '%.32s' in %s (expected name, fallbackMinutes)",
-                        key, field);
+            return prov_json_fail(err, sub,
+                                  "unknown field '%.32s' in %s (expected name, fallbackMinutes)",
+                                  key, field);
         }
     }
     if (name == NULL)
-        return fail(err, field, "%s needs a name", field);
+        return prov_json_fail(err, field, "%s needs a name", field);
     for (size_t k = 0; k < json_array_size(s->neighbors); k++) {
         json_t *prev = json_object_get(json_array_get(s->neighbors, k), "name");
         if (strcasecmp(json_string_value(prev), json_string_value(name)) == 0)
-            return fail(err, field, "neighbor '%s' is listed twice", json_string_value(name));
+            return prov_json_fail(err, field, "neighbor '%s' is listed twice",
+                                  json_string_value(name));
     }
     json_array_append_new(s->neighbors, json_pack("{s:O, s:i}", "name", name,
                                                   "fallbackMinutes", fallback));
@@ -370,10 +356,13 @@ static dpf_status neighbor(json_t *n, size_t i, prov_bg_spec *s, prov_field_erro
 static dpf_status f_neighbors(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     if (!json_is_array(v))
-        return fail(err, "neighbors", "neighbors must be an array of {\"name\", "
-                    "\"fallbackMinutes\"}, not %s", type_name(v));
+        return prov_json_fail(err, "neighbors",
+                              "neighbors must be an array of {\"name\", "
+                              "\"fallbackMinutes\"}, not %s",
+                              prov_json_type_name(v));
     if (json_array_size(v) > PROV_BG_NEIGHBORS_MAX)
-        return fail(err, "neighbors", "at most %d neighbors are allowed", PROV_BG_NEIGHBORS_MAX);
+        return prov_json_fail(err, "neighbors", "at most %d neighbors are allowed",
+                              PROV_BG_NEIGHBORS_MAX);
     size_t i;
     json_t *n;
     json_array_foreach(v, i, n) {
@@ -406,35 +395,15 @@ static dpf_status field(const char *key, json_t *v, prov_bg_mode mode, prov_bg_s
         if (strcmp(FIELDS[i].name, key) != 0)
             continue;
         if (mode == PROV_BG_UPDATE && (FIELDS[i].bit & (PROV_BG_F_NAME | PROV_BG_F_SITE)))
-            return fail(err, key, "%s cannot be changed; create a new boundary group instead",
-                        key);
+            return prov_json_fail(err, key,
+                                  "%s cannot be changed; create a new boundary group instead", key);
         s->present |= FIELDS[i].bit;
         return FIELDS[i].parse(v, s, err);
     }
-    return fail(err, key, "unknown field '%.64s' (expected name, description, siteCode, "
-                "boundaries, neighbors, siteDefault, defaultFallbackMinutes)", key);
-}
-
-static json_t *load_object(const char *body, size_t len, prov_field_error *err, dpf_status *st)
-{
-    *st = DPF_ERR_DECODE;
-    if (body == NULL || len == 0) {
-        fail(err, "", "the request body is empty; expected a JSON object");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
-             jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(doc)) {
-        *st = fail(err, "", "the body must be a JSON object, not %s", type_name(doc));
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return prov_json_fail(err, key,
+                          "unknown field '%.64s' (expected name, description, siteCode, "
+                          "boundaries, neighbors, siteDefault, defaultFallbackMinutes)",
+                          key);
 }
 
 dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, const char *self,
@@ -443,7 +412,7 @@ dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, c
     dpf_status st;
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
-    json_t *doc = load_object(body, len, err, &st);
+    json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;
     out->doc = doc;
@@ -460,12 +429,13 @@ dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, c
             goto bad;
     }
     if (mode == PROV_BG_CREATE && !(out->present & PROV_BG_F_NAME)) {
-        st = fail(err, "name", "name is required");
+        st = prov_json_fail(err, "name", "name is required");
         goto bad;
     }
     if (mode == PROV_BG_UPDATE && out->present == 0) {
-        st = fail(err, "", "nothing to change: give at least one of description, boundaries, "
-                  "neighbors, siteDefault, defaultFallbackMinutes");
+        st = prov_json_fail(err, "",
+                            "nothing to change: give at least one of description, boundaries, "
+                            "neighbors, siteDefault, defaultFallbackMinutes");
         goto bad;
     }
     if (mode == PROV_BG_CREATE || self == NULL)
@@ -476,7 +446,7 @@ dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, c
         if (self != NULL && strcasecmp(n, self) == 0) {
             char f[48];
             snprintf(f, sizeof f, "neighbors[%zu]", i);
-            st = fail(err, f, "boundary group '%s' cannot be its own neighbor", self);
+            st = prov_json_fail(err, f, "boundary group '%s' cannot be its own neighbor", self);
             goto bad;
         }
     }

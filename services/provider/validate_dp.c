@@ -6,41 +6,12 @@
 #include "validate_dp.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 typedef dpf_status (*field_fn)(json_t *v, prov_dp_spec *s, prov_field_error *err);
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-    DPF_PRINTF(3, 4);
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-{
-    snprintf(err->field, sizeof err->field, "%s", field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return DPF_ERR_INVALID;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with a fraction";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
-}
 
 static void upper_copy(char *dst, const char *src, size_t n)
 {
@@ -55,16 +26,18 @@ static dpf_status parse_fqdn(json_t *v, const char *field, char out[DPF_FQDN_MAX
                              prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, field, "%s must be a string (an FQDN), not %s", field, type_name(v));
+        return prov_json_fail(err, field, "%s must be a string (an FQDN), not %s", field,
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (n == 0)
-        return fail(err, field, "%s must not be empty", field);
+        return prov_json_fail(err, field, "%s must not be empty", field);
     if (n > DPF_FQDN_MAX)
-        return fail(err, field, "%s is %zu characters long; an FQDN has at most %d", field, n,
-                    DPF_FQDN_MAX);
+        return prov_json_fail(err, field, "%s is %zu characters long; an FQDN has at most %d",
+                              field, n, DPF_FQDN_MAX);
     char why[200] = "";
     if (!dpf_fqdn_valid(json_string_value(v), why, sizeof why))
-        return fail(err, field, "'%s' is not a valid FQDN: %s", json_string_value(v), why);
+        return prov_json_fail(err, field, "'%s' is not a valid FQDN: %s", json_string_value(v),
+                              why);
     upper_copy(out, json_string_value(v), n);
     return DPF_OK;
 }
@@ -77,14 +50,17 @@ static dpf_status f_server(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "siteCode", "siteCode must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "siteCode", "siteCode must be a string, not %s",
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     char code[4];
     if (n != 3)
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     upper_copy(code, json_string_value(v), 3);
     if (!dpf_site_code_valid(code))
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     memcpy(s->site, code, sizeof code);
     return DPF_OK;
 }
@@ -92,10 +68,12 @@ static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "description", "description must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "description", "description must be a string, not %s",
+                              prov_json_type_name(v));
     if (json_string_length(v) > PROV_DESC_MAX)
-        return fail(err, "description", "description is %zu bytes long; at most %d are allowed",
-                    json_string_length(v), PROV_DESC_MAX);
+        return prov_json_fail(err, "description",
+                              "description is %zu bytes long; at most %d are allowed",
+                              json_string_length(v), PROV_DESC_MAX);
     s->description = json_string_value(v);
     return DPF_OK;
 }
@@ -105,23 +83,24 @@ static dpf_status check_group_name(json_t *v, size_t i, prov_field_error *err)
     char field[48];
     snprintf(field, sizeof field, "boundaryGroups[%zu]", i);
     if (!json_is_string(v))
-        return fail(err, field, "%s must be a string, not %s", field, type_name(v));
+        return prov_json_fail(err, field, "%s must be a string, not %s", field,
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     const char *name = json_string_value(v);
     if (n == 0)
-        return fail(err, field, "%s must not be empty", field);
+        return prov_json_fail(err, field, "%s must not be empty", field);
     if (n > PROV_GROUP_NAME_MAX)
-        return fail(err, field, "%s is %zu bytes long; at most %d are allowed", field, n,
-                    PROV_GROUP_NAME_MAX);
+        return prov_json_fail(err, field, "%s is %zu bytes long; at most %d are allowed", field, n,
+                              PROV_GROUP_NAME_MAX);
     if (isspace((unsigned char)name[0]) || isspace((unsigned char)name[n - 1]))
-        return fail(err, field, "%s must not start or end with white space", field);
+        return prov_json_fail(err, field, "%s must not start or end with white space", field);
     for (size_t k = 0; k < n; k++) {
         unsigned char c = (unsigned char)name[k];
         if (c < 0x20 || c == 0x7f)
-            return fail(err, field, "%s must not contain control characters", field);
+            return prov_json_fail(err, field, "%s must not contain control characters", field);
         /* the canonical list hman hashes into the CRC is comma-separated */
         if (c == ',')
-            return fail(err, field, "%s must not contain ','", field);
+            return prov_json_fail(err, field, "%s must not contain ','", field);
     }
     return DPF_OK;
 }
@@ -129,11 +108,13 @@ static dpf_status check_group_name(json_t *v, size_t i, prov_field_error *err)
 static dpf_status f_groups(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     if (!json_is_array(v))
-        return fail(err, "boundaryGroups", "boundaryGroups must be an array of names, not %s",
-                    type_name(v));
+        return prov_json_fail(err, "boundaryGroups",
+                              "boundaryGroups must be an array of names, not %s",
+                              prov_json_type_name(v));
     if (json_array_size(v) > PROV_GROUPS_MAX)
-        return fail(err, "boundaryGroups", "boundaryGroups has %zu names; at most %d are allowed",
-                    json_array_size(v), PROV_GROUPS_MAX);
+        return prov_json_fail(err, "boundaryGroups",
+                              "boundaryGroups has %zu names; at most %d are allowed",
+                              json_array_size(v), PROV_GROUPS_MAX);
     size_t i;
     json_t *g;
     json_array_foreach(v, i, g) {
@@ -145,8 +126,8 @@ static dpf_status f_groups(json_t *v, prov_dp_spec *s, prov_field_error *err)
             if (strcasecmp(s->groups[k], json_string_value(g)) == 0) {
                 char field[48];
                 snprintf(field, sizeof field, "boundaryGroups[%zu]", i);
-                return fail(err, field, "boundary group '%s' is listed twice",
-                            json_string_value(g));
+                return prov_json_fail(err, field, "boundary group '%s' is listed twice",
+                                      json_string_value(g));
             }
         }
         s->groups[i] = json_string_value(g);
@@ -158,7 +139,8 @@ static dpf_status f_groups(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_pxe(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     if (!json_is_boolean(v))
-        return fail(err, "enablePXE", "enablePXE must be true or false, not %s", type_name(v));
+        return prov_json_fail(err, "enablePXE", "enablePXE must be true or false, not %s",
+                              prov_json_type_name(v));
     s->enable_pxe = json_is_true(v);
     return DPF_OK;
 }
@@ -168,11 +150,12 @@ static dpf_status parse_int(json_t *v, const char *field, long long min, long lo
                             prov_field_error *err)
 {
     if (!json_is_integer(v))
-        return fail(err, field, "%s must be an integer, not %s", field, type_name(v));
+        return prov_json_fail(err, field, "%s must be an integer, not %s", field,
+                              prov_json_type_name(v));
     json_int_t n = json_integer_value(v);
     if (n < min || n > max)
-        return fail(err, field, "%s must be between %lld and %lld, not %lld", field, min, max,
-                    (long long)n);
+        return prov_json_fail(err, field, "%s must be between %lld and %lld, not %lld", field, min,
+                              max, (long long)n);
     *out = (int)n;
     return DPF_OK;
 }
@@ -182,27 +165,29 @@ static dpf_status parse_source(json_t *v, size_t i, prov_pull_source *out, prov_
     char field[80];
     snprintf(field, sizeof field, "pullDP.sources[%zu]", i);
     if (!json_is_object(v))
-        return fail(err, field, "%s must be an object {\"serverName\":..., \"priority\":...}, not %s",
-                    field, type_name(v));
+        return prov_json_fail(err, field,
+                              "%s must be an object {\"serverName\":..., \"priority\":...}, not %s",
+                              field, prov_json_type_name(v));
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
         if (strcmp(key, "serverName") != 0 && strcmp(key, "priority") != 0)
-            return fail(err, field, "unknown field '%.64s' in %s (expected serverName, priority)",
-                        key, field);
+            return prov_json_fail(err, field,
+                                  "unknown field '%.64s' in %s (expected serverName, priority)",
+                                  key, field);
     }
     json_t *name = json_object_get(v, "serverName");
     json_t *prio = json_object_get(v, "priority");
     char sub[96];
     snprintf(sub, sizeof sub, "%s.serverName", field);
     if (name == NULL)
-        return fail(err, sub, "%s is required", sub);
+        return prov_json_fail(err, sub, "%s is required", sub);
     dpf_status st = parse_fqdn(name, sub, out->server, err);
     if (st != DPF_OK)
         return st;
     snprintf(sub, sizeof sub, "%s.priority", field);
     if (prio == NULL)
-        return fail(err, sub, "%s is required", sub);
+        return prov_json_fail(err, sub, "%s is required", sub);
     return parse_int(prio, sub, 1, PROV_PRIORITY_MAX, &out->priority, err);
 }
 
@@ -221,23 +206,26 @@ static dpf_status f_pull(json_t *v, prov_dp_spec *s, prov_field_error *err)
     if (json_is_null(v))
         return DPF_OK;
     if (!json_is_object(v))
-        return fail(err, "pullDP", "pullDP must be null or {\"sources\": [...]}, not %s",
-                    type_name(v));
+        return prov_json_fail(err, "pullDP", "pullDP must be null or {\"sources\": [...]}, not %s",
+                              prov_json_type_name(v));
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
         if (strcmp(key, "sources") != 0)
-            return fail(err, "pullDP", "unknown field '%.64s' in pullDP (expected sources)", key);
+            return prov_json_fail(err, "pullDP",
+                                  "unknown field '%.64s' in pullDP (expected sources)", key);
     }
     json_t *src = json_object_get(v, "sources");
     if (src == NULL || !json_is_array(src))
-        return fail(err, "pullDP.sources", "pullDP.sources must be an array of source DPs");
+        return prov_json_fail(err, "pullDP.sources",
+                              "pullDP.sources must be an array of source DPs");
     size_t n = json_array_size(src);
     if (n == 0)
-        return fail(err, "pullDP.sources", "a pull DP needs at least one source DP");
+        return prov_json_fail(err, "pullDP.sources", "a pull DP needs at least one source DP");
     if (n > PROV_SOURCES_MAX)
-        return fail(err, "pullDP.sources", "pullDP.sources has %zu entries; at most %d are allowed",
-                    n, PROV_SOURCES_MAX);
+        return prov_json_fail(err, "pullDP.sources",
+                              "pullDP.sources has %zu entries; at most %d are allowed", n,
+                              PROV_SOURCES_MAX);
     for (size_t i = 0; i < n; i++) {
         dpf_status st = parse_source(json_array_get(src, i), i, &s->sources[i], err);
         if (st != DPF_OK)
@@ -246,7 +234,8 @@ static dpf_status f_pull(json_t *v, prov_dp_spec *s, prov_field_error *err)
             if (strcmp(s->sources[k].server, s->sources[i].server) == 0) {
                 char field[96];
                 snprintf(field, sizeof field, "pullDP.sources[%zu].serverName", i);
-                return fail(err, field, "source DP %s is listed twice", s->sources[i].server);
+                return prov_json_fail(err, field, "source DP %s is listed twice",
+                                      s->sources[i].server);
             }
         }
     }
@@ -264,7 +253,8 @@ static dpf_status f_min_free(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_drive(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "drive", "drive must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "drive", "drive must be a string, not %s",
+                              prov_json_type_name(v));
     const char *d = json_string_value(v);
     size_t n = json_string_length(v);
     if (n == 0) {
@@ -277,7 +267,8 @@ static dpf_status f_drive(json_t *v, prov_dp_spec *s, prov_field_error *err)
         s->drive[2] = '\0';
         return DPF_OK;
     }
-    return fail(err, "drive", "drive must be \"\" (any drive) or one drive letter such as \"D\" or \"D:\"");
+    return prov_json_fail(
+        err, "drive", "drive must be \"\" (any drive) or one drive letter such as \"D\" or \"D:\"");
 }
 
 static dpf_status f_priority(json_t *v, prov_dp_spec *s, prov_field_error *err)
@@ -333,12 +324,17 @@ static dpf_status check_fields(json_t *doc, prov_spec_mode mode, prov_dp_spec *s
     json_object_foreach(doc, key, v) {
         const struct field *f = find_field(key);
         if (f == NULL)
-            return fail(err, key, "unknown field '%.64s' (expected serverName, siteCode, "
-                        "description, boundaryGroups, enablePXE, pullDP, minFreeSpaceMB, drive, "
-                        "priority, contentValidationIntervalHours)", key);
+            return prov_json_fail(
+                err, key,
+                "unknown field '%.64s' (expected serverName, siteCode, "
+                "description, boundaryGroups, enablePXE, pullDP, minFreeSpaceMB, drive, "
+                "priority, contentValidationIntervalHours)",
+                key);
         if (mode == PROV_SPEC_UPDATE && (f->bit & (PROV_F_SERVER | PROV_F_SITE)))
-            return fail(err, key, "%s names the DP and cannot be changed; remove the DP and add "
-                        "it again", key);
+            return prov_json_fail(err, key,
+                                  "%s names the DP and cannot be changed; remove the DP and add "
+                                  "it again",
+                                  key);
         dpf_status st = f->parse(v, s, err);
         if (st != DPF_OK)
             return st;
@@ -346,18 +342,18 @@ static dpf_status check_fields(json_t *doc, prov_spec_mode mode, prov_dp_spec *s
     }
     if (mode == PROV_SPEC_CREATE) {
         if (!(s->present & PROV_F_SERVER))
-            return fail(err, "serverName", "serverName is required");
+            return prov_json_fail(err, "serverName", "serverName is required");
         if (!(s->present & PROV_F_SITE))
-            return fail(err, "siteCode", "siteCode is required");
+            return prov_json_fail(err, "siteCode", "siteCode is required");
     } else if (s->present == 0) {
-        return fail(err, "", "the body changes nothing; give at least one property");
+        return prov_json_fail(err, "", "the body changes nothing; give at least one property");
     }
     for (size_t i = 0; i < s->n_sources; i++) {
         /* pullDP is parsed before or after serverName depending on key
          * order, so the self-reference check waits until both are known */
         if (s->server[0] != '\0' && strcmp(s->sources[i].server, s->server) == 0)
-            return fail(err, "pullDP.sources", "a DP cannot be its own pull source (%s)",
-                        s->server);
+            return prov_json_fail(err, "pullDP.sources", "a DP cannot be its own pull source (%s)",
+                                  s->server);
     }
     return DPF_OK;
 }
@@ -367,26 +363,14 @@ dpf_status prov_dp_spec_parse(const char *body, size_t len, prov_spec_mode mode,
 {
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
-    if (body == NULL || len == 0) {
-        fail(err, "", "the request body is empty; expected a JSON object");
-        return DPF_ERR_DECODE;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
-             jerr.text);
-        return DPF_ERR_DECODE;
-    }
-    if (!json_is_object(doc)) {
-        dpf_status st = fail(err, "", "the body must be a JSON object, not %s", type_name(doc));
-        json_decref(doc);
+    dpf_status st;
+    json_t *doc = prov_json_load_object(body, len, err, &st);
+    if (doc == NULL)
         return st;
-    }
     if (mode == PROV_SPEC_CREATE)
         apply_defaults(out);
     out->doc = doc;
-    dpf_status st = check_fields(doc, mode, out, err);
+    st = check_fields(doc, mode, out, err);
     if (st != DPF_OK)
         prov_dp_spec_clear(out);
     return st;

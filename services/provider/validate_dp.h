@@ -27,6 +27,7 @@
 #include <dpf/dp.h>
 #include <dpf/dp_props.h>
 #include <dpf/status.h>
+#include "json_in.h"
 
 #define PROV_DESC_MAX 512
 #define PROV_GROUP_NAME_MAX 128
@@ -81,13 +82,6 @@ typedef struct prov_dp_spec {
     int validation_hours;          /* contentValidationIntervalHours */
     json_t *doc;                   /* owned: the parsed body the strings point into */
 } prov_dp_spec;
-
-/* Which field is wrong and why, for {"error": message, "field": field}.
- * field is "" when the body as a whole is wrong (malformed JSON). */
-typedef struct prov_field_error {
-    char field[96];
-    char message[384];
-} prov_field_error;
 
 /* Parses and checks body (len bytes, need not be NUL-terminated).
  * On DPF_OK *out is filled and owns its doc (prov_dp_spec_clear). On error

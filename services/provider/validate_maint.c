@@ -4,43 +4,16 @@
 #include "validate_maint.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static dpf_status fail(prov_field_error *err, dpf_status st, const char *field, const char *fmt,
-                       ...) DPF_PRINTF(4, 5);
-
-static dpf_status fail(prov_field_error *err, dpf_status st, const char *field, const char *fmt,
-                       ...)
-{
-    snprintf(err->field, sizeof err->field, "%s", field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 /* The object of body, or NULL with err filled. Owned by the caller. */
 static json_t *load(const char *body, size_t len, prov_field_error *err, dpf_status *st)
 {
-    if (body == NULL || len == 0) {
-        *st = fail(err, DPF_ERR_DECODE, "", "the request body is empty; expected a JSON object");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        *st = fail(err, DPF_ERR_DECODE, "", "malformed JSON at line %d, column %d: %s",
-                   jerr.line, jerr.column, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(doc)) {
-        *st = fail(err, DPF_ERR_INVALID, "", "the body must be a JSON object");
-        json_decref(doc);
-        return NULL;
-    }
+    json_t *doc = prov_json_load_object(body, len, err, st);
+    /* these bodies' message has never named the type that came instead */
+    if (doc == NULL && *st == DPF_ERR_INVALID)
+        prov_json_fail(err, "", "the body must be a JSON object");
     return doc;
 }
 
@@ -55,8 +28,7 @@ static dpf_status only(json_t *doc, const char *const *names, const char *expect
         for (size_t i = 0; names[i] != NULL && !known; i++)
             known = strcmp(names[i], key) == 0;
         if (!known)
-            return fail(err, DPF_ERR_INVALID, key, "unknown field '%.64s' (expected %s)", key,
-                        expected);
+            return prov_json_fail(err, key, "unknown field '%.64s' (expected %s)", key, expected);
     }
     return DPF_OK;
 }
@@ -67,12 +39,12 @@ static dpf_status boolean(json_t *doc, const char *name, int required, int *out,
     json_t *v = json_object_get(doc, name);
     if (v == NULL) {
         if (required)
-            return fail(err, DPF_ERR_INVALID, name, "%s is required (true or false)", name);
+            return prov_json_fail(err, name, "%s is required (true or false)", name);
         *out = 0;
         return DPF_OK;
     }
     if (!json_is_boolean(v))
-        return fail(err, DPF_ERR_INVALID, name, "%s must be true or false", name);
+        return prov_json_fail(err, name, "%s must be true or false", name);
     *out = json_is_true(v);
     return DPF_OK;
 }
@@ -109,19 +81,21 @@ dpf_status prov_setdpmm_body_parse(const char *body, size_t len, prov_maint_body
     if ((st = only(doc, names, "NALPath, Mode, Force", err)) != DPF_OK)
         goto out;
     if (nal == NULL || !json_is_string(nal) || json_string_length(nal) == 0) {
-        st = fail(err, DPF_ERR_INVALID, "NALPath", "NALPath is required: the DP's NAL path, "
-                  "a non-empty string");
+        st = prov_json_fail(err, "NALPath",
+                            "NALPath is required: the DP's NAL path, "
+                            "a non-empty string");
         goto out;
     }
     if (json_string_length(nal) >= sizeof out->nal) {
-        st = fail(err, DPF_ERR_INVALID, "NALPath", "NALPath is %zu bytes long; at most %zu",
-                  json_string_length(nal), sizeof out->nal - 1);
+        st = prov_json_fail(err, "NALPath", "NALPath is %zu bytes long; at most %zu",
+                            json_string_length(nal), sizeof out->nal - 1);
         goto out;
     }
     if (mode == NULL || !json_is_integer(mode) ||
         (json_integer_value(mode) != 0 && json_integer_value(mode) != 1)) {
-        st = fail(err, DPF_ERR_INVALID, "Mode", "Mode must be 1 (enable maintenance mode) or "
-                  "0 (disable it)");
+        st = prov_json_fail(err, "Mode",
+                            "Mode must be 1 (enable maintenance mode) or "
+                            "0 (disable it)");
         goto out;
     }
     snprintf(out->nal, sizeof out->nal, "%s", json_string_value(nal));

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,34 +22,6 @@
 #include <dpf/dp.h>
 
 #define ROOTS_MAX 32
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-    DPF_PRINTF(3, 4);
-
-static dpf_status fail(prov_field_error *err, const char *field, const char *fmt, ...)
-{
-    snprintf(err->field, sizeof err->field, "%s", field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    return DPF_ERR_INVALID;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number with a fraction";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
-}
 
 /* Characters (UTF-8 code points; jansson guarantees valid UTF-8). */
 static size_t utf8_chars(const char *s, size_t n)
@@ -71,47 +42,23 @@ static int has_control(const char *s, size_t n)
     return 0;
 }
 
-/* The whole body: a JSON object without duplicate keys. */
-static json_t *load_object(const char *body, size_t len, prov_field_error *err, dpf_status *st)
-{
-    if (body == NULL || len == 0) {
-        *st = DPF_ERR_DECODE;
-        fail(err, "", "the request body is empty; expected a JSON object");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        *st = DPF_ERR_DECODE;
-        fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
-             jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(doc)) {
-        *st = fail(err, "", "the body must be a JSON object, not %s", type_name(doc));
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
-}
-
 /* ---- POST /v1/packages ---- */
 
 static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "name", "name must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "name", "name must be a string, not %s", prov_json_type_name(v));
     const char *t = json_string_value(v);
     size_t n = json_string_length(v);
     if (n == 0)
-        return fail(err, "name", "name must not be empty");
+        return prov_json_fail(err, "name", "name must not be empty");
     if (utf8_chars(t, n) > PROV_PKG_NAME_MAX)
-        return fail(err, "name", "name is %zu characters long; at most %d are allowed",
-                    utf8_chars(t, n), PROV_PKG_NAME_MAX);
+        return prov_json_fail(err, "name", "name is %zu characters long; at most %d are allowed",
+                              utf8_chars(t, n), PROV_PKG_NAME_MAX);
     if (has_control(t, n) || strlen(t) != n)
-        return fail(err, "name", "name must contain printable characters only");
+        return prov_json_fail(err, "name", "name must contain printable characters only");
     if (isspace((unsigned char)t[0]) || isspace((unsigned char)t[n - 1]))
-        return fail(err, "name", "name must not start or end with white space");
+        return prov_json_fail(err, "name", "name must not start or end with white space");
     s->name = t;
     return DPF_OK;
 }
@@ -119,13 +66,16 @@ static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "description", "description must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "description", "description must be a string, not %s",
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (utf8_chars(json_string_value(v), n) > PROV_PKG_DESC_MAX)
-        return fail(err, "description", "description is %zu characters long; at most %d are "
-                    "allowed", utf8_chars(json_string_value(v), n), PROV_PKG_DESC_MAX);
+        return prov_json_fail(err, "description",
+                              "description is %zu characters long; at most %d are "
+                              "allowed",
+                              utf8_chars(json_string_value(v), n), PROV_PKG_DESC_MAX);
     if (strlen(json_string_value(v)) != n)
-        return fail(err, "description", "description must not contain NUL characters");
+        return prov_json_fail(err, "description", "description must not contain NUL characters");
     s->description = json_string_value(v);
     return DPF_OK;
 }
@@ -133,16 +83,19 @@ static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *e
 static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "sourcePath", "sourcePath must be a string (an absolute directory "
-                    "path), not %s", type_name(v));
+        return prov_json_fail(err, "sourcePath",
+                              "sourcePath must be a string (an absolute directory "
+                              "path), not %s",
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (n == 0)
-        return fail(err, "sourcePath", "sourcePath must not be empty");
+        return prov_json_fail(err, "sourcePath", "sourcePath must not be empty");
     if (n > PROV_PKG_PATH_MAX)
-        return fail(err, "sourcePath", "sourcePath is %zu bytes long; at most %d are allowed", n,
-                    PROV_PKG_PATH_MAX);
+        return prov_json_fail(err, "sourcePath",
+                              "sourcePath is %zu bytes long; at most %d are allowed", n,
+                              PROV_PKG_PATH_MAX);
     if (has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
-        return fail(err, "sourcePath", "sourcePath must not contain control characters");
+        return prov_json_fail(err, "sourcePath", "sourcePath must not contain control characters");
     s->source_path = json_string_value(v);
     return DPF_OK;
 }
@@ -150,15 +103,18 @@ static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 static dpf_status f_site(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, "siteCode", "siteCode must be a string, not %s", type_name(v));
+        return prov_json_fail(err, "siteCode", "siteCode must be a string, not %s",
+                              prov_json_type_name(v));
     char code[4];
     if (json_string_length(v) != 3)
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     for (int i = 0; i < 3; i++)
         code[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
     code[3] = '\0';
     if (!dpf_site_code_valid(code))
-        return fail(err, "siteCode", "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        return prov_json_fail(err, "siteCode",
+                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     memcpy(s->site, code, sizeof code);
     return DPF_OK;
 }
@@ -179,7 +135,7 @@ dpf_status prov_pkg_spec_parse(const char *body, size_t len, prov_pkg_spec *out,
     dpf_status st = DPF_ERR_INVALID;
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
-    json_t *doc = load_object(body, len, err, &st);
+    json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;
     out->doc = doc;
@@ -194,19 +150,21 @@ dpf_status prov_pkg_spec_parse(const char *body, size_t len, prov_pkg_spec *out,
                 f = &SPEC_FIELDS[i];
         }
         if (f == NULL) {
-            st = fail(err, key, "unknown field '%.64s' (expected name, description, sourcePath, "
-                      "siteCode)", key);
+            st = prov_json_fail(err, key,
+                                "unknown field '%.64s' (expected name, description, sourcePath, "
+                                "siteCode)",
+                                key);
             goto bad;
         }
         if ((st = f->parse(v, out, err)) != DPF_OK)
             goto bad;
     }
     if (out->name == NULL) {
-        st = fail(err, "name", "name is required");
+        st = prov_json_fail(err, "name", "name is required");
         goto bad;
     }
     if (out->source_path == NULL) {
-        st = fail(err, "sourcePath", "sourcePath is required");
+        st = prov_json_fail(err, "sourcePath", "sourcePath is required");
         goto bad;
     }
     return DPF_OK;
@@ -228,15 +186,16 @@ void prov_pkg_spec_clear(prov_pkg_spec *s)
 static dpf_status check_dp_name(json_t *v, const char *field, json_t *out, prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, field, "%s must be a string (a server FQDN), not %s", field,
-                    type_name(v));
+        return prov_json_fail(err, field, "%s must be a string (a server FQDN), not %s", field,
+                              prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (n == 0 || n > DPF_FQDN_MAX || strlen(json_string_value(v)) != n)
-        return fail(err, field, "%s must be a server FQDN of 1..%d characters", field,
-                    DPF_FQDN_MAX);
+        return prov_json_fail(err, field, "%s must be a server FQDN of 1..%d characters", field,
+                              DPF_FQDN_MAX);
     char why[160], up[DPF_FQDN_MAX + 1];
     if (!dpf_fqdn_valid(json_string_value(v), why, sizeof why))
-        return fail(err, field, "'%s' is not a valid FQDN: %s", json_string_value(v), why);
+        return prov_json_fail(err, field, "'%s' is not a valid FQDN: %s", json_string_value(v),
+                              why);
     for (size_t i = 0; i <= n; i++)
         up[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
     json_array_append_new(out, json_string(up));
@@ -247,16 +206,17 @@ static dpf_status check_group_name(json_t *v, const char *field, json_t *out,
                                    prov_field_error *err)
 {
     if (!json_is_string(v))
-        return fail(err, field, "%s must be a string (a boundary group name), not %s", field,
-                    type_name(v));
+        return prov_json_fail(err, field, "%s must be a string (a boundary group name), not %s",
+                              field, prov_json_type_name(v));
     size_t n = json_string_length(v);
     if (n == 0)
-        return fail(err, field, "%s must not be empty", field);
+        return prov_json_fail(err, field, "%s must not be empty", field);
     if (n > PROV_GROUP_NAME_MAX)
-        return fail(err, field, "%s is %zu bytes long; a boundary group name has at most %d",
-                    field, n, PROV_GROUP_NAME_MAX);
+        return prov_json_fail(err, field,
+                              "%s is %zu bytes long; a boundary group name has at most %d", field,
+                              n, PROV_GROUP_NAME_MAX);
     if (has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
-        return fail(err, field, "%s must not contain control characters", field);
+        return prov_json_fail(err, field, "%s must not contain control characters", field);
     json_array_append(out, v);
     return DPF_OK;
 }
@@ -268,10 +228,11 @@ static dpf_status parse_names(json_t *v, const char *field, name_fn check, json_
                               prov_field_error *err)
 {
     if (!json_is_array(v))
-        return fail(err, field, "%s must be an array of names, not %s", field, type_name(v));
+        return prov_json_fail(err, field, "%s must be an array of names, not %s", field,
+                              prov_json_type_name(v));
     if (json_array_size(v) > PROV_PKG_TARGETS_MAX)
-        return fail(err, field, "%s has %zu names; at most %d are allowed in one request", field,
-                    json_array_size(v), PROV_PKG_TARGETS_MAX);
+        return prov_json_fail(err, field, "%s has %zu names; at most %d are allowed in one request",
+                              field, json_array_size(v), PROV_PKG_TARGETS_MAX);
     size_t i;
     json_t *name;
     json_array_foreach(v, i, name) {
@@ -283,8 +244,8 @@ static dpf_status parse_names(json_t *v, const char *field, name_fn check, json_
         const char *added = json_string_value(json_array_get(out, i));
         for (size_t k = 0; k < i; k++) {
             if (strcasecmp(json_string_value(json_array_get(out, k)), added) == 0)
-                return fail(err, sub, "'%s' is listed twice in %s", json_string_value(name),
-                            field);
+                return prov_json_fail(err, sub, "'%s' is listed twice in %s",
+                                      json_string_value(name), field);
         }
     }
     return DPF_OK;
@@ -296,7 +257,7 @@ dpf_status prov_pkg_targets_parse(const char *body, size_t len, prov_targets_mod
     dpf_status st = DPF_ERR_INVALID;
     memset(out, 0, sizeof *out);
     memset(err, 0, sizeof *err);
-    json_t *doc = load_object(body, len, err, &st);
+    json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;
     out->dps = json_array();
@@ -309,21 +270,24 @@ dpf_status prov_pkg_targets_parse(const char *body, size_t len, prov_targets_mod
         } else if (strcmp(key, "boundaryGroups") == 0 && mode == PROV_TARGETS_DISTRIBUTE) {
             st = parse_names(v, key, check_group_name, out->groups, err);
         } else {
-            st = fail(err, key, "unknown field '%.64s' (expected %s)", key,
-                      mode == PROV_TARGETS_DISTRIBUTE ? "distributionPoints, boundaryGroups"
-                                                      : "distributionPoints");
+            st = prov_json_fail(err, key, "unknown field '%.64s' (expected %s)", key,
+                                mode == PROV_TARGETS_DISTRIBUTE
+                                    ? "distributionPoints, boundaryGroups"
+                                    : "distributionPoints");
         }
         if (st != DPF_OK)
             goto bad;
     }
     if (mode == PROV_TARGETS_REDISTRIBUTE && json_array_size(out->dps) == 0) {
-        st = fail(err, "distributionPoints", "distributionPoints must name at least one "
-                  "distribution point");
+        st = prov_json_fail(err, "distributionPoints",
+                            "distributionPoints must name at least one "
+                            "distribution point");
         goto bad;
     }
     if (json_array_size(out->dps) == 0 && json_array_size(out->groups) == 0) {
-        st = fail(err, "distributionPoints", "name at least one distribution point "
-                  "(distributionPoints) or boundary group (boundaryGroups)");
+        st = prov_json_fail(err, "distributionPoints",
+                            "name at least one distribution point "
+                            "(distributionPoints) or boundary group (boundaryGroups)");
         goto bad;
     }
     json_decref(doc);
@@ -457,8 +421,10 @@ static dpf_status outside(const roots *r, const char *path, prov_field_error *er
 {
     char list[256];
     roots_list(r, list, sizeof list);
-    return fail(err, "sourcePath", "sourcePath %.200s is outside every content source root "
-                "(%s)", path, list);
+    return prov_json_fail(err, "sourcePath",
+                          "sourcePath %.200s is outside every content source root "
+                          "(%s)",
+                          path, list);
 }
 
 dpf_status prov_pkg_source_check(const char *path, const char *roots_setting, char *resolved,
@@ -467,25 +433,31 @@ dpf_status prov_pkg_source_check(const char *path, const char *roots_setting, ch
     memset(err, 0, sizeof *err);
     resolved[0] = '\0';
     if (path[0] != '/')
-        return fail(err, "sourcePath", "sourcePath must be an absolute path (starting with "
-                    "'/'), not '%.200s'", path);
+        return prov_json_fail(err, "sourcePath",
+                              "sourcePath must be an absolute path (starting with "
+                              "'/'), not '%.200s'",
+                              path);
     if (has_dotdot(path))
-        return fail(err, "sourcePath", "sourcePath must not contain a '..' component: "
-                    "%.200s", path);
+        return prov_json_fail(err, "sourcePath",
+                              "sourcePath must not contain a '..' component: "
+                              "%.200s",
+                              path);
     if (strlen(path) > PROV_PKG_PATH_MAX)
-        return fail(err, "sourcePath", "sourcePath is longer than %d bytes", PROV_PKG_PATH_MAX);
+        return prov_json_fail(err, "sourcePath", "sourcePath is longer than %d bytes",
+                              PROV_PKG_PATH_MAX);
     roots r;
     roots_load(roots_setting, &r);
     dpf_status st = DPF_OK;
     char *lex = malloc(strlen(path) + 2);
     char *real = NULL;
     if (lex == NULL) {
-        st = fail(err, "sourcePath", "out of memory");
+        st = prov_json_fail(err, "sourcePath", "out of memory");
         goto out;
     }
     if (r.n == 0) {
-        st = fail(err, "sourcePath", "no content source roots are configured on the provider "
-                  "(DPFLEET_CONTENT_SOURCE_ROOTS), so no sourcePath is accepted");
+        st = prov_json_fail(err, "sourcePath",
+                            "no content source roots are configured on the provider "
+                            "(DPFLEET_CONTENT_SOURCE_ROOTS), so no sourcePath is accepted");
         goto out;
     }
     normalize(path, lex);
@@ -498,16 +470,20 @@ dpf_status prov_pkg_source_check(const char *path, const char *roots_setting, ch
         if (!lex_in)
             st = outside(&r, path, err);
         else if (e == ENOENT)
-            st = fail(err, "sourcePath", "sourcePath %.200s does not exist", path);
+            st = prov_json_fail(err, "sourcePath", "sourcePath %.200s does not exist", path);
         else if (e == ENOTDIR)
-            st = fail(err, "sourcePath", "sourcePath %.200s is not a directory (a part of it "
-                      "is a file)", path);
+            st = prov_json_fail(err, "sourcePath",
+                                "sourcePath %.200s is not a directory (a part of it "
+                                "is a file)",
+                                path);
         else if (e == EACCES)
-            st = fail(err, "sourcePath", "sourcePath %.200s is not readable by the provider "
-                      "(permission denied)", path);
+            st = prov_json_fail(err, "sourcePath",
+                                "sourcePath %.200s is not readable by the provider "
+                                "(permission denied)",
+                                path);
         else
-            st = fail(err, "sourcePath", "sourcePath %.200s cannot be resolved: %s", path,
-                      strerror(e));
+            st = prov_json_fail(err, "sourcePath", "sourcePath %.200s cannot be resolved: %s", path,
+                                strerror(e));
         goto out;
     }
     int real_in = 0;
@@ -515,27 +491,30 @@ dpf_status prov_pkg_source_check(const char *path, const char *roots_setting, ch
         real_in = r.real[i] != NULL && is_under(real, r.real[i]);
     if (!real_in) {
         if (lex_in)
-            st = fail(err, "sourcePath", "sourcePath %.160s is or goes through a symbolic link "
-                      "that leads out of the content source roots (to %.160s)", path, real);
+            st = prov_json_fail(err, "sourcePath",
+                                "sourcePath %.160s is or goes through a symbolic link "
+                                "that leads out of the content source roots (to %.160s)",
+                                path, real);
         else
             st = outside(&r, path, err);
         goto out;
     }
     struct stat sb;
     if (stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        st = fail(err, "sourcePath", "sourcePath %.200s is not a directory", path);
+        st = prov_json_fail(err, "sourcePath", "sourcePath %.200s is not a directory", path);
         goto out;
     }
     DIR *d = access(real, R_OK | X_OK) == 0 ? opendir(real) : NULL;
     if (d == NULL) {
-        st = fail(err, "sourcePath", "sourcePath %.200s is not readable by the provider (%s)",
-                  path, strerror(errno));
+        st = prov_json_fail(err, "sourcePath",
+                            "sourcePath %.200s is not readable by the provider (%s)", path,
+                            strerror(errno));
         goto out;
     }
     closedir(d);
     if (strlen(real) > PROV_PKG_PATH_MAX) {
-        st = fail(err, "sourcePath", "sourcePath resolves to a path longer than %d bytes",
-                  PROV_PKG_PATH_MAX);
+        st = prov_json_fail(err, "sourcePath", "sourcePath resolves to a path longer than %d bytes",
+                            PROV_PKG_PATH_MAX);
         goto out;
     }
     snprintf(resolved, PROV_PKG_PATH_MAX + 1, "%s", real);
