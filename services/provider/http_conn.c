@@ -6,6 +6,7 @@
  * refused before a byte of it is read; a chunked one is drained without
  * being stored. */
 #include "http_conn.h"
+#include "auth.h"
 #include "http_dbbody.h"
 #include "tls.h"
 
@@ -146,6 +147,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, prov_request *req, p
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
     if (reply->next_after[0] != '\0')
         MHD_add_response_header(resp, "X-Next-After", reply->next_after);
+    if (reply->www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"dpfleet\"");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     req->status = reply->status;
@@ -161,17 +164,24 @@ static enum MHD_Result reply_now(struct MHD_Connection *c, prov_request *req, in
     return send_reply(c, req, &reply);
 }
 
-/* Reads the context headers into req->user; an error message if one is bad. */
+/* Reads the informational context headers (X-Dpf-Application,
+ * X-Dpf-Machine) into req->user; an error message if one is bad. The user
+ * comes from the API token (auth.c), never from a header: X-Dpf-User is
+ * read only while authentication is not enforced and a request has no
+ * token. */
 static const char *read_context(struct MHD_Connection *c, prov_request *req, char *msg,
                                 size_t len, const char **field)
 {
     static const char *const names[] = {"X-Dpf-User", "X-Dpf-Application", "X-Dpf-Machine"};
     char *dst[] = {req->user.user, req->user.app, req->user.machine};
+    int trust_user = !req->server->auth_required && header(c, "Authorization") == NULL;
     for (int i = 0; i < 3; i++) {
         const char *v = header(c, names[i]);
+        if (i == 0 && !trust_user)
+            v = NULL;
         if (v == NULL || *v == '\0') {
             if (i == 2)
-                client_address(c, dst[i], PROV_CTX_MAX + 1);
+                snprintf(dst[i], PROV_CTX_MAX + 1, "%s", req->client);
             else
                 snprintf(dst[i], PROV_CTX_MAX + 1, "unknown");
             continue;
@@ -201,6 +211,7 @@ static prov_request *request_new(const prov_server *server, struct MHD_Connectio
     req->server = server;
     req->conn = c;
     req->start_us = dpf_mono_us();
+    client_address(c, req->client, sizeof req->client);
     snprintf(req->method, sizeof req->method, "%s", method);
     const char *corr = header(c, "X-Correlation-Id");
     if (prov_corr_sane(corr)) {
@@ -224,6 +235,11 @@ static enum MHD_Result on_headers(struct MHD_Connection *c, prov_request *req, i
     if (read_context(c, req, msg, sizeof msg, &field) != NULL) {
         *answered = 1;
         return reply_now(c, req, 400, field, msg);
+    }
+    prov_reply refusal = {0}; /* who may call what: before a byte of the body is read */
+    if (!prov_auth_request(req, header(c, MHD_HTTP_HEADER_AUTHORIZATION), &refusal)) {
+        *answered = 1;
+        return send_reply(c, req, &refusal);
     }
     const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl != NULL) {

@@ -6,6 +6,7 @@
  * finish, then the pool closes. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <dpf/config.h>
 #include <dpf/log.h>
@@ -13,7 +14,9 @@
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
+#include "auth.h"
 #include "http_conn.h"
+#include "issue_token.h"
 #include "provider.h"
 #include "tls.h"
 
@@ -26,6 +29,7 @@ static int opt_conn_timeout;
 static char *opt_content_roots;
 static char *opt_tls_cert;
 static char *opt_tls_key;
+static int opt_token_cache;
 
 static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
@@ -48,6 +52,9 @@ static const dpf_option OPTIONS[] = {
                    "PEM certificate (chain) of the API: with --tls-key, serve HTTPS only"),
     DPF_OPT_STRING("tls-key", "DPFLEET_TLS_KEY", &opt_tls_key, NULL,
                    "PEM private key of that certificate, unencrypted, mode 0600"),
+    DPF_OPT_INT("token-cache-seconds", "DPFLEET_TOKEN_CACHE_SECONDS", &opt_token_cache, 10, 0,
+                300, "seconds a verified API token is trusted without asking PostgreSQL again "
+                "(a revocation through another provider replica takes effect within this)"),
     DPF_OPT_END,
 };
 
@@ -72,6 +79,8 @@ static void wait_for_database(prov_dbpool *pool)
 int main(int argc, char **argv)
 {
     int rc;
+    if (argc > 1 && strcmp(argv[1], "issue-token") == 0)
+        return prov_issue_token_main(argc - 1, argv + 1);
     if (dpf_daemon_start("provider", DPF_COMP_PROVIDER, OPTIONS, argc, argv, &rc) != DPF_OK)
         return rc;
     if (opt_db_url == NULL || *opt_db_url == '\0') {
@@ -89,12 +98,16 @@ int main(int argc, char **argv)
     rc = 1;
     prov_dbpool *pool = NULL;
     prov_http *http = NULL;
+    prov_auth *auth = NULL;
+    if (prov_auth_create(opt_token_cache, &auth) != DPF_OK)
+        goto cleanup;
     if (prov_dbpool_create(opt_db_url, opt_threads, &pool) != DPF_OK) {
         DPF_ERROR("cannot create the database pool");
         goto cleanup;
     }
     prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body,
-                          .content_roots = opt_content_roots ? opt_content_roots : ""};
+                          .content_roots = opt_content_roots ? opt_content_roots : "",
+                          .auth = auth, .auth_required = 0};
     if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, tls, &http) != DPF_OK)
         goto cleanup;
     DPF_INFO("SMS Provider listening on %s://%s (threads %d, max body %d bytes)",
@@ -116,6 +129,7 @@ cleanup:
     prov_http_stop(http);
     prov_tls_free(tls);
     prov_dbpool_destroy(pool);
+    prov_auth_destroy(auth);
     dpf_config_free(OPTIONS);
     if (rc == 0)
         DPF_INFO("stopped");

@@ -20,9 +20,13 @@ typedef struct prov_server {
     prov_dbpool *pool; /* borrowed from main */
     size_t max_body;
     const char *content_roots; /* DPFLEET_CONTENT_SOURCE_ROOTS, colon-separated; borrowed, "" = none */
+    struct prov_auth *auth;    /* the verified-token cache (auth.h); borrowed from main */
+    int auth_required;         /* 0: a request without a token passes (tests of auth.c only) */
 } prov_server;
 
-/* Who is asking, as the source's "Context:" lines show it. */
+/* Who is asking, as the source's "Context:" lines show it: user from the
+ * request's API token (never from a header), app and machine informational
+ * (X-Dpf-Application, X-Dpf-Machine or the client's address). */
 typedef struct prov_user {
     char user[PROV_CTX_MAX + 1];
     char app[PROV_CTX_MAX + 1];
@@ -44,6 +48,9 @@ typedef struct prov_request {
     int body_too_large;
     char corr[PROV_CORR_MAX + 1];
     prov_user user;
+    unsigned role;               /* the token's PROV_ROLE_* bit (token.h), 0 if none */
+    long long token_id;          /* the token's id, 0 if none */
+    char client[64];             /* the client's address, for the log */
     int64_t start_us;
     int status;                  /* the status sent, for the access log */
     int replied;
@@ -60,6 +67,7 @@ typedef struct prov_reply {
     int rows_n;     /* rows 0..rows_n-1 as a JSON array; -1: row 0's text alone */
     char allow[64]; /* Allow header for 405, "" otherwise */
     char next_after[256]; /* X-Next-After header of a paged list, "" on its last page */
+    int www_authenticate; /* a 401: add WWW-Authenticate: Bearer */
 } prov_reply;
 
 typedef void (*prov_handler)(prov_request *req, prov_reply *reply);
@@ -114,6 +122,15 @@ void prov_handle_bg_show(prov_request *req, prov_reply *reply);
 void prov_handle_bg_update(prov_request *req, prov_reply *reply);
 void prov_handle_bg_delete(prov_request *req, prov_reply *reply);
 void prov_handle_content_location(prov_request *req, prov_reply *reply);
+void prov_handle_token_create(prov_request *req, prov_reply *reply);
+void prov_handle_token_list(prov_request *req, prov_reply *reply);
+void prov_handle_token_revoke(prov_request *req, prov_reply *reply);
+
+/* The roles (token.h bits, or PROV_PUBLIC) that may call method + path:
+ * 1 with *roles set, 0 when no route matches (the router answers 404/405). */
+int prov_route_roles(const char *method, const char *path, unsigned *roles);
+/* The route table itself (routes.c), for its tests; *n set. */
+const struct prov_route *prov_routes(size_t *n);
 
 /* Routes the request: 404/405 replies for no match, otherwise the handler. */
 void prov_dispatch(prov_request *req, prov_reply *reply);

@@ -12,6 +12,7 @@ typedef struct prov_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/v1/distributionpoints/{serverName}" */
     void (*handler)(void); /* opaque to the router; the table casts it back */
+    unsigned roles;      /* who may call it (opaque to the router; see routes.c) */
 } prov_route;
 
 typedef enum prov_route_result {

@@ -1,48 +1,79 @@
-/* The provider's one dispatch point: every endpoint is one line in ROUTES and
- * one handle_*.c file. */
+/* The provider's one dispatch point and its one table of who may do what:
+ * every endpoint is one line in ROUTES (method, path, handler, the roles
+ * that may call it; the README's "Who may do what" lists the same) and one
+ * handle_*.c file. */
 #include <dpf/db.h>
 #include <dpf/log.h>
 
 #include "provider.h"
 #include "router.h"
+#include "token.h"
+
+#define H(f) ((void (*)(void))(f))
+/* Full Administrator may do everything; the others what their job needs. */
+#define INFRA (PROV_ROLE_FULL | PROV_ROLE_INFRA)
+#define APP (PROV_ROLE_FULL | PROV_ROLE_APP)
+#define READ PROV_ROLE_ALL
+#define FULL PROV_ROLE_FULL
 
 static const prov_route ROUTES[] = {
-    {"POST", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_create},
-    {"GET", "/v1/distributionpoints", (void (*)(void))prov_handle_dp_list},
-    {"GET", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_show},
-    {"PATCH", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_update},
-    {"DELETE", "/v1/distributionpoints/{serverName}", (void (*)(void))prov_handle_dp_delete},
-    {"POST", "/v1/distributionpoints/{serverName}/maintenance",
-     (void (*)(void))prov_handle_dp_maintenance},
-    {"POST", "/v1/distributionpoints/{serverName}/validate", (void (*)(void))prov_handle_dp_validate},
-    {"POST", "/v1/SetDPMaintenanceMode", (void (*)(void))prov_handle_set_dp_maint},
-    {"POST", "/v1/sites/{siteCode}/reset", (void (*)(void))prov_handle_site_reset},
-    {"GET", "/v1/statmsgs", (void (*)(void))prov_handle_statmsgs},
-    {"POST", "/v1/packages", (void (*)(void))prov_handle_pkg_create},
-    {"GET", "/v1/packages", (void (*)(void))prov_handle_pkg_list},
-    {"GET", "/v1/packages/{packageId}", (void (*)(void))prov_handle_pkg_show},
-    {"DELETE", "/v1/packages/{packageId}", (void (*)(void))prov_handle_pkg_delete},
-    {"POST", "/v1/packages/{packageId}/update", (void (*)(void))prov_handle_pkg_update},
-    {"POST", "/v1/packages/{packageId}/distribute", (void (*)(void))prov_handle_pkg_distribute},
-    {"POST", "/v1/packages/{packageId}/redistribute",
-     (void (*)(void))prov_handle_pkg_redistribute},
+    {"POST", "/v1/distributionpoints", H(prov_handle_dp_create), INFRA},
+    {"GET", "/v1/distributionpoints", H(prov_handle_dp_list), READ},
+    {"GET", "/v1/distributionpoints/{serverName}", H(prov_handle_dp_show), READ},
+    {"PATCH", "/v1/distributionpoints/{serverName}", H(prov_handle_dp_update), INFRA},
+    {"DELETE", "/v1/distributionpoints/{serverName}", H(prov_handle_dp_delete), INFRA},
+    {"POST", "/v1/distributionpoints/{serverName}/maintenance", H(prov_handle_dp_maintenance),
+     INFRA},
+    {"POST", "/v1/distributionpoints/{serverName}/validate", H(prov_handle_dp_validate), INFRA},
+    {"POST", "/v1/SetDPMaintenanceMode", H(prov_handle_set_dp_maint), INFRA},
+    {"POST", "/v1/sites/{siteCode}/reset", H(prov_handle_site_reset), INFRA},
+    {"GET", "/v1/statmsgs", H(prov_handle_statmsgs), READ},
+    {"POST", "/v1/packages", H(prov_handle_pkg_create), APP},
+    {"GET", "/v1/packages", H(prov_handle_pkg_list), READ},
+    {"GET", "/v1/packages/{packageId}", H(prov_handle_pkg_show), READ},
+    {"DELETE", "/v1/packages/{packageId}", H(prov_handle_pkg_delete), APP},
+    {"POST", "/v1/packages/{packageId}/update", H(prov_handle_pkg_update), APP},
+    {"POST", "/v1/packages/{packageId}/distribute", H(prov_handle_pkg_distribute), APP},
+    {"POST", "/v1/packages/{packageId}/redistribute", H(prov_handle_pkg_redistribute), APP},
     {"DELETE", "/v1/packages/{packageId}/distributionpoints/{serverName}",
-     (void (*)(void))prov_handle_pkg_remove_dp},
-    {"POST", "/v1/boundarygroups", (void (*)(void))prov_handle_bg_create},
-    {"GET", "/v1/boundarygroups", (void (*)(void))prov_handle_bg_list},
-    {"GET", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_show},
-    {"PATCH", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_update},
-    {"DELETE", "/v1/boundarygroups/{name}", (void (*)(void))prov_handle_bg_delete},
-    {"GET", "/v1/contentlocation", (void (*)(void))prov_handle_content_location},
-    {"GET", "/healthz", (void (*)(void))prov_handle_healthz},
+     H(prov_handle_pkg_remove_dp), APP},
+    {"POST", "/v1/boundarygroups", H(prov_handle_bg_create), INFRA},
+    {"GET", "/v1/boundarygroups", H(prov_handle_bg_list), READ},
+    {"GET", "/v1/boundarygroups/{name}", H(prov_handle_bg_show), READ},
+    {"PATCH", "/v1/boundarygroups/{name}", H(prov_handle_bg_update), INFRA},
+    {"DELETE", "/v1/boundarygroups/{name}", H(prov_handle_bg_delete), INFRA},
+    {"GET", "/v1/contentlocation", H(prov_handle_content_location), READ},
+    {"POST", "/v1/tokens", H(prov_handle_token_create), FULL},
+    {"GET", "/v1/tokens", H(prov_handle_token_list), FULL},
+    {"DELETE", "/v1/tokens/{id}", H(prov_handle_token_revoke), FULL},
+    {"GET", "/healthz", H(prov_handle_healthz), PROV_PUBLIC},
+    {"GET", "/readyz", H(prov_handle_healthz), PROV_PUBLIC},
 };
+#define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+const prov_route *prov_routes(size_t *n)
+{
+    *n = NROUTES;
+    return ROUTES;
+}
+
+int prov_route_roles(const char *method, const char *path, unsigned *roles)
+{
+    const prov_route *route = NULL;
+    char p1[PROV_PARAM_MAX + 1], p2[PROV_PARAM_MAX + 1], allow[64];
+    *roles = 0;
+    if (prov_route_match(ROUTES, NROUTES, method, path, &route, p1, p2, sizeof p1, allow,
+                         sizeof allow) != PROV_ROUTE_FOUND)
+        return 0;
+    *roles = route->roles;
+    return 1;
+}
 
 void prov_dispatch(prov_request *req, prov_reply *reply)
 {
     const prov_route *route = NULL;
-    switch (prov_route_match(ROUTES, sizeof ROUTES / sizeof ROUTES[0], req->method, req->path,
-                             &route, req->param, req->param2, sizeof req->param, reply->allow,
-                             sizeof reply->allow)) {
+    switch (prov_route_match(ROUTES, NROUTES, req->method, req->path, &route, req->param,
+                             req->param2, sizeof req->param, reply->allow, sizeof reply->allow)) {
     case PROV_ROUTE_FOUND:
         ((prov_handler)route->handler)(req, reply);
         return;

@@ -111,9 +111,10 @@ static void test_given_correlation_id_is_used(void **state)
     assert_string_equal(jstr(r.json, "correlationId"), "corr-from-dpctl-42");
     const char *p[] = {"corr-from-dpctl-42"};
     assert_int_equal(sql_int("SELECT count(*) FROM outbox WHERE correlation_id = $1", 1, p), 1);
-    /* no context headers: the defaults */
+    /* no context headers: the token's user, the client's address */
     assert_int_equal(sql_int("SELECT count(*) FROM audit_log WHERE correlation_id = $1 AND "
-                             "user_name = 'unknown' AND machine_name = '127.0.0.1'", 1, p), 1);
+                             "user_name = 'CONTOSO\\Admin' AND app_name = 'unknown' AND "
+                             "machine_name = '127.0.0.1'", 1, p), 1);
     resp_free(&r);
     /* an unusable one is replaced, not trusted */
     static const char *const bad[] = {"X-Correlation-Id: has spaces;and'quotes", NULL};
@@ -294,7 +295,7 @@ static void test_huge_bodies_refused(void **state)
 static void test_bad_headers(void **state)
 {
     (void)state;
-    char longuser[400] = "X-Dpf-User: ";
+    char longuser[400] = "X-Dpf-Application: ";
     memset(longuser + strlen(longuser), 'u', 300);
     const char *const h[] = {longuser, NULL};
     long long before[NCOUNTS], after[NCOUNTS];
@@ -302,7 +303,7 @@ static void test_bad_headers(void **state)
     const char *body = "{\"serverName\":\"ps1dp9.contoso.com\",\"siteCode\":\"PS1\"}";
     resp r;
     http("POST", "/v1/distributionpoints", body, strlen(body), h, &r);
-    assert_json_error(&r, 400, "X-Dpf-User");
+    assert_json_error(&r, 400, "X-Dpf-Application");
     resp_free(&r);
     counts(after);
     for (int i = 0; i < NCOUNTS; i++)

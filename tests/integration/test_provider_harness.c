@@ -32,6 +32,9 @@ char g_log[256];
 static pid_t g_pid;
 dpf_db *g_db;
 static char g_dbname[64];
+char g_token[PH_NROLES][64];
+const char *const PH_ROLE[PH_NROLES] = {"Full Administrator", "Infrastructure Administrator",
+                                        "Application Administrator", "Read-only Analyst"};
 
 /* ---- HTTP ---- */
 
@@ -69,6 +72,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     header_value(p, size * n, "X-Correlation-Id", r->corr, sizeof r->corr);
     header_value(p, size * n, "Allow", r->allow, sizeof r->allow);
     header_value(p, size * n, "X-Next-After", r->next_after, sizeof r->next_after);
+    header_value(p, size * n, "WWW-Authenticate", r->www_auth, sizeof r->www_auth);
     return size * n;
 }
 
@@ -82,8 +86,16 @@ void http(const char *method, const char *path, const char *body, size_t body_le
     CURL *c = curl_easy_init();
     assert_non_null(c);
     struct curl_slist *h = NULL;
-    for (const char *const *p = headers; p && *p; p++)
+    int own_auth = 0;
+    for (const char *const *p = headers; p && *p; p++) {
         h = curl_slist_append(h, *p);
+        own_auth |= strncasecmp(*p, "Authorization:", 14) == 0;
+    }
+    char auth[128];
+    if (!own_auth && g_token[PH_FULL][0] != '\0') {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_token[PH_FULL]);
+        h = curl_slist_append(h, auth);
+    }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body != NULL) {
@@ -269,6 +281,68 @@ int stop_provider(pid_t pid)
     return dpf_test_stop(pid, 10000);
 }
 
+int ph_issue_token(const char *const *args, char *out, size_t out_len)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *argv[24] = {"provider", "issue-token"};
+        int n = 2;
+        for (const char *const *a = args; *a && n < 23; a++)
+            argv[n++] = *a;
+        argv[n] = NULL;
+        dup2(pipefd[1], 1);
+        close(pipefd[0]);
+        setenv("DATABASE_URL", g_url, 1);
+        execv(PROVIDER_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    char buf[256];
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)got;
+    buf[len] = '\0';
+    close(pipefd[0]);
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    if (out != NULL)
+        snprintf(out, out_len, "%s", buf);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* One token per role into g_token; the Full Administrator's also as
+ * DPFLEET_TOKEN, which the dpctl the tests run reads. */
+static int issue_role_tokens(void)
+{
+    static const char *const users[PH_NROLES] = {"CONTOSO\\Admin", "CONTOSO\\Infra",
+                                                 "CONTOSO\\App", "CONTOSO\\Reader"};
+    for (int i = 0; i < PH_NROLES; i++) {
+        char file[128];
+        snprintf(file, sizeof file, "/tmp/test_provider_token.%ld.%d", (long)getpid(), i);
+        const char *args[] = {"--user", users[i], "--role", PH_ROLE[i], "--out", file, "--force",
+                              NULL};
+        if (ph_issue_token(args, NULL, 0) != 0)
+            return -1;
+        FILE *f = fopen(file, "r");
+        int ok = f != NULL && fgets(g_token[i], sizeof g_token[i], f) != NULL;
+        if (f != NULL)
+            fclose(f);
+        unlink(file);
+        if (!ok)
+            return -1;
+        g_token[i][strcspn(g_token[i], "\n")] = '\0';
+    }
+    setenv("DPFLEET_TOKEN", g_token[PH_FULL], 1);
+    return 0;
+}
+
 int ph_setup(const char *dbname)
 {
     snprintf(g_dbname, sizeof g_dbname, "%s", dbname);
@@ -287,6 +361,10 @@ int ph_setup(const char *dbname)
     g_pid = spawn_provider(g_url, listen, g_log);
     if (wait_health(g_api, 200) != 200) {
         fprintf(stderr, "provider did not become healthy; log in %s\n", g_log);
+        return -1;
+    }
+    if (issue_role_tokens() != 0) {
+        fprintf(stderr, "provider issue-token failed\n");
         return -1;
     }
     return 0;

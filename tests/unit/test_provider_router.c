@@ -20,13 +20,13 @@ static void h_pkg_dp_remove(void) {}
 static void h_pkg_show(void) {}
 
 static const prov_route ROUTES[] = {
-    {"POST", "/v1/distributionpoints", h_create},
-    {"GET", "/v1/distributionpoints", h_list},
-    {"GET", "/v1/distributionpoints/{serverName}", h_show},
-    {"PATCH", "/v1/distributionpoints/{serverName}", h_patch},
-    {"GET", "/healthz", h_health},
-    {"GET", "/v1/packages/{packageId}", h_pkg_show},
-    {"DELETE", "/v1/packages/{packageId}/distributionpoints/{serverName}", h_pkg_dp_remove},
+    {"POST", "/v1/distributionpoints", h_create, 0},
+    {"GET", "/v1/distributionpoints", h_list, 0},
+    {"GET", "/v1/distributionpoints/{serverName}", h_show, 0},
+    {"PATCH", "/v1/distributionpoints/{serverName}", h_patch, 0},
+    {"GET", "/healthz", h_health, 0},
+    {"GET", "/v1/packages/{packageId}", h_pkg_show, 0},
+    {"DELETE", "/v1/packages/{packageId}/distributionpoints/{serverName}", h_pkg_dp_remove, 0},
 };
 #define N (sizeof ROUTES / sizeof ROUTES[0])
 

@@ -1,0 +1,338 @@
+/* API authentication and roles (issue 9) against the real provider and
+ * PostgreSQL: what a caller without a valid token gets (401, one message
+ * whatever the reason), what each role may call (403 naming the role
+ * needed), that the secret is shown once and stored nowhere, that the audit
+ * row names the token's user whatever X-Dpf-User says, and the file
+ * "provider issue-token" writes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dpf_test.h"
+#include "test_provider_harness.h"
+
+static void as(const char *token, const char *method, const char *path, const char *json,
+               resp *r)
+{
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    const char *const h[] = {"Content-Type: application/json", auth, NULL};
+    http(method, path, json, json ? strlen(json) : 0, h, r);
+}
+
+/* POST /v1/tokens as the Full Administrator: the new token's secret and id. */
+static void make_token(const char *user, const char *role, int hours, char *secret,
+                       long long *id)
+{
+    json_t *o = json_pack("{s:s, s:s}", "user", user, "role", role);
+    if (hours > 0)
+        json_object_set_new(o, "expiresInHours", json_integer(hours));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    resp r;
+    as(g_token[PH_FULL], "POST", "/v1/tokens", body, &r);
+    free(body);
+    if (r.status != 201)
+        print_error("%s\n", r.body);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(jstr(r.json, "user"), user);
+    assert_string_equal(jstr(r.json, "role"), role);
+    const char *t = jstr(r.json, "token");
+    assert_non_null(t);
+    assert_int_equal(strlen(t), 47);
+    assert_memory_equal(t, "dpf_", 4);
+    json_t *exp = json_object_get(r.json, "expiresAt");
+    assert_true(hours > 0 ? json_is_string(exp) : json_is_null(exp));
+    strcpy(secret, t);
+    *id = json_integer_value(json_object_get(r.json, "id"));
+    assert_true(*id > 0);
+    resp_free(&r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return ph_setup("provider_auth");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return ph_teardown();
+}
+
+static char g_msg401[512];
+
+static void assert_401(resp *r)
+{
+    assert_json_error(r, 401, NULL);
+    assert_string_equal(r->www_auth, "Bearer realm=\"dpfleet\"");
+    if (g_msg401[0] == '\0')
+        snprintf(g_msg401, sizeof g_msg401, "%s", jstr(r->json, "error"));
+    assert_string_equal(jstr(r->json, "error"), g_msg401); /* the same, whatever the reason */
+}
+
+static void test_bad_credentials_get_401(void **state)
+{
+    (void)state;
+    resp r;
+    static const char *const bad[] = {
+        "Authorization: Basic Q09OVE9TT1xBZG1pbjpwYXNz",
+        "Authorization: Bearer",
+        "Authorization: Bearer dpf_short",
+        "Authorization: Bearer dpf_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* unknown */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *const h[] = {bad[i], NULL};
+        http("GET", "/v1/distributionpoints", NULL, 0, h, &r);
+        assert_401(&r);
+        resp_free(&r);
+        http("POST", "/v1/distributionpoints", "{}", 2, h, &r); /* refused before the body */
+        assert_401(&r);
+        resp_free(&r);
+    }
+    assert_true(log_contains("Access denied: GET /v1/distributionpoints from 127.0.0.1: unknown token"));
+    assert_true(log_contains("Access denied: POST /v1/distributionpoints from 127.0.0.1: malformed"));
+
+    /* expired: its expiry moved into the past before its first use */
+    char secret[64];
+    long long id;
+    make_token("CONTOSO\\Temp", "Read-only Analyst", 1, secret, &id);
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *p[] = {ids};
+    dpf_test_sql(g_db, "UPDATE api_tokens SET expires_at = now() - interval '1 minute' "
+                       "WHERE id = $1::bigint", 1, p);
+    as(secret, "GET", "/v1/distributionpoints", NULL, &r);
+    assert_401(&r);
+    resp_free(&r);
+    char line[160];
+    snprintf(line, sizeof line, "token %lld (user CONTOSO\\Temp) is expired", id);
+    assert_true(log_contains(line));
+
+    /* revoked: used once (so cached), revoked, refused at once */
+    make_token("CONTOSO\\Gone", "Read-only Analyst", 0, secret, &id);
+    as(secret, "GET", "/v1/statmsgs", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/tokens/%lld", id);
+    as(g_token[PH_FULL], "DELETE", path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_true(json_object_get(r.json, "revoked")));
+    resp_free(&r);
+    as(secret, "GET", "/v1/statmsgs", NULL, &r);
+    assert_401(&r);
+    resp_free(&r);
+    snprintf(line, sizeof line, "token %lld (user CONTOSO\\Gone) is revoked", id);
+    assert_true(log_contains(line));
+    /* revoking again answers 200 and changes nothing; unknown ids 404 */
+    as(g_token[PH_FULL], "DELETE", path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_false(json_object_get(r.json, "changed")));
+    resp_free(&r);
+    as(g_token[PH_FULL], "DELETE", "/v1/tokens/999999", NULL, &r);
+    assert_json_error(&r, 404, "id");
+    resp_free(&r);
+    as(g_token[PH_FULL], "DELETE", "/v1/tokens/abc", NULL, &r);
+    assert_json_error(&r, 404, "id");
+    resp_free(&r);
+    /* no secret in the log, ever */
+    assert_false(log_contains(secret));
+    assert_false(log_contains(g_token[PH_FULL]));
+    /* the probes need nothing */
+    const char *const none[] = {"Authorization:", NULL};
+    http("GET", "/healthz", NULL, 0, none, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+/* One endpoint of each group; "allowed" means past the check (the
+ * endpoint itself may then refuse the empty body). */
+static const struct {
+    const char *method, *path, *body;
+    unsigned who; /* bit per PH_* role */
+    const char *needs;
+} CASES[] = {
+    {"POST", "/v1/distributionpoints", "{}", 1 | 2, "Infrastructure Administrator"},
+    {"POST", "/v1/boundarygroups", "{}", 1 | 2, "Infrastructure Administrator"},
+    {"POST", "/v1/distributionpoints/PS1NONE.CONTOSO.COM/maintenance", "{}", 1 | 2,
+     "Infrastructure Administrator"},
+    {"POST", "/v1/sites/PS9/reset", NULL, 1 | 2, "Infrastructure Administrator"},
+    {"POST", "/v1/packages", "{}", 1 | 4, "Application Administrator"},
+    {"POST", "/v1/packages/PS100009/distribute", "{}", 1 | 4, "Application Administrator"},
+    {"GET", "/v1/distributionpoints", NULL, 15, NULL},
+    {"GET", "/v1/statmsgs", NULL, 15, NULL},
+    {"GET", "/v1/packages", NULL, 15, NULL},
+    {"GET", "/v1/boundarygroups", NULL, 15, NULL},
+    {"GET", "/v1/tokens", NULL, 1, "Full Administrator"},
+    {"POST", "/v1/tokens", "{}", 1, "Full Administrator"},
+    {"DELETE", "/v1/tokens/999999", NULL, 1, "Full Administrator"},
+};
+
+static void test_roles(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        for (int role = 0; role < PH_NROLES; role++) {
+            resp r;
+            as(g_token[role], CASES[c].method, CASES[c].path, CASES[c].body, &r);
+            int allowed = (CASES[c].who >> role) & 1;
+            if (allowed != (r.status != 403 && r.status != 401))
+                print_error("%s %s as %s: %ld %s\n", CASES[c].method, CASES[c].path,
+                            PH_ROLE[role], r.status, r.body);
+            if (allowed) {
+                assert_true(r.status != 403 && r.status != 401);
+                assert_true(r.status < 500);
+            } else {
+                assert_json_error(&r, 403, NULL);
+                const char *e = jstr(r.json, "error");
+                assert_non_null(strstr(e, CASES[c].needs));
+                assert_non_null(strstr(e, PH_ROLE[role]));
+            }
+            resp_free(&r);
+        }
+    }
+    assert_true(log_contains("Access denied: POST /v1/packages from 127.0.0.1: POST /v1/packages "
+                             "needs the role Full Administrator or Application Administrator; "
+                             "the token of CONTOSO\\Reader has the role Read-only Analyst"));
+}
+
+static void test_token_list_and_storage(void **state)
+{
+    (void)state;
+    char secret[64];
+    long long id;
+    make_token("CONTOSO\\Listed", "Application Administrator", 24, secret, &id);
+    char hex[65] = "";
+    const char *p[] = {secret};
+    char *h = sql_text("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", 1, p);
+    snprintf(hex, sizeof hex, "%s", h);
+    free(h);
+    resp r;
+    as(g_token[PH_FULL], "GET", "/v1/tokens", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_array(r.json));
+    assert_null(strstr(r.body, secret));
+    assert_null(strstr(r.body, secret + 4));
+    assert_null(strstr(r.body, hex));
+    assert_null(strstr(r.body, g_token[PH_FULL] + 4));
+    int found = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(r.json, i, t) {
+        assert_null(json_object_get(t, "token"));
+        if (json_integer_value(json_object_get(t, "id")) != id)
+            continue;
+        found = 1;
+        assert_string_equal(jstr(t, "user"), "CONTOSO\\Listed");
+        assert_string_equal(jstr(t, "role"), "Application Administrator");
+        assert_string_equal(jstr(t, "createdBy"), "CONTOSO\\Admin");
+        assert_non_null(jstr(t, "createdAt"));
+        assert_non_null(jstr(t, "expiresAt"));
+        assert_true(json_is_false(json_object_get(t, "revoked")));
+    }
+    assert_true(found);
+    resp_free(&r);
+    /* the database holds the hash and nothing of the secret, in any table */
+    const char *q[] = {secret + 4};
+    assert_int_equal(sql_int("SELECT count(*) FROM api_tokens t WHERE t::text LIKE '%' || $1 || '%'",
+                             1, q), 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM audit_log a WHERE a::text LIKE '%' || $1 || '%'",
+                             1, q), 0);
+    const char *hp[] = {hex};
+    assert_int_equal(sql_int("SELECT count(*) FROM api_tokens WHERE secret_sha256 = $1", 1, hp), 1);
+    assert_false(log_contains(secret + 4));
+    /* bad requests */
+    as(g_token[PH_FULL], "POST", "/v1/tokens", "{\"user\":\"x\",\"role\":\"Administrator\"}", &r);
+    assert_json_error(&r, 400, "role");
+    resp_free(&r);
+    as(g_token[PH_FULL], "POST", "/v1/tokens", "{\"user\":\"\",\"role\":\"Read-only Analyst\"}", &r);
+    assert_json_error(&r, 400, "user");
+    resp_free(&r);
+    as(g_token[PH_FULL], "POST", "/v1/tokens",
+       "{\"user\":\"x\",\"role\":\"Read-only Analyst\",\"expiresInHours\":0}", &r);
+    assert_json_error(&r, 400, "expiresInHours");
+    resp_free(&r);
+}
+
+static void test_audit_user_is_the_tokens(void **state)
+{
+    (void)state;
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", g_token[PH_INFRA]);
+    const char *const h[] = {"Content-Type: application/json", auth,
+                             "X-Dpf-User: CONTOSO\\Mallory", "X-Dpf-Application: test_auth", NULL};
+    const char *body = "{\"name\":\"Auth Group\",\"siteCode\":\"PS1\"}";
+    resp r;
+    http("POST", "/v1/boundarygroups", body, strlen(body), h, &r);
+    if (r.status != 201)
+        print_error("%s\n", r.body);
+    assert_int_equal(r.status, 201);
+    const char *p[] = {r.corr};
+    char *user = sql_text("SELECT string_agg(DISTINCT user_name || '/' || app_name, ',') "
+                          "FROM audit_log WHERE correlation_id = $1", 1, p);
+    assert_string_equal(user, "CONTOSO\\Infra/test_auth");
+    free(user);
+    resp_free(&r);
+    assert_true(log_contains("Auditing: User CONTOSO\\Infra created"));
+    assert_false(log_contains("Mallory"));
+}
+
+static void test_issue_token_file(void **state)
+{
+    (void)state;
+    char file[128], id[32];
+    snprintf(file, sizeof file, "/tmp/test_provider_auth.%ld.token", (long)getpid());
+    unlink(file);
+    umask(022);
+    const char *args[] = {"--user", "CONTOSO\\Boot", "--role", "Full Administrator",
+                          "--expires-hours", "2", "--out", file, NULL};
+    assert_int_equal(ph_issue_token(args, id, sizeof id), 0);
+    assert_true(strtoll(id, NULL, 10) > 0);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    char secret[80] = "";
+    FILE *f = fopen(file, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(secret, sizeof secret, f));
+    fclose(f);
+    assert_int_equal(strlen(secret), 48); /* 47 and the newline */
+    secret[47] = '\0';
+    assert_null(strstr(id, "dpf_")); /* stdout is the id alone */
+    resp r;
+    as(secret, "GET", "/v1/tokens", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* an existing file is kept unless --force */
+    assert_int_not_equal(ph_issue_token(args, NULL, 0), 0);
+    const char *force[] = {"--user", "CONTOSO\\Boot", "--role", "Read-only Analyst", "--out",
+                           file, "--force", NULL};
+    assert_int_equal(ph_issue_token(force, NULL, 0), 0);
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    const char *bad[] = {"--user", "x", "--role", "Superuser", "--out", file, "--force", NULL};
+    assert_int_equal(ph_issue_token(bad, NULL, 0), 2);
+    unlink(file);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_credentials_get_401),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_token_list_and_storage),
+        cmocka_unit_test(test_audit_user_is_the_tokens),
+        cmocka_unit_test(test_issue_token_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
