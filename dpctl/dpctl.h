@@ -19,8 +19,8 @@ typedef struct dpctl_ctx {
     const char *cacert; /* --cacert / DPFLEET_CA_FILE: CA file to trust for https (borrowed);
                          * NULL: the system's CAs. The certificate is always verified. */
     int json;          /* --json: print the API's JSON as is */
-    char user[256];    /* X-Dpf-User */
-    char machine[256]; /* X-Dpf-Machine */
+    char machine[256]; /* X-Dpf-Machine (informational) */
+    char token[128];   /* the API token's secret, "" if none (dpctl_token_load) */
 } dpctl_ctx;
 
 /* One command: argv[0] is the last command word ("add"); options follow.
@@ -91,5 +91,14 @@ int dpctl_cmd_dp_validate(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_site_reset(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_statmsg_list(dpctl_ctx *ctx, int argc, char **argv);
 int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_token_create(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_token_list(dpctl_ctx *ctx, int argc, char **argv);
+int dpctl_cmd_token_revoke(dpctl_ctx *ctx, int argc, char **argv);
+
+/* Finds the API token: token_file (--token-file, may be NULL), else
+ * DPFLEET_TOKEN, else DPFLEET_TOKEN_FILE, else ~/.config/dpfleet/token (if
+ * it exists). 1 (ctx->token set, or "" when there is none), 0 after saying
+ * why a named file cannot be used. */
+int dpctl_token_load(dpctl_ctx *ctx, const char *token_file);
 
 #endif

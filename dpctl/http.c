@@ -65,10 +65,11 @@ int dpctl_http(const dpctl_ctx *ctx, const char *method, const char *path, json_
         return DPCTL_UNREACHABLE;
     }
     struct curl_slist *h = NULL;
-    snprintf(hdr[0], sizeof hdr[0], "X-Dpf-User: %s", ctx->user);
-    snprintf(hdr[1], sizeof hdr[1], "X-Dpf-Application: dpctl");
-    snprintf(hdr[2], sizeof hdr[2], "X-Dpf-Machine: %s", ctx->machine);
-    for (int i = 0; i < 3; i++)
+    /* who is asking is the token's user; application and machine are informational */
+    snprintf(hdr[0], sizeof hdr[0], "X-Dpf-Application: dpctl");
+    snprintf(hdr[1], sizeof hdr[1], "X-Dpf-Machine: %s", ctx->machine);
+    snprintf(hdr[2], sizeof hdr[2], "Authorization: Bearer %s", ctx->token);
+    for (int i = 0; i < (ctx->token[0] != '\0' ? 3 : 2); i++)
         h = curl_slist_append(h, hdr[i]);
     h = curl_slist_append(h, "Accept: application/json");
     char *text = NULL;
@@ -114,10 +115,14 @@ int dpctl_http(const dpctl_ctx *ctx, const char *method, const char *path, json_
         ret = DPCTL_UNREACHABLE;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+        if (out->status == 401 && ctx->token[0] == '\0')
+            fprintf(stderr, "dpctl: no API token was sent: give --token-file FILE, "
+                            "DPFLEET_TOKEN, DPFLEET_TOKEN_FILE or ~/.config/dpfleet/token\n");
         if (out->body != NULL)
             out->json = json_loads(out->body, 0, NULL);
     }
     free(text);
+    explicit_bzero(hdr[2], sizeof hdr[2]);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return ret;

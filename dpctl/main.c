@@ -62,6 +62,10 @@ static const struct command {
      "content locate PACKAGE --client ADDRESS [--waited-minutes M]"},
     {"statmsg", "list", dpctl_cmd_statmsg_list,
      "statmsg list [--id N] [--site SITE] [--after RECORD] [--limit N] [--correlation-id ID]"},
+    {"token", "create", dpctl_cmd_token_create,
+     "token create --user NAME --role ROLE [--expires-hours N]   (the secret is shown once)"},
+    {"token", "list", dpctl_cmd_token_list, "token list"},
+    {"token", "revoke", dpctl_cmd_token_revoke, "token revoke ID"},
     {"statmsg", "watch", dpctl_cmd_statmsg_watch,
      "statmsg watch [--site SITE] [--id N] [--all] [--nats URL]   (NATS_URL)"},
 };
@@ -69,21 +73,24 @@ static const struct command {
 
 static void usage(FILE *to)
 {
-    fprintf(to, "Usage: dpctl [--api URL] [--cacert FILE] [--json] COMMAND ...\n\nCommands:\n");
+    fprintf(to, "Usage: dpctl [--api URL] [--cacert FILE] [--token-file FILE] [--json] COMMAND "
+                "...\n\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(to, "  dpctl %s\n", COMMANDS[i].usage);
     fprintf(to, "\n  --api URL   the provider's API (DPFLEET_API, default http://127.0.0.1:8080)\n"
                 "  --cacert FILE  CA certificate(s) to trust for an https API (DPFLEET_CA_FILE);\n"
                 "              the server's certificate and host name are always verified\n"
+                "  --token-file FILE  the API token (else DPFLEET_TOKEN, DPFLEET_TOKEN_FILE,\n"
+                "              ~/.config/dpfleet/token)\n"
                 "  --json      print the API's JSON instead of text\n"
                 "Exit status: 0 done, 1 refused by the API, 2 bad command line, 3 API or NATS "
                 "not reachable.\n");
 }
 
-/* Takes --api/--cacert/--json/--help out of argv (they may appear anywhere before
+/* Takes --api/--cacert/--token-file/--json/--help out of argv (they may appear anywhere before
  * "--"), leaving the command words and the command's own options. */
-static int take_globals(int *argc, char **argv, const char **api, const char **cacert, int *json,
-                        int *help)
+static int take_globals(int *argc, char **argv, const char **api, const char **cacert,
+                        const char **token_file, int *json, int *help)
 {
     int out = 1;
     for (int i = 1; i < *argc; i++) {
@@ -105,6 +112,14 @@ static int take_globals(int *argc, char **argv, const char **api, const char **c
                 return 0;
             }
             *cacert = argv[++i];
+        } else if (strncmp(a, "--token-file=", 13) == 0) {
+            *token_file = a + 13;
+        } else if (strcmp(a, "--token-file") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "dpctl: --token-file needs a file\n");
+                return 0;
+            }
+            *token_file = argv[++i];
         } else if (strncmp(a, "--api=", 6) == 0) {
             *api = a + 6;
         } else if (strcmp(a, "--api") == 0) {
@@ -124,8 +139,6 @@ static int take_globals(int *argc, char **argv, const char **api, const char **c
 
 static void fill_identity(dpctl_ctx *ctx)
 {
-    const char *user = getenv("USER");
-    snprintf(ctx->user, sizeof ctx->user, "%s", user && *user ? user : "root");
     if (gethostname(ctx->machine, sizeof ctx->machine - 1) != 0)
         snprintf(ctx->machine, sizeof ctx->machine, "unknown");
     ctx->machine[sizeof ctx->machine - 1] = '\0';
@@ -138,7 +151,8 @@ int main(int argc, char **argv)
     dpf_log_init("DPCTL");
     dpf_log_set_level(DPF_LOG_WARN);
     const char *cacert = getenv("DPFLEET_CA_FILE");
-    if (!take_globals(&argc, argv, &api, &cacert, &json, &help))
+    const char *token_file = NULL;
+    if (!take_globals(&argc, argv, &api, &cacert, &token_file, &json, &help))
         return DPCTL_USAGE;
     if (cacert != NULL && *cacert == '\0')
         cacert = NULL;
@@ -173,6 +187,10 @@ int main(int argc, char **argv)
         base[--n] = '\0';
     dpctl_ctx ctx = {.api = base, .cacert = cacert, .json = json};
     fill_identity(&ctx);
+    if (strcmp(cmd->group, "statmsg") != 0 || strcmp(cmd->verb, "watch") != 0) {
+        if (!dpctl_token_load(&ctx, token_file))
+            return DPCTL_USAGE;
+    }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmd->run(&ctx, argc - 2, argv + 2);

@@ -14,10 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dpf_test.h"
 #include "test_provider_harness.h"
+
+#ifndef DPCTL_BIN
+#error "DPCTL_BIN must be defined"
+#endif
 
 static void as(const char *token, const char *method, const char *path, const char *json,
                resp *r)
@@ -325,6 +330,79 @@ static void test_issue_token_file(void **state)
     unlink(file);
 }
 
+/* dpctl with env (e.g. "DPFLEET_TOKEN=x", may be "") before it; stdout and
+ * stderr apart. Returns the exit code. */
+static int dpctl(const char *env, const char *args, char *out, size_t len, char *err,
+                 size_t errlen)
+{
+    char cmd[2048], errfile[128];
+    snprintf(errfile, sizeof errfile, "/tmp/test_provider_auth.%ld.err", (long)getpid());
+    snprintf(cmd, sizeof cmd, "env %s '%s' --api '%s' %s 2>'%s'", env, DPCTL_BIN, g_api, args,
+             errfile);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    FILE *e = fopen(errfile, "r");
+    n = e ? fread(err, 1, errlen - 1, e) : 0;
+    err[n] = '\0';
+    if (e)
+        fclose(e);
+    unlink(errfile);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_dpctl_tokens(void **state)
+{
+    (void)state;
+    char out[8192], err[4096], file[128], env[256];
+    /* create: the secret alone on stdout, the warning on stderr */
+    assert_int_equal(dpctl("", "token create --user 'CONTOSO\\Cli' --role 'Read-only Analyst' "
+                               "--expires-hours 5", out, sizeof out, err, sizeof err), 0);
+    out[strcspn(out, "\n")] = '\0';
+    assert_int_equal(strlen(out), 47);
+    assert_memory_equal(out, "dpf_", 4);
+    assert_non_null(strstr(err, "not shown again"));
+    assert_non_null(strstr(err, "CONTOSO\\Cli (Read-only Analyst)"));
+    snprintf(file, sizeof file, "/tmp/test_provider_auth.%ld.cli", (long)getpid());
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", out);
+    fclose(f);
+    chmod(file, 0600);
+    /* --token-file wins over DPFLEET_TOKEN: the reader may list DPs, not tokens */
+    char args[512];
+    snprintf(args, sizeof args, "--token-file '%s' dp list", file);
+    assert_int_equal(dpctl("", args, out, sizeof out, err, sizeof err), 0);
+    snprintf(args, sizeof args, "--token-file '%s' token list", file);
+    assert_int_equal(dpctl("", args, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "needs the role Full Administrator"));
+    assert_non_null(strstr(err, "HTTP 403"));
+    /* DPFLEET_TOKEN_FILE when DPFLEET_TOKEN is empty */
+    snprintf(env, sizeof env, "DPFLEET_TOKEN= DPFLEET_TOKEN_FILE='%s'", file);
+    assert_int_equal(dpctl(env, "token list", out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "HTTP 403"));
+    /* list (as the administrator of DPFLEET_TOKEN) and revoke */
+    assert_int_equal(dpctl("", "token list", out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "CONTOSO\\Cli"));
+    assert_null(strstr(out, "dpf_"));
+    const char *p[] = {"CONTOSO\\Cli"};
+    long long id = sql_int("SELECT id FROM api_tokens WHERE user_name = $1", 1, p);
+    snprintf(args, sizeof args, "token revoke %lld", id);
+    assert_int_equal(dpctl("", args, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "revoked"));
+    snprintf(args, sizeof args, "--token-file '%s' dp list", file);
+    assert_int_equal(dpctl("", args, out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "HTTP 401"));
+    assert_int_equal(dpctl("", "token revoke 99999999", out, sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "HTTP 404"));
+    /* a named file that cannot be read is a usage error */
+    assert_int_equal(dpctl("", "--token-file /nonexistent/token dp list", out, sizeof out, err,
+                           sizeof err), 2);
+    unlink(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_token_list_and_storage),
         cmocka_unit_test(test_audit_user_is_the_tokens),
         cmocka_unit_test(test_issue_token_file),
+        cmocka_unit_test(test_dpctl_tokens),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
