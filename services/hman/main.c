@@ -29,7 +29,8 @@ static const dpf_option g_opts[] = {
     DPF_OPT_INT("HmanMaxDeliver", "DPFLEET_HMAN_MAX_DELIVER", &g_max_deliver, 20, 1, 10000,
                 "deliveries of one change before it is given up (and reported)"),
     DPF_OPT_INT("HmanMaxAckPending", "DPFLEET_HMAN_MAX_ACK_PENDING", &g_max_ack_pending, 4, 1,
-                1000, "changes handed to this consumer group at once"),
+                1000, "changes in hand at once, all replicas together (each replica "
+                "fetches one when it is free)"),
     DPF_OPT_BOOL("HmanSetAsideFailedDPs", "DPFLEET_HMAN_SET_ASIDE_FAILED", &g_set_aside, 0,
                  "a DP whose writes fail is set aside (3308) while the others are processed; "
                  "off: the whole change is rolled back (3307), as in the source"),

@@ -1,9 +1,13 @@
 /* Starting and stopping hman: connections with retry (services may start
- * before PostgreSQL and NATS), the streams, and the durable queue consumer
- * "hman" that every replica shares. Replicas never process one site at the
- * same time: the processing transaction locks the site's site_control row. */
+ * before PostgreSQL and NATS), the streams, and the durable pull consumer
+ * "hman" that every replica shares. Each replica's fetch thread takes one
+ * change when it is free to process it (dpf_bus_pull_fetch), so a change
+ * never waits in one replica's client buffer, its ack wait running, while
+ * another replica is idle. Replicas never process one site at the same
+ * time: the processing transaction locks the site's site_control row. */
 #include "service.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <dpf/log.h>
@@ -12,6 +16,21 @@
 #include <dpf/util.h>
 
 #define RETRY_MAX_MS 30000
+/* how long one fetch waits for a change: also how soon a stop is seen */
+#define FETCH_WAIT_MS 1000
+
+/* The fetch thread: one change at a time, handled here, until a stop. */
+static void *fetch_loop(void *arg)
+{
+    hman_service *svc = arg;
+    while (!atomic_load(&svc->stop)) {
+        dpf_bus_msg *msg = NULL;
+        /* an outage makes the fetch wait FETCH_WAIT_MS and say so once */
+        if (dpf_bus_pull_fetch(svc->pull, FETCH_WAIT_MS, &msg) == DPF_OK)
+            hman_handle_sitecontrol(msg, svc);
+    }
+    return NULL;
+}
 
 static dpf_status connect_all(hman_service *svc)
 {
@@ -40,7 +59,13 @@ dpf_status hman_service_create(const hman_config *cfg, hman_service **out)
             .ack_wait_ms = cfg->ack_wait_s * 1000,
             .max_deliver = cfg->max_deliver,
         };
-        st = dpf_bus_subscribe(svc->bus, &so, hman_handle_sitecontrol, svc, &svc->sub);
+        st = dpf_bus_pull_create(svc->bus, &so, &svc->pull);
+    }
+    if (st == DPF_OK) {
+        if (pthread_create(&svc->fetcher, NULL, fetch_loop, svc) == 0)
+            svc->fetching = 1;
+        else
+            st = DPF_ERR_NOMEM;
     }
     if (st != DPF_OK) {
         hman_service_destroy(svc);
@@ -78,10 +103,14 @@ void hman_service_destroy(hman_service *svc)
 {
     if (svc == NULL)
         return;
-    /* the subscription first: its handler uses svc, the bus and the
-     * database, and dpf_bus_sub_destroy returns only once no handler runs
-     * (however long a running one takes) */
-    dpf_bus_sub_destroy(svc->sub);
+    /* the fetch thread first: it uses svc, the bus and the database. It
+     * finishes the change in hand (however long that takes) and sees the
+     * stop within FETCH_WAIT_MS */
+    if (svc->fetching) {
+        atomic_store(&svc->stop, 1);
+        pthread_join(svc->fetcher, NULL);
+    }
+    dpf_bus_pull_destroy(svc->pull);
     dpf_bus_destroy(svc->bus);
     dpf_db_destroy(svc->db);
     pthread_mutex_destroy(&svc->mu);
