@@ -2,8 +2,8 @@
  * publishing and core request/reply (bus_sub.c has the receiving side).
  * Everything nats.c returns is turned into a dpf_status here, with nats.c's
  * own text logged at the point of failure, so no natsStatus travels further.
- * Pull Fetch is avoided altogether: in 3.4.1 it overflows the heap on a
- * partial batch (DESIGN.md, known constraints). */
+ * (Pull consumers are in bus_pull.c: 3.4.1's Fetch overflows the heap on a
+ * partial batch, DESIGN.md known constraints, so it asks for one message.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* NATS JetStream over nats.c (Debian's 3.4.1). Events are published to
- * JetStream with a message id (de-duplication) and consumed through durable
- * push queue subscriptions with manual acks; the agent steps are core NATS
- * request/reply. The correlation id travels in the "Dpf-Correlation-Id"
+ * JetStream with a message id (de-duplication) and consumed with manual
+ * acks through durable pull consumers (hman, distmgr: each process fetches
+ * one message when it has room for one) or durable push queue
+ * subscriptions; the agent steps are core NATS request/reply. The correlation id travels in the "Dpf-Correlation-Id"
  * header. natsStatus never leaves this module.
  *
  * Streams (created by dpf_bus_ensure_streams):
