@@ -105,7 +105,7 @@ bench_add_api() {
         h=$(bench_host "$i")
         t=$(now_ms)
         code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-            -H 'X-Dpf-User: CONTOSO\BenchAdmin' \
+            -H "Authorization: Bearer $DPFLEET_TOKEN" \
             --data "{\"serverName\":\"$h\",\"siteCode\":\"PS1\",\"description\":\"bench\"}" \
             "$DPFLEET_API/v1/distributionpoints")
         [ "$code" = 201 ] || dpf_die "POST $h returned $code"

@@ -135,6 +135,7 @@ e2e_eq "unknown DP is 404" 404 "$(api POST "/v1/packages/$PKG/distribute" '{"dis
 e2e_eq "empty distributionPoints is 400" 400 "$(api POST "/v1/packages/$PKG/distribute" '{"distributionPoints":[]}')"
 head -c 10485760 /dev/zero | tr '\0' 'a' >"$DPFLEET_STACK/big.json"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $DPFLEET_TOKEN" \
     --data-binary @"$DPFLEET_STACK/big.json" "$DPFLEET_API/v1/packages")
 e2e_eq "a 10 MB body is 413" 413 "$code"
 "$DPCTL" dp add "$DP5" --site PS1 >/dev/null

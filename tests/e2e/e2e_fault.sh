@@ -43,7 +43,7 @@ call() { # method path [json]
     local code i
     for i in $(seq 1 240); do
         code=$(curl -s --max-time 10 -o "$DPFLEET_STACK/body" -w '%{http_code}' -X "$1" \
-            -H 'Content-Type: application/json' -H 'X-Dpf-User: CONTOSO\Admin' \
+            -H 'Content-Type: application/json' -H "Authorization: Bearer $DPFLEET_TOKEN" \
             ${3:+--data-binary "$3"} "$DPFLEET_API$2")
         case $code in
             5*|000) echo "$(date +%T.%3N) $1 $2: $code, trying again" >>"$ADMIN_LOG"; sleep 0.5 ;;

@@ -86,9 +86,10 @@ e2e_finish() {
 api() { # method path [json]
     if [ $# -ge 3 ]; then
         curl -sS -o /tmp/e2e_body.$$ -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-            -H 'X-Dpf-User: CONTOSO\Admin' --data-binary "$3" "$DPFLEET_API$2"
+            -H "Authorization: Bearer $DPFLEET_TOKEN" --data-binary "$3" "$DPFLEET_API$2"
     else
-        curl -sS -o /tmp/e2e_body.$$ -w '%{http_code}' -X "$1" "$DPFLEET_API$2"
+        curl -sS -o /tmp/e2e_body.$$ -w '%{http_code}' -X "$1" -H "Authorization: Bearer $DPFLEET_TOKEN" \
+            "$DPFLEET_API$2"
     fi
 }
 api_body() { cat /tmp/e2e_body.$$; }
