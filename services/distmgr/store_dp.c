@@ -104,9 +104,8 @@ static dpf_status write_one(dpf_db *db, const char *sql, int n, const char *cons
     return st;
 }
 
-/* Runs sql and collects the dpid in the first column of up to max rows. */
-static dpf_status query_ids(dpf_db *db, const char *sql, int nparams,
-                            const char *const *params, long long *ids, int max, int *n)
+dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams,
+                              const char *const *params, long long *ids, int max, int *n)
 {
     dpf_db_result *r = NULL;
     *n = 0;
@@ -274,7 +273,7 @@ dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *i
     if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
         return DPF_ERR_INVALID;
     const char *p[] = {prefix, owner};
-    return query_ids(db,
+    return dm_store_query_ids(db,
                      "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
                      "WHERE left(lease_owner, length($1)) = $1 OR lease_owner = $2 "
                      "RETURNING dpid",
@@ -288,7 +287,7 @@ dpf_status dm_store_dp_release_dead(dpf_db *db, const char *owner, const char *l
     if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
         return DPF_ERR_INVALID;
     const char *p[] = {prefix, live};
-    return query_ids(db,
+    return dm_store_query_ids(db,
                      "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
                      "WHERE left(lease_owner, length($1)) = $1 "
                      "AND lease_owner <> ALL ($2::text[]) RETURNING dpid",
@@ -314,7 +313,7 @@ dpf_status dm_store_dp_needing_work(dpf_db *db, int grace_s, const char *version
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {grace, version, lim};
-    return query_ids(
+    return dm_store_query_ids(
         db,
         "SELECT dpid FROM distribution_points WHERE action = 0 AND ("
         " (install_state IN ('Pending', 'Failed')"
@@ -385,7 +384,7 @@ dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, 
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {grace, lim};
-    return query_ids(
+    return dm_store_query_ids(
         db,
         "SELECT dpid FROM distribution_points WHERE action = 3 AND ("
         " (install_state = 'RemoveFailed' AND updated_at < now() - make_interval(secs => $1::int))"

@@ -9,6 +9,14 @@
 
 #include "dp_state.h"
 
+/* Runs sql (nparams params, borrowed) and collects the number in the first
+ * column of up to max rows into ids (the caller's array), count in *n (0 on
+ * error). Every "which rows need work" query of distmgr's stores (DPs,
+ * packages, validations) reads its ids through this one function. */
+dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams,
+                              const char *const *params, long long *ids, int max,
+                              int *n) DPF_MUSTCHECK;
+
 /* A DP as distmgr needs it. Strings owned by the row (dm_dp_row_clear). */
 typedef struct dm_dp_row {
     long long dpid;

@@ -3,6 +3,7 @@
  * its lease, or whose row was retargeted to a newer version, cannot record
  * an outcome over what happened since. */
 #include "store_pkg.h"
+#include "store_dp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,10 +499,8 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
     char grace[16], lim[16];
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
-    *n = 0;
     const char *p[] = {grace, lim};
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(
+    return dm_store_query_ids(
         db,
         "SELECT p.seq FROM packages p WHERE "
         " (p.state = 'Processing' AND (p.lease_until IS NULL OR p.lease_until < now()) "
@@ -516,13 +515,7 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         "   OR (x.state = 'Retrying' AND x.retry_at <= now()))"
         "  AND (x.state = 'Removing' OR x.version >= 1))"
         " ORDER BY p.seq LIMIT $2::int",
-        2, p, &r);
-    if (st == DPF_OK) {
-        for (int i = 0; i < dpf_db_result_rows(r) && i < max; i++)
-            seqs[(*n)++] = dpf_db_result_int(r, i, 0);
-    }
-    dpf_db_result_free(r);
-    return st;
+        2, p, seqs, max, n);
 }
 
 dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id, int *n)

@@ -3,6 +3,7 @@
  * dp_packages rows, so it may run beside an install (the agent serializes
  * the steps of one host) but never beside another validation. */
 #include "store_val.h"
+#include "store_dp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,17 +181,11 @@ dpf_status dm_store_val_stale(dpf_db *db, int grace_s, long long *ids, int max, 
     snprintf(grace, sizeof grace, "%d", grace_s);
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {grace, lim};
-    dpf_db_result *r = NULL;
-    *n = 0;
-    dpf_status st = dpf_db_exec(
+    return dm_store_query_ids(
         db,
         "SELECT dpid FROM distribution_points WHERE validation_requested_at < now() - "
         "make_interval(secs => $1::int) AND (validation_lease_until IS NULL OR "
         "validation_lease_until < now()) AND action = 0 AND install_state = 'Installed' "
         "ORDER BY dpid LIMIT $2::int",
-        2, p, &r);
-    for (int i = 0; st == DPF_OK && i < dpf_db_result_rows(r) && i < max; i++)
-        ids[(*n)++] = dpf_db_result_int(r, i, 0);
-    dpf_db_result_free(r);
-    return st;
+        2, p, ids, max, n);
 }
