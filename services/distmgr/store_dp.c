@@ -104,8 +104,8 @@ static dpf_status write_one(dpf_db *db, const char *sql, int n, const char *cons
     return st;
 }
 
-dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams,
-                              const char *const *params, long long *ids, int max, int *n)
+dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams, const char *const *params,
+                              long long *ids, int max, int *n)
 {
     dpf_db_result *r = NULL;
     *n = 0;
@@ -117,6 +117,16 @@ dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams,
     }
     dpf_db_result_free(r);
     return st;
+}
+
+dpf_status dm_store_query_ids_grace(dpf_db *db, const char *sql, int grace_s, long long *ids,
+                                    int max, int *n)
+{
+    char grace[16], lim[16];
+    snprintf(grace, sizeof grace, "%d", grace_s);
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {grace, lim};
+    return dm_store_query_ids(db, sql, 2, p, ids, max, n);
 }
 
 /* The state ev leads to from from, if the transition table (dp_state.c)
@@ -273,11 +283,12 @@ dpf_status dm_store_dp_release_owner(dpf_db *db, const char *owner, long long *i
     if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
         return DPF_ERR_INVALID;
     const char *p[] = {prefix, owner};
-    return dm_store_query_ids(db,
-                     "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
-                     "WHERE left(lease_owner, length($1)) = $1 OR lease_owner = $2 "
-                     "RETURNING dpid",
-                     2, p, ids, max, n);
+    return dm_store_query_ids(
+        db,
+        "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
+        "WHERE left(lease_owner, length($1)) = $1 OR lease_owner = $2 "
+        "RETURNING dpid",
+        2, p, ids, max, n);
 }
 
 dpf_status dm_store_dp_release_dead(dpf_db *db, const char *owner, const char *live,
@@ -287,11 +298,12 @@ dpf_status dm_store_dp_release_dead(dpf_db *db, const char *owner, const char *l
     if (!dpf_fmt(prefix, sizeof prefix, "%s/", owner))
         return DPF_ERR_INVALID;
     const char *p[] = {prefix, live};
-    return dm_store_query_ids(db,
-                     "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
-                     "WHERE left(lease_owner, length($1)) = $1 "
-                     "AND lease_owner <> ALL ($2::text[]) RETURNING dpid",
-                     2, p, ids, max, n);
+    return dm_store_query_ids(
+        db,
+        "UPDATE distribution_points SET lease_owner = NULL, lease_until = NULL "
+        "WHERE left(lease_owner, length($1)) = $1 "
+        "AND lease_owner <> ALL ($2::text[]) RETURNING dpid",
+        2, p, ids, max, n);
 }
 
 dpf_status dm_store_dp_set_pull_state(dpf_db *db, long long dpid, const char *owner,
@@ -380,15 +392,11 @@ dpf_status dm_store_dp_live_transfer(dpf_db *db, long long dpid, char *pkg, size
 
 dpf_status dm_store_dp_needing_removal(dpf_db *db, int grace_s, long long *ids, int max, int *n)
 {
-    char grace[16], lim[16];
-    snprintf(grace, sizeof grace, "%d", grace_s);
-    snprintf(lim, sizeof lim, "%d", max);
-    const char *p[] = {grace, lim};
-    return dm_store_query_ids(
+    return dm_store_query_ids_grace(
         db,
         "SELECT dpid FROM distribution_points WHERE action = 3 AND ("
         " (install_state = 'RemoveFailed' AND updated_at < now() - make_interval(secs => $1::int))"
         " OR (install_state NOT IN ('RemoveFailed') AND (lease_until IS NULL OR lease_until < now()))"
         ") ORDER BY dpid LIMIT $2::int",
-        2, p, ids, max, n);
+        grace_s, ids, max, n);
 }

@@ -17,6 +17,11 @@ dpf_status dm_store_query_ids(dpf_db *db, const char *sql, int nparams,
                               const char *const *params, long long *ids, int max,
                               int *n) DPF_MUSTCHECK;
 
+/* dm_store_query_ids for the commonest of them: sql's $1 is grace_s (rows
+ * left alone for that many seconds) and $2 the limit, max. */
+dpf_status dm_store_query_ids_grace(dpf_db *db, const char *sql, int grace_s, long long *ids,
+                                    int max, int *n) DPF_MUSTCHECK;
+
 /* A DP as distmgr needs it. Strings owned by the row (dm_dp_row_clear). */
 typedef struct dm_dp_row {
     long long dpid;

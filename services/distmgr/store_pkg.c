@@ -496,11 +496,7 @@ dpf_status dm_store_dist_sources(dpf_db *db, long long dpid, char *out, size_t o
 
 dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, int max, int *n)
 {
-    char grace[16], lim[16];
-    snprintf(grace, sizeof grace, "%d", grace_s);
-    snprintf(lim, sizeof lim, "%d", max);
-    const char *p[] = {grace, lim};
-    return dm_store_query_ids(
+    return dm_store_query_ids_grace(
         db,
         "SELECT p.seq FROM packages p WHERE "
         " (p.state = 'Processing' AND (p.lease_until IS NULL OR p.lease_until < now()) "
@@ -515,7 +511,7 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         "   OR (x.state = 'Retrying' AND x.retry_at <= now()))"
         "  AND (x.state = 'Removing' OR x.version >= 1))"
         " ORDER BY p.seq LIMIT $2::int",
-        2, p, seqs, max, n);
+        grace_s, seqs, max, n);
 }
 
 dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id, int *n)

@@ -177,15 +177,11 @@ dpf_status dm_store_val_schedule(dpf_db *db, int *n)
 
 dpf_status dm_store_val_stale(dpf_db *db, int grace_s, long long *ids, int max, int *n)
 {
-    char grace[16], lim[16];
-    snprintf(grace, sizeof grace, "%d", grace_s);
-    snprintf(lim, sizeof lim, "%d", max);
-    const char *p[] = {grace, lim};
-    return dm_store_query_ids(
+    return dm_store_query_ids_grace(
         db,
         "SELECT dpid FROM distribution_points WHERE validation_requested_at < now() - "
         "make_interval(secs => $1::int) AND (validation_lease_until IS NULL OR "
         "validation_lease_until < now()) AND action = 0 AND install_state = 'Installed' "
         "ORDER BY dpid LIMIT $2::int",
-        2, p, ids, max, n);
+        grace_s, ids, max, n);
 }
