@@ -38,6 +38,8 @@ dpf_status prov_json_fail(prov_field_error *err, const char *field, const char *
 
 const char *prov_json_type_name(const json_t *v)
 {
+    if (v == NULL)
+        return "nothing";
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
@@ -49,6 +51,33 @@ const char *prov_json_type_name(const json_t *v)
     case JSON_NULL: return "null";
     }
     return "unknown";
+}
+
+dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
+                          prov_field_error *err)
+{
+    *len = 0;
+    if (!json_is_string(v)) {
+        if (what != NULL)
+            return prov_json_fail(err, field, "%s must be a string (%s), not %s", field, what,
+                                  prov_json_type_name(v));
+        return prov_json_fail(err, field, "%s must be a string, not %s", field,
+                              prov_json_type_name(v));
+    }
+    *len = json_string_length(v);
+    if (*len == 0)
+        return prov_json_fail(err, field, "%s must not be empty", field);
+    return DPF_OK;
+}
+
+int prov_json_has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return 1;
+    }
+    return 0;
 }
 
 json_t *prov_json_load_object(const char *body, size_t len, prov_field_error *err,

@@ -23,9 +23,18 @@ dpf_status prov_json_error(prov_field_error *err, dpf_status st, const char *fie
 dpf_status prov_json_fail(prov_field_error *err, const char *field, const char *fmt, ...)
     DPF_PRINTF(3, 4);
 
-/* "an object", "an array", "a string", ... for "must be X, not Y" messages.
- * Static storage. */
+/* "an object", "an array", "a string", ... for "must be X, not Y" messages;
+ * "nothing" for NULL. Static storage. */
 const char *prov_json_type_name(const json_t *v);
+
+/* v as a non-empty string: DPF_OK with its length in *len, or
+ * DPF_ERR_INVALID naming field: "<field> must be a string[ (<what>)], not
+ * <type>" (what may be NULL) or "<field> must not be empty". */
+dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
+                          prov_field_error *err) DPF_MUSTCHECK;
+
+/* 1 if s (n bytes) holds a control character (below 0x20, or DEL). */
+int prov_json_has_control(const char *s, size_t n);
 
 /* body (len bytes, need not be NUL-terminated) as a JSON object without
  * duplicate keys, owned by the caller (json_decref). NULL when it is not,

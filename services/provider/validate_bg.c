@@ -177,24 +177,18 @@ int prov_bg_name_ok(const char *name)
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > PROV_GROUP_NAME_MAX)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f)
-            return 0;
-    }
-    return 1;
+    return !prov_json_has_control(name, n);
 }
 
 /* ---- the body ---- */
 
 static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "name", "name must be a string, not %s", prov_json_type_name(v));
+    size_t n;
+    dpf_status st = prov_json_text(v, "name", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     const char *t = json_string_value(v);
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return prov_json_fail(err, "name", "name must not be empty");
     if (n > PROV_GROUP_NAME_MAX)
         return prov_json_fail(err, "name", "name is %zu bytes long; at most %d are allowed", n,
                               PROV_GROUP_NAME_MAX);

@@ -25,12 +25,10 @@ static void upper_copy(char *dst, const char *src, size_t n)
 static dpf_status parse_fqdn(json_t *v, const char *field, char out[DPF_FQDN_MAX + 1],
                              prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, field, "%s must be a string (an FQDN), not %s", field,
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return prov_json_fail(err, field, "%s must not be empty", field);
+    size_t n;
+    dpf_status st = prov_json_text(v, field, "an FQDN", &n, err);
+    if (st != DPF_OK)
+        return st;
     if (n > DPF_FQDN_MAX)
         return prov_json_fail(err, field, "%s is %zu characters long; an FQDN has at most %d",
                               field, n, DPF_FQDN_MAX);
@@ -82,13 +80,11 @@ static dpf_status check_group_name(json_t *v, size_t i, prov_field_error *err)
 {
     char field[48];
     snprintf(field, sizeof field, "boundaryGroups[%zu]", i);
-    if (!json_is_string(v))
-        return prov_json_fail(err, field, "%s must be a string, not %s", field,
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    dpf_status st = prov_json_text(v, field, NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     const char *name = json_string_value(v);
-    if (n == 0)
-        return prov_json_fail(err, field, "%s must not be empty", field);
     if (n > PROV_GROUP_NAME_MAX)
         return prov_json_fail(err, field, "%s is %zu bytes long; at most %d are allowed", field, n,
                               PROV_GROUP_NAME_MAX);

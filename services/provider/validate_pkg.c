@@ -32,30 +32,19 @@ static size_t utf8_chars(const char *s, size_t n)
     return chars;
 }
 
-static int has_control(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return 1;
-    }
-    return 0;
-}
-
 /* ---- POST /v1/packages ---- */
 
 static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "name", "name must be a string, not %s", prov_json_type_name(v));
+    size_t n;
+    dpf_status st = prov_json_text(v, "name", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     const char *t = json_string_value(v);
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return prov_json_fail(err, "name", "name must not be empty");
     if (utf8_chars(t, n) > PROV_PKG_NAME_MAX)
         return prov_json_fail(err, "name", "name is %zu characters long; at most %d are allowed",
                               utf8_chars(t, n), PROV_PKG_NAME_MAX);
-    if (has_control(t, n) || strlen(t) != n)
+    if (prov_json_has_control(t, n) || strlen(t) != n)
         return prov_json_fail(err, "name", "name must contain printable characters only");
     if (isspace((unsigned char)t[0]) || isspace((unsigned char)t[n - 1]))
         return prov_json_fail(err, "name", "name must not start or end with white space");
@@ -82,19 +71,15 @@ static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *e
 
 static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "sourcePath",
-                              "sourcePath must be a string (an absolute directory "
-                              "path), not %s",
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return prov_json_fail(err, "sourcePath", "sourcePath must not be empty");
+    size_t n;
+    dpf_status st = prov_json_text(v, "sourcePath", "an absolute directory path", &n, err);
+    if (st != DPF_OK)
+        return st;
     if (n > PROV_PKG_PATH_MAX)
         return prov_json_fail(err, "sourcePath",
                               "sourcePath is %zu bytes long; at most %d are allowed", n,
                               PROV_PKG_PATH_MAX);
-    if (has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
+    if (prov_json_has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
         return prov_json_fail(err, "sourcePath", "sourcePath must not contain control characters");
     s->source_path = json_string_value(v);
     return DPF_OK;
@@ -205,17 +190,15 @@ static dpf_status check_dp_name(json_t *v, const char *field, json_t *out, prov_
 static dpf_status check_group_name(json_t *v, const char *field, json_t *out,
                                    prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, field, "%s must be a string (a boundary group name), not %s",
-                              field, prov_json_type_name(v));
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return prov_json_fail(err, field, "%s must not be empty", field);
+    size_t n;
+    dpf_status st = prov_json_text(v, field, "a boundary group name", &n, err);
+    if (st != DPF_OK)
+        return st;
     if (n > PROV_GROUP_NAME_MAX)
         return prov_json_fail(err, field,
                               "%s is %zu bytes long; a boundary group name has at most %d", field,
                               n, PROV_GROUP_NAME_MAX);
-    if (has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
+    if (prov_json_has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
         return prov_json_fail(err, field, "%s must not contain control characters", field);
     json_array_append(out, v);
     return DPF_OK;

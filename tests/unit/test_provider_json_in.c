@@ -53,12 +53,54 @@ static void test_type_names(void **state)
         {"1", "an integer"}, {"1.5", "a number with a fraction"},
         {"true", "a boolean"}, {"false", "a boolean"}, {"null", "null"},
     };
+    assert_string_equal(prov_json_type_name(NULL), "nothing");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
         assert_non_null(v);
         assert_string_equal(prov_json_type_name(v), cases[i].name);
         json_decref(v);
     }
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    prov_field_error e;
+    size_t n = 99;
+    json_t *v = json_string("PS1DP1.CONTOSO.COM");
+    assert_int_equal(prov_json_text(v, "serverName", "an FQDN", &n, &e), DPF_OK);
+    assert_int_equal(n, 18);
+    json_decref(v);
+
+    v = json_string("");
+    assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.field, "name");
+    assert_string_equal(e.message, "name must not be empty");
+    json_decref(v);
+
+    v = json_integer(5);
+    assert_int_equal(prov_json_text(v, "sourcePath", "an absolute directory path", &n, &e),
+                     DPF_ERR_INVALID);
+    assert_string_equal(e.message,
+                        "sourcePath must be a string (an absolute directory path), not an integer");
+    assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.message, "name must be a string, not an integer");
+    assert_int_equal(n, 0);
+    json_decref(v);
+    assert_int_equal(prov_json_text(NULL, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.message, "name must be a string, not nothing");
+}
+
+static void test_has_control(void **state)
+{
+    (void)state;
+    assert_int_equal(prov_json_has_control("plain text", 10), 0);
+    assert_int_equal(prov_json_has_control("\xc3\xa9t\xc3\xa9", 5), 0); /* UTF-8 is not control */
+    assert_int_equal(prov_json_has_control("a\tb", 3), 1);
+    assert_int_equal(prov_json_has_control("a\x7f", 2), 1);
+    assert_int_equal(prov_json_has_control("ab\0c", 4), 1); /* an embedded NUL counts */
+    assert_int_equal(prov_json_has_control("a\n", 1), 0);   /* only n bytes are looked at */
+    assert_int_equal(prov_json_has_control("", 0), 0);
 }
 
 static void expect_load(const char *body, size_t len, dpf_status want, const char *msg)
@@ -122,6 +164,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_fills_field_and_message),
         cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_has_control),
         cmocka_unit_test(test_load_object),
         cmocka_unit_test(test_parsers_share_the_words),
     };
