@@ -53,8 +53,8 @@ const char *prov_json_type_name(const json_t *v)
     return "unknown";
 }
 
-dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
-                          prov_field_error *err)
+dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t *len,
+                            prov_field_error *err)
 {
     *len = 0;
     if (!json_is_string(v)) {
@@ -65,9 +65,16 @@ dpf_status prov_json_text(const json_t *v, const char *field, const char *what, 
                               prov_json_type_name(v));
     }
     *len = json_string_length(v);
-    if (*len == 0)
-        return prov_json_fail(err, field, "%s must not be empty", field);
     return DPF_OK;
+}
+
+dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
+                          prov_field_error *err)
+{
+    dpf_status st = prov_json_string(v, field, what, len, err);
+    if (st == DPF_OK && *len == 0)
+        return prov_json_fail(err, field, "%s must not be empty", field);
+    return st;
 }
 
 int prov_json_has_control(const char *s, size_t n)

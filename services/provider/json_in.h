@@ -27,9 +27,13 @@ dpf_status prov_json_fail(prov_field_error *err, const char *field, const char *
  * "nothing" for NULL. Static storage. */
 const char *prov_json_type_name(const json_t *v);
 
-/* v as a non-empty string: DPF_OK with its length in *len, or
- * DPF_ERR_INVALID naming field: "<field> must be a string[ (<what>)], not
- * <type>" (what may be NULL) or "<field> must not be empty". */
+/* v as a string: DPF_OK with its length in *len, or DPF_ERR_INVALID
+ * naming field: "<field> must be a string[ (<what>)], not <type>" (what may
+ * be NULL). */
+dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t *len,
+                            prov_field_error *err) DPF_MUSTCHECK;
+
+/* prov_json_string, and not empty: "<field> must not be empty". */
 dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
                           prov_field_error *err) DPF_MUSTCHECK;
 

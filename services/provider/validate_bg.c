@@ -206,10 +206,10 @@ static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 
 static dpf_status f_description(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "description", "description must be a string, not %s",
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     if (n > PROV_DESC_MAX)
         return prov_json_fail(err, "description",
                               "description is %zu bytes long; at most %d are allowed", n,

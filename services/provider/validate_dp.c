@@ -47,10 +47,10 @@ static dpf_status f_server(json_t *v, prov_dp_spec *s, prov_field_error *err)
 
 static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "siteCode", "siteCode must be a string, not %s",
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    dpf_status st = prov_json_string(v, "siteCode", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     char code[4];
     if (n != 3)
         return prov_json_fail(err, "siteCode",
@@ -65,10 +65,11 @@ static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 
 static dpf_status f_description(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "description", "description must be a string, not %s",
-                              prov_json_type_name(v));
-    if (json_string_length(v) > PROV_DESC_MAX)
+    size_t n;
+    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
+    if (n > PROV_DESC_MAX)
         return prov_json_fail(err, "description",
                               "description is %zu bytes long; at most %d are allowed",
                               json_string_length(v), PROV_DESC_MAX);
@@ -248,11 +249,11 @@ static dpf_status f_min_free(json_t *v, prov_dp_spec *s, prov_field_error *err)
 
 static dpf_status f_drive(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "drive", "drive must be a string, not %s",
-                              prov_json_type_name(v));
+    size_t n;
+    dpf_status st = prov_json_string(v, "drive", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     const char *d = json_string_value(v);
-    size_t n = json_string_length(v);
     if (n == 0) {
         s->drive[0] = '\0';
         return DPF_OK;

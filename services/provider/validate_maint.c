@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The object of body, or NULL with err filled. Owned by the caller. */
-static json_t *load(const char *body, size_t len, prov_field_error *err, dpf_status *st)
+/* The object of body, or NULL with err filled. Owned by the caller. out
+ * and err are cleared first. */
+static json_t *load(const char *body, size_t len, prov_maint_body *out, prov_field_error *err,
+                    dpf_status *st)
 {
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
     json_t *doc = prov_json_load_object(body, len, err, st);
     /* these bodies' message has never named the type that came instead */
     if (doc == NULL && *st == DPF_ERR_INVALID)
@@ -54,9 +58,7 @@ dpf_status prov_maint_body_parse(const char *body, size_t len, prov_maint_body *
 {
     static const char *const names[] = {"enabled", "force", NULL};
     dpf_status st = DPF_OK;
-    memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
-    json_t *doc = load(body, len, err, &st);
+    json_t *doc = load(body, len, out, err, &st);
     if (doc == NULL)
         return st;
     if ((st = only(doc, names, "enabled, force", err)) == DPF_OK &&
@@ -71,9 +73,7 @@ dpf_status prov_setdpmm_body_parse(const char *body, size_t len, prov_maint_body
 {
     static const char *const names[] = {"NALPath", "Mode", "Force", NULL};
     dpf_status st = DPF_OK;
-    memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
-    json_t *doc = load(body, len, err, &st);
+    json_t *doc = load(body, len, out, err, &st);
     if (doc == NULL)
         return st;
     json_t *nal = json_object_get(doc, "NALPath");

@@ -54,10 +54,10 @@ static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 
 static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "description", "description must be a string, not %s",
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     if (utf8_chars(json_string_value(v), n) > PROV_PKG_DESC_MAX)
         return prov_json_fail(err, "description",
                               "description is %zu characters long; at most %d are "
@@ -87,11 +87,12 @@ static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 
 static dpf_status f_site(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, "siteCode", "siteCode must be a string, not %s",
-                              prov_json_type_name(v));
+    size_t n;
+    dpf_status st = prov_json_string(v, "siteCode", NULL, &n, err);
+    if (st != DPF_OK)
+        return st;
     char code[4];
-    if (json_string_length(v) != 3)
+    if (n != 3)
         return prov_json_fail(err, "siteCode",
                               "siteCode must be exactly 3 letters or digits (e.g. PS1)");
     for (int i = 0; i < 3; i++)
@@ -170,10 +171,10 @@ void prov_pkg_spec_clear(prov_pkg_spec *s)
 
 static dpf_status check_dp_name(json_t *v, const char *field, json_t *out, prov_field_error *err)
 {
-    if (!json_is_string(v))
-        return prov_json_fail(err, field, "%s must be a string (a server FQDN), not %s", field,
-                              prov_json_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    dpf_status st = prov_json_string(v, field, "a server FQDN", &n, err);
+    if (st != DPF_OK)
+        return st;
     if (n == 0 || n > DPF_FQDN_MAX || strlen(json_string_value(v)) != n)
         return prov_json_fail(err, field, "%s must be a server FQDN of 1..%d characters", field,
                               DPF_FQDN_MAX);

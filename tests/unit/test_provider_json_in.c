@@ -73,6 +73,8 @@ static void test_text(void **state)
     json_decref(v);
 
     v = json_string("");
+    assert_int_equal(prov_json_string(v, "description", NULL, &n, &e), DPF_OK); /* may be empty */
+    assert_int_equal(n, 0);
     assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.field, "name");
     assert_string_equal(e.message, "name must not be empty");
@@ -85,6 +87,9 @@ static void test_text(void **state)
                         "sourcePath must be a string (an absolute directory path), not an integer");
     assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.message, "name must be a string, not an integer");
+    assert_int_equal(prov_json_string(v, "field", "a server FQDN", &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.field, "field");
+    assert_string_equal(e.message, "field must be a string (a server FQDN), not an integer");
     assert_int_equal(n, 0);
     json_decref(v);
     assert_int_equal(prov_json_text(NULL, "name", NULL, &n, &e), DPF_ERR_INVALID);
