@@ -53,8 +53,16 @@ const char *prov_json_type_name(const json_t *v)
     return "unknown";
 }
 
-dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t *len,
-                            prov_field_error *err)
+static dpf_status too_long(const char *field, size_t max, size_t len, prov_field_error *err)
+{
+    if (max > 0 && len > max)
+        return prov_json_fail(err, field, "%s is %zu bytes long; at most %zu are allowed", field,
+                              len, max);
+    return DPF_OK;
+}
+
+dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t max,
+                            size_t *len, prov_field_error *err)
 {
     *len = 0;
     if (!json_is_string(v)) {
@@ -65,16 +73,16 @@ dpf_status prov_json_string(const json_t *v, const char *field, const char *what
                               prov_json_type_name(v));
     }
     *len = json_string_length(v);
-    return DPF_OK;
+    return too_long(field, max, *len, err);
 }
 
-dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
-                          prov_field_error *err)
+dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t max,
+                          size_t *len, prov_field_error *err)
 {
-    dpf_status st = prov_json_string(v, field, what, len, err);
+    dpf_status st = prov_json_string(v, field, what, 0, len, err);
     if (st == DPF_OK && *len == 0)
         return prov_json_fail(err, field, "%s must not be empty", field);
-    return st;
+    return st == DPF_OK ? too_long(field, max, *len, err) : st;
 }
 
 int prov_json_has_control(const char *s, size_t n)

@@ -27,15 +27,17 @@ dpf_status prov_json_fail(prov_field_error *err, const char *field, const char *
  * "nothing" for NULL. Static storage. */
 const char *prov_json_type_name(const json_t *v);
 
-/* v as a string: DPF_OK with its length in *len, or DPF_ERR_INVALID
- * naming field: "<field> must be a string[ (<what>)], not <type>" (what may
- * be NULL). */
-dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t *len,
-                            prov_field_error *err) DPF_MUSTCHECK;
+/* v as a string of at most max bytes (0: any length): DPF_OK with its
+ * length in *len, or DPF_ERR_INVALID naming field: "<field> must be a
+ * string[ (<what>)], not <type>" (what may be NULL), or "<field> is <n>
+ * bytes long; at most <max> are allowed". */
+dpf_status prov_json_string(const json_t *v, const char *field, const char *what, size_t max,
+                            size_t *len, prov_field_error *err) DPF_MUSTCHECK;
 
-/* prov_json_string, and not empty: "<field> must not be empty". */
-dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t *len,
-                          prov_field_error *err) DPF_MUSTCHECK;
+/* prov_json_string, and not empty: "<field> must not be empty" (checked
+ * before the length). */
+dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t max,
+                          size_t *len, prov_field_error *err) DPF_MUSTCHECK;
 
 /* 1 if s (n bytes) holds a control character (below 0x20, or DEL). */
 int prov_json_has_control(const char *s, size_t n);

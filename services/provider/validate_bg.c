@@ -185,13 +185,9 @@ int prov_bg_name_ok(const char *name)
 static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_text(v, "name", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_text(v, "name", NULL, PROV_GROUP_NAME_MAX, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     const char *t = json_string_value(v);
-    if (n > PROV_GROUP_NAME_MAX)
-        return prov_json_fail(err, "name", "name is %zu bytes long; at most %d are allowed", n,
-                              PROV_GROUP_NAME_MAX);
     if (strlen(t) != n || !prov_bg_name_ok(t))
         return prov_json_fail(err, "name", "name must not contain control characters");
     if (isspace((unsigned char)t[0]) || isspace((unsigned char)t[n - 1]))
@@ -207,13 +203,8 @@ static dpf_status f_name(json_t *v, prov_bg_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
-    if (n > PROV_DESC_MAX)
-        return prov_json_fail(err, "description",
-                              "description is %zu bytes long; at most %d are allowed", n,
-                              PROV_DESC_MAX);
+    if (prov_json_string(v, "description", NULL, PROV_DESC_MAX, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (strlen(json_string_value(v)) != n)
         return prov_json_fail(err, "description", "description must not contain NUL characters");
     s->description = json_string_value(v);

@@ -26,9 +26,8 @@ static dpf_status parse_fqdn(json_t *v, const char *field, char out[DPF_FQDN_MAX
                              prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_text(v, field, "an FQDN", &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_text(v, field, "an FQDN", 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (n > DPF_FQDN_MAX)
         return prov_json_fail(err, field, "%s is %zu characters long; an FQDN has at most %d",
                               field, n, DPF_FQDN_MAX);
@@ -48,9 +47,8 @@ static dpf_status f_server(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "siteCode", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_string(v, "siteCode", NULL, 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     char code[4];
     if (n != 3)
         return prov_json_fail(err, "siteCode",
@@ -66,13 +64,8 @@ static dpf_status f_site(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
-    if (n > PROV_DESC_MAX)
-        return prov_json_fail(err, "description",
-                              "description is %zu bytes long; at most %d are allowed",
-                              json_string_length(v), PROV_DESC_MAX);
+    if (prov_json_string(v, "description", NULL, PROV_DESC_MAX, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     s->description = json_string_value(v);
     return DPF_OK;
 }
@@ -82,13 +75,9 @@ static dpf_status check_group_name(json_t *v, size_t i, prov_field_error *err)
     char field[48];
     snprintf(field, sizeof field, "boundaryGroups[%zu]", i);
     size_t n;
-    dpf_status st = prov_json_text(v, field, NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_text(v, field, NULL, PROV_GROUP_NAME_MAX, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     const char *name = json_string_value(v);
-    if (n > PROV_GROUP_NAME_MAX)
-        return prov_json_fail(err, field, "%s is %zu bytes long; at most %d are allowed", field, n,
-                              PROV_GROUP_NAME_MAX);
     if (isspace((unsigned char)name[0]) || isspace((unsigned char)name[n - 1]))
         return prov_json_fail(err, field, "%s must not start or end with white space", field);
     for (size_t k = 0; k < n; k++) {
@@ -250,9 +239,8 @@ static dpf_status f_min_free(json_t *v, prov_dp_spec *s, prov_field_error *err)
 static dpf_status f_drive(json_t *v, prov_dp_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "drive", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_string(v, "drive", NULL, 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     const char *d = json_string_value(v);
     if (n == 0) {
         s->drive[0] = '\0';

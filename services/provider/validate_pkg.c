@@ -37,9 +37,8 @@ static size_t utf8_chars(const char *s, size_t n)
 static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_text(v, "name", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_text(v, "name", NULL, 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     const char *t = json_string_value(v);
     if (utf8_chars(t, n) > PROV_PKG_NAME_MAX)
         return prov_json_fail(err, "name", "name is %zu characters long; at most %d are allowed",
@@ -55,9 +54,8 @@ static dpf_status f_name(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "description", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_string(v, "description", NULL, 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (utf8_chars(json_string_value(v), n) > PROV_PKG_DESC_MAX)
         return prov_json_fail(err, "description",
                               "description is %zu characters long; at most %d are "
@@ -72,13 +70,9 @@ static dpf_status f_description(json_t *v, prov_pkg_spec *s, prov_field_error *e
 static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_text(v, "sourcePath", "an absolute directory path", &n, err);
-    if (st != DPF_OK)
-        return st;
-    if (n > PROV_PKG_PATH_MAX)
-        return prov_json_fail(err, "sourcePath",
-                              "sourcePath is %zu bytes long; at most %d are allowed", n,
-                              PROV_PKG_PATH_MAX);
+    if (prov_json_text(v, "sourcePath", "an absolute directory path", PROV_PKG_PATH_MAX, &n,
+                       err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (prov_json_has_control(json_string_value(v), n) || strlen(json_string_value(v)) != n)
         return prov_json_fail(err, "sourcePath", "sourcePath must not contain control characters");
     s->source_path = json_string_value(v);
@@ -88,9 +82,8 @@ static dpf_status f_source(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 static dpf_status f_site(json_t *v, prov_pkg_spec *s, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, "siteCode", NULL, &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_string(v, "siteCode", NULL, 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     char code[4];
     if (n != 3)
         return prov_json_fail(err, "siteCode",
@@ -172,9 +165,8 @@ void prov_pkg_spec_clear(prov_pkg_spec *s)
 static dpf_status check_dp_name(json_t *v, const char *field, json_t *out, prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_string(v, field, "a server FQDN", &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_string(v, field, "a server FQDN", 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (n == 0 || n > DPF_FQDN_MAX || strlen(json_string_value(v)) != n)
         return prov_json_fail(err, field, "%s must be a server FQDN of 1..%d characters", field,
                               DPF_FQDN_MAX);
@@ -192,9 +184,8 @@ static dpf_status check_group_name(json_t *v, const char *field, json_t *out,
                                    prov_field_error *err)
 {
     size_t n;
-    dpf_status st = prov_json_text(v, field, "a boundary group name", &n, err);
-    if (st != DPF_OK)
-        return st;
+    if (prov_json_text(v, field, "a boundary group name", 0, &n, err) != DPF_OK)
+        return DPF_ERR_INVALID;
     if (n > PROV_GROUP_NAME_MAX)
         return prov_json_fail(err, field,
                               "%s is %zu bytes long; a boundary group name has at most %d", field,

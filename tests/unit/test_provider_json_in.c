@@ -68,31 +68,41 @@ static void test_text(void **state)
     prov_field_error e;
     size_t n = 99;
     json_t *v = json_string("PS1DP1.CONTOSO.COM");
-    assert_int_equal(prov_json_text(v, "serverName", "an FQDN", &n, &e), DPF_OK);
+    assert_int_equal(prov_json_text(v, "serverName", "an FQDN", 0, &n, &e), DPF_OK);
     assert_int_equal(n, 18);
+
+    /* at most max bytes: checked after the type, and for text after emptiness */
+    assert_int_equal(prov_json_text(v, "serverName", NULL, 18, &n, &e), DPF_OK);
+    assert_int_equal(prov_json_text(v, "serverName", NULL, 17, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.field, "serverName");
+    assert_string_equal(e.message, "serverName is 18 bytes long; at most 17 are allowed");
+    assert_int_equal(prov_json_string(v, "description", NULL, 3, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.message, "description is 18 bytes long; at most 3 are allowed");
     json_decref(v);
 
     v = json_string("");
-    assert_int_equal(prov_json_string(v, "description", NULL, &n, &e), DPF_OK); /* may be empty */
+    assert_int_equal(prov_json_text(v, "name", NULL, 128, &n, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.message, "name must not be empty");
+    assert_int_equal(prov_json_string(v, "description", NULL, 0, &n, &e), DPF_OK); /* may be empty */
     assert_int_equal(n, 0);
-    assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_int_equal(prov_json_text(v, "name", NULL, 0, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.field, "name");
     assert_string_equal(e.message, "name must not be empty");
     json_decref(v);
 
     v = json_integer(5);
-    assert_int_equal(prov_json_text(v, "sourcePath", "an absolute directory path", &n, &e),
+    assert_int_equal(prov_json_text(v, "sourcePath", "an absolute directory path", 0, &n, &e),
                      DPF_ERR_INVALID);
     assert_string_equal(e.message,
                         "sourcePath must be a string (an absolute directory path), not an integer");
-    assert_int_equal(prov_json_text(v, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_int_equal(prov_json_text(v, "name", NULL, 0, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.message, "name must be a string, not an integer");
-    assert_int_equal(prov_json_string(v, "field", "a server FQDN", &n, &e), DPF_ERR_INVALID);
+    assert_int_equal(prov_json_string(v, "field", "a server FQDN", 0, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.field, "field");
     assert_string_equal(e.message, "field must be a string (a server FQDN), not an integer");
     assert_int_equal(n, 0);
     json_decref(v);
-    assert_int_equal(prov_json_text(NULL, "name", NULL, &n, &e), DPF_ERR_INVALID);
+    assert_int_equal(prov_json_text(NULL, "name", NULL, 0, &n, &e), DPF_ERR_INVALID);
     assert_string_equal(e.message, "name must be a string, not nothing");
 }
 
