@@ -3,8 +3,12 @@
  * dpctl's output the same for every endpoint. */
 #include "json_in.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <dpf/dp.h>
 
 static dpf_status verror(prov_field_error *err, dpf_status st, const char *field,
                          const char *fmt, va_list ap) DPF_PRINTF(4, 0);
@@ -83,6 +87,22 @@ dpf_status prov_json_text(const json_t *v, const char *field, const char *what, 
     if (st == DPF_OK && *len == 0)
         return prov_json_fail(err, field, "%s must not be empty", field);
     return st == DPF_OK ? too_long(field, max, *len, err) : st;
+}
+
+dpf_status prov_json_site_code(const json_t *v, const char *field, char out[4],
+                               prov_field_error *err)
+{
+    char code[4];
+    if (json_is_string(v) && json_string_length(v) == 3) {
+        for (int i = 0; i < 3; i++)
+            code[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
+        code[3] = '\0';
+        if (dpf_site_code_valid(code)) {
+            memcpy(out, code, sizeof code);
+            return DPF_OK;
+        }
+    }
+    return prov_json_fail(err, field, "%s must be exactly 3 letters or digits (e.g. PS1)", field);
 }
 
 int prov_json_has_control(const char *s, size_t n)

@@ -39,6 +39,13 @@ dpf_status prov_json_string(const json_t *v, const char *field, const char *what
 dpf_status prov_json_text(const json_t *v, const char *field, const char *what, size_t max,
                           size_t *len, prov_field_error *err) DPF_MUSTCHECK;
 
+/* A site code field: v a string of exactly 3 of [A-Za-z0-9], upper-cased
+ * into out; otherwise DPF_ERR_INVALID, "<field> must be exactly 3 letters
+ * or digits (e.g. PS1)" (also for a v that is no string: callers that name
+ * the type check with prov_json_string first). */
+dpf_status prov_json_site_code(const json_t *v, const char *field, char out[4],
+                               prov_field_error *err) DPF_MUSTCHECK;
+
 /* 1 if s (n bytes) holds a control character (below 0x20, or DEL). */
 int prov_json_has_control(const char *s, size_t n);
 

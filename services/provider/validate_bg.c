@@ -213,18 +213,7 @@ static dpf_status f_description(json_t *v, prov_bg_spec *s, prov_field_error *er
 
 static dpf_status f_site(json_t *v, prov_bg_spec *s, prov_field_error *err)
 {
-    if (!json_is_string(v) || json_string_length(v) != 3)
-        return prov_json_fail(err, "siteCode",
-                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
-    char code[4];
-    for (int i = 0; i < 3; i++)
-        code[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
-    code[3] = '\0';
-    if (!dpf_site_code_valid(code))
-        return prov_json_fail(err, "siteCode",
-                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
-    memcpy(s->site, code, sizeof code);
-    return DPF_OK;
+    return prov_json_site_code(v, "siteCode", s->site, err);
 }
 
 static dpf_status minutes(json_t *v, const char *field, int *out, prov_field_error *err)

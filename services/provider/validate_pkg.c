@@ -84,18 +84,7 @@ static dpf_status f_site(json_t *v, prov_pkg_spec *s, prov_field_error *err)
     size_t n;
     if (prov_json_string(v, "siteCode", NULL, 0, &n, err) != DPF_OK)
         return DPF_ERR_INVALID;
-    char code[4];
-    if (n != 3)
-        return prov_json_fail(err, "siteCode",
-                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
-    for (int i = 0; i < 3; i++)
-        code[i] = (char)toupper((unsigned char)json_string_value(v)[i]);
-    code[3] = '\0';
-    if (!dpf_site_code_valid(code))
-        return prov_json_fail(err, "siteCode",
-                              "siteCode must be exactly 3 letters or digits (e.g. PS1)");
-    memcpy(s->site, code, sizeof code);
-    return DPF_OK;
+    return prov_json_site_code(v, "siteCode", s->site, err);
 }
 
 static const struct spec_field {

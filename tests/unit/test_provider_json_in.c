@@ -106,6 +106,30 @@ static void test_text(void **state)
     assert_string_equal(e.message, "name must be a string, not nothing");
 }
 
+static void test_site_code(void **state)
+{
+    (void)state;
+    prov_field_error e;
+    char site[4] = "XXX";
+    json_t *v = json_string("ps1");
+    assert_int_equal(prov_json_site_code(v, "siteCode", site, &e), DPF_OK);
+    assert_string_equal(site, "PS1");
+    json_decref(v);
+    static const char *const bad[] = {"PS", "PS12", "P-1", "", "p s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = json_string(bad[i]);
+        assert_int_equal(prov_json_site_code(v, "siteCode", site, &e), DPF_ERR_INVALID);
+        assert_string_equal(e.field, "siteCode");
+        assert_string_equal(e.message, "siteCode must be exactly 3 letters or digits (e.g. PS1)");
+        json_decref(v);
+    }
+    v = json_integer(123);
+    assert_int_equal(prov_json_site_code(v, "site", site, &e), DPF_ERR_INVALID);
+    assert_string_equal(e.message, "site must be exactly 3 letters or digits (e.g. PS1)");
+    json_decref(v);
+    assert_string_equal(site, "PS1"); /* left alone on failure */
+}
+
 static void test_has_control(void **state)
 {
     (void)state;
@@ -180,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_error_fills_field_and_message),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_site_code),
         cmocka_unit_test(test_has_control),
         cmocka_unit_test(test_load_object),
         cmocka_unit_test(test_parsers_share_the_words),
