@@ -22,22 +22,18 @@ void dm_cagent_reply_free(dm_cagent_reply *r)
     r->rep = NULL;
 }
 
-dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *step,
-                         const dm_agent_kv *params, size_t nparams, Dpf__ContentFile **files,
-                         size_t nfiles, const void *chunk, size_t chunk_len, long long offset,
-                         int timeout_s, dm_cagent_reply *out, char *reason, size_t reasonlen)
+/* The request's common fields. kv, kvp (8 each), fqdn and subject are the
+ * caller's storage; DPF_ERR_INVALID (reason set) with too many params. */
+static dpf_status build(Dpf__AgentRequest *req, const dm_cagent_target *t, const char *step,
+                        const dm_agent_kv *params, size_t nparams, Dpf__KeyValue *kv,
+                        Dpf__KeyValue **kvp, char *fqdn, char *subject, size_t subjlen,
+                        char *reason, size_t reasonlen)
 {
-    char fqdn[DPF_FQDN_MAX + 1], subject[DPF_FQDN_MAX + 32];
-    Dpf__KeyValue kv[8];
-    Dpf__KeyValue *kvp[8];
-    Dpf__AgentRequest req = DPF__AGENT_REQUEST__INIT;
-    memset(out, 0, sizeof *out);
-    reason[0] = '\0';
     size_t i = 0;
     for (; t->server_name[i] != '\0' && i < DPF_FQDN_MAX; i++)
         fqdn[i] = (char)toupper((unsigned char)t->server_name[i]);
     fqdn[i] = '\0';
-    dpf_fmt(subject, sizeof subject, DPF_AGENT_SUBJECT_FMT, fqdn);
+    dpf_fmt(subject, subjlen, DPF_AGENT_SUBJECT_FMT, fqdn);
     if (nparams > 8) {
         dpf_fmt(reason, reasonlen, "too many parameters for %s", step);
         return DPF_ERR_INVALID;
@@ -48,31 +44,27 @@ dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *st
         kv[k].value = (char *)params[k].value;
         kvp[k] = &kv[k];
     }
-    req.step = (char *)step;
-    req.fqdn = fqdn;
-    req.dpid = t->dpid;
-    req.nal_path = (char *)t->nal_path;
-    req.site_code = (char *)t->site_code;
-    req.n_params = nparams;
-    req.params = kvp;
-    req.n_content = nfiles;
-    req.content = files;
-    req.chunk.data = (uint8_t *)chunk;
-    req.chunk.len = chunk_len;
-    req.offset = offset;
+    req->step = (char *)step;
+    req->fqdn = fqdn;
+    req->dpid = t->dpid;
+    req->nal_path = (char *)t->nal_path;
+    req->site_code = (char *)t->site_code;
+    req->n_params = nparams;
+    req->params = kvp;
+    return DPF_OK;
+}
 
-    size_t len = dpf__agent_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        return DPF_ERR_NOMEM;
-    dpf__agent_request__pack(&req, buf);
+/* Sends the packed request (borrowed) and reads the reply into out. */
+static dpf_status exchange(dpf_bus *bus, const char *subject, const char *fqdn,
+                           const char *step, const uint8_t *buf, size_t len, int timeout_s,
+                           dm_cagent_reply *out, char *reason, size_t reasonlen)
+{
     void *reply = NULL;
     size_t reply_len = 0;
     int64_t t0 = dpf_mono_us();
     dpf_status st = dpf_bus_request(bus, subject, buf, len, dpf_log_corr(), timeout_s * 1000,
                                     &reply, &reply_len);
     int64_t took = dpf_mono_us() - t0;
-    free(buf);
     if (st == DPF_ERR_TIMEOUT && took < (int64_t)timeout_s * 500000) {
         dpf_fmt(reason, reasonlen, "no agent answers on %s; is dpagent running for %s?",
                 subject, fqdn);
@@ -104,4 +96,103 @@ dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *st
         return DPF_ERR_STEP;
     }
     return DPF_OK;
+}
+
+dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *step,
+                         const dm_agent_kv *params, size_t nparams, Dpf__ContentFile **files,
+                         size_t nfiles, const void *chunk, size_t chunk_len, long long offset,
+                         int timeout_s, dm_cagent_reply *out, char *reason, size_t reasonlen)
+{
+    char fqdn[DPF_FQDN_MAX + 1], subject[DPF_FQDN_MAX + 32];
+    Dpf__KeyValue kv[8];
+    Dpf__KeyValue *kvp[8];
+    Dpf__AgentRequest req = DPF__AGENT_REQUEST__INIT;
+    memset(out, 0, sizeof *out);
+    reason[0] = '\0';
+    dpf_status st = build(&req, t, step, params, nparams, kv, kvp, fqdn, subject,
+                          sizeof subject, reason, reasonlen);
+    if (st != DPF_OK)
+        return st;
+    req.n_content = nfiles;
+    req.content = files;
+    req.chunk.data = (uint8_t *)chunk;
+    req.chunk.len = chunk_len;
+    req.offset = offset;
+    size_t len = dpf__agent_request__get_packed_size(&req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf == NULL)
+        return DPF_ERR_NOMEM;
+    dpf__agent_request__pack(&req, buf);
+    st = exchange(bus, subject, fqdn, step, buf, len, timeout_s, out, reason, reasonlen);
+    free(buf);
+    return st;
+}
+
+/* A ProtobufCBuffer that writes at buf + len; bytes already in place (the
+ * chunk, read there by the caller) are not copied onto themselves. */
+typedef struct place {
+    ProtobufCBuffer base;
+    uint8_t *buf;
+    size_t len;
+} place;
+
+static void place_append(ProtobufCBuffer *b, size_t n, const uint8_t *data)
+{
+    place *p = (place *)b;
+    if (data != p->buf + p->len)
+        memmove(p->buf + p->len, data, n);
+    p->len += n;
+}
+
+dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent_kv *params,
+                         size_t nparams, long long offset, size_t n, dm_cagent_fill fill,
+                         void *fill_arg, dm_cagent_buf *b, int timeout_s, dm_cagent_reply *out,
+                         char *reason, size_t reasonlen)
+{
+    char fqdn[DPF_FQDN_MAX + 1], subject[DPF_FQDN_MAX + 32];
+    Dpf__KeyValue kv[8];
+    Dpf__KeyValue *kvp[8];
+    Dpf__AgentRequest req = DPF__AGENT_REQUEST__INIT;
+    memset(out, 0, sizeof *out);
+    reason[0] = '\0';
+    dpf_status st = build(&req, t, DPF_STEP_CONTENT_PUT, params, nparams, kv, kvp, fqdn,
+                          subject, sizeof subject, reason, reasonlen);
+    if (st != DPF_OK)
+        return st;
+    req.offset = offset;
+    /* Two encodings one after the other are one message (protobuf merges
+     * concatenated messages, a field may come in any order): every field but
+     * the chunk, then a message holding only the chunk, whose last n bytes
+     * are the chunk itself. So the file is read straight into the request:
+     * one buffer of chunk size per transfer rather than a chunk buffer plus
+     * its packed copy. */
+    Dpf__AgentRequest only = DPF__AGENT_REQUEST__INIT;
+    only.chunk.len = n;
+    only.chunk.data = b->data; /* any pointer: only the size is asked */
+    size_t head = dpf__agent_request__get_packed_size(&req);
+    size_t len = head + dpf__agent_request__get_packed_size(&only);
+    if (b->cap < len) {
+        uint8_t *grown = realloc(b->data, len);
+        if (grown == NULL)
+            return DPF_ERR_NOMEM;
+        b->data = grown;
+        b->cap = len;
+    }
+    dpf__agent_request__pack(&req, b->data);
+    uint8_t *chunk = b->data + len - n;
+    st = fill(fill_arg, chunk, n, reason, reasonlen);
+    if (st != DPF_OK)
+        return st;
+    only.chunk.data = chunk;
+    place p = {.base = {.append = place_append}, .buf = b->data, .len = head};
+    dpf__agent_request__pack_to_buffer(&only, &p.base);
+    return exchange(bus, subject, fqdn, DPF_STEP_CONTENT_PUT, b->data, p.len, timeout_s, out,
+                    reason, reasonlen);
+}
+
+void dm_cagent_buf_free(dm_cagent_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->cap = 0;
 }

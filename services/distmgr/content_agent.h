@@ -4,6 +4,7 @@
 #define DM_CONTENT_AGENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <dpf/bus.h>
 #include <dpf/status.h>
 
@@ -28,11 +29,32 @@ void dm_cagent_reply_free(dm_cagent_reply *r);
 /* Runs step on t's agent with params, files (content), chunk at offset
  * (content_put; chunk may be NULL), waiting up to timeout_s. All borrowed.
  * DPF_OK with out->rep set. Otherwise reason says why (out->rep may still
- * be set when the agent answered with a failure: DPF_ERR_STEP). */
+ * be set when the agent answered with a failure: DPF_ERR_STEP). The chunk
+ * is copied into the request: a transfer sends its chunks with
+ * dm_cagent_put instead. */
 dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *step,
                          const dm_agent_kv *params, size_t nparams, Dpf__ContentFile **files,
                          size_t nfiles, const void *chunk, size_t chunk_len, long long offset,
                          int timeout_s, dm_cagent_reply *out, char *reason,
                          size_t reasonlen) DPF_MUSTCHECK;
+
+/* The request buffer of one transfer, reused by its content_put steps
+ * ({NULL, 0} to start; dm_cagent_buf_free when the transfer ends). */
+typedef struct dm_cagent_buf {
+    uint8_t *data;
+    size_t cap;
+} dm_cagent_buf;
+
+/* Writes the n bytes of a chunk to dst; DPF_OK, or an error with reason set. */
+typedef dpf_status (*dm_cagent_fill)(void *arg, uint8_t *dst, size_t n, char *reason,
+                                     size_t reasonlen);
+
+/* content_put of n bytes at offset: fill writes the chunk straight into the
+ * request in b (no second copy of it), then as dm_cagent_run. */
+dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent_kv *params,
+                         size_t nparams, long long offset, size_t n, dm_cagent_fill fill,
+                         void *fill_arg, dm_cagent_buf *b, int timeout_s, dm_cagent_reply *out,
+                         char *reason, size_t reasonlen) DPF_MUSTCHECK;
+void dm_cagent_buf_free(dm_cagent_buf *b);
 
 #endif

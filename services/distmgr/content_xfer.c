@@ -23,6 +23,9 @@
 #include "content_agent.h"
 #include "content_lib.h"
 
+/* Bytes per content_put: the agent's limit (DPF_CONTENT_CHUNK_MAX). */
+#define XFER_CHUNK ((size_t)DPF_CONTENT_CHUNK_MAX)
+
 typedef struct job {
     const dm_ctx *ctx;
     dpf_db *db;
@@ -38,6 +41,7 @@ typedef struct job {
     long long bytes;
     int files_sent;
     int64_t next_renew_us;
+    dm_cagent_buf put;   /* the content_put request, chunk included */
 } job;
 
 static void note_base(job *j, const dm_cagent_reply *r)
@@ -87,8 +91,27 @@ static dpf_status run_step(job *j, const char *step, const dm_agent_kv *params, 
     return st;
 }
 
-/* Sends the bytes of one file from offset on. */
-static dpf_status push_file(job *j, const dm_pkg_file *f, long long offset, uint8_t *buf)
+/* Where a chunk comes from: the file in the site content library. */
+typedef struct source {
+    int fd;
+    const char *sha256;
+    long long offset;
+} source;
+
+static dpf_status read_chunk(void *arg, uint8_t *dst, size_t n, char *reason, size_t len)
+{
+    const source *src = arg;
+    ssize_t got = pread(src->fd, dst, n, (off_t)src->offset);
+    if (got >= 0 && (size_t)got == n)
+        return DPF_OK;
+    dpf_fmt(reason, len, "cannot read %s in the site content library at %lld: %s",
+            src->sha256, src->offset, got < 0 ? strerror(errno) : "short file");
+    return DPF_ERR_IO;
+}
+
+/* Sends the bytes of one file from offset on, each chunk read straight into
+ * the job's request buffer. */
+static dpf_status push_file(job *j, const dm_pkg_file *f, long long offset)
 {
     const dm_content_cfg *cfg = dm_content_cfg_get();
     char path[4096], sha[DM_SHA256_HEX], size[24];
@@ -109,16 +132,12 @@ static dpf_status push_file(job *j, const dm_pkg_file *f, long long offset, uint
             break;
         }
         long long want = f->size - offset;
-        size_t n = want > DPF_CONTENT_CHUNK_MAX ? DPF_CONTENT_CHUNK_MAX : (size_t)want;
-        ssize_t got = n > 0 ? pread(fd, buf, n, (off_t)offset) : 0;
-        if (got < 0 || (size_t)got != n) {
-            dpf_fmt(j->reason, sizeof j->reason, "cannot read %s in the site content library "
-                    "at %lld: %s", f->sha256, offset, got < 0 ? strerror(errno) : "short file");
-            st = DPF_ERR_IO;
-            break;
-        }
+        size_t n = want > (long long)XFER_CHUNK ? XFER_CHUNK : (size_t)want;
+        source src = {fd, f->sha256, offset};
         dm_cagent_reply r = {0};
-        st = run_step(j, DPF_STEP_CONTENT_PUT, kv, 2, NULL, 0, buf, n, offset, &r);
+        st = dm_cagent_put(j->ctx->bus, &j->target, kv, 2, offset, n, read_chunk, &src, &j->put,
+                           j->ctx->step_timeout_s, &r, j->reason, sizeof j->reason);
+        note_base(j, &r);
         long long held = offset + (long long)n;
         if (st == DPF_OK && r.rep->n_content > 0 && r.rep->content[0] != NULL)
             held = r.rep->content[0]->size;
@@ -189,10 +208,9 @@ static dpf_status transfer(job *j)
     }
     Dpf__ContentFile *cf = calloc((size_t)n + 1, sizeof *cf);
     Dpf__ContentFile **cfp = calloc((size_t)n + 1, sizeof *cfp);
-    uint8_t *buf = j->row->is_pull_dp ? NULL : malloc(DPF_CONTENT_CHUNK_MAX);
     char sources[4096] = "", missing[1024] = "";
     dm_cagent_reply have = {0};
-    if (cf == NULL || cfp == NULL || (!j->row->is_pull_dp && buf == NULL)) {
+    if (cf == NULL || cfp == NULL) {
         st = DPF_ERR_NOMEM;
         goto out;
     }
@@ -246,7 +264,7 @@ static dpf_status transfer(job *j)
         else if (j->row->is_pull_dp)
             st = pull_file(j, &files[i], sources);
         else
-            st = push_file(j, &files[i], held, buf);
+            st = push_file(j, &files[i], held);
     }
     if (st != DPF_OK)
         goto out;
@@ -268,7 +286,9 @@ static dpf_status transfer(job *j)
                  j->bytes);
 out:
     dm_cagent_reply_free(&have);
-    free(buf);
+    /* the chunk buffer goes back to the system (mmap'd at this size) as
+     * soon as the DP is done, not when the package is */
+    dm_cagent_buf_free(&j->put);
     free(cfp);
     free(cf);
     dm_pkg_files_free(files, n);

@@ -123,7 +123,7 @@ static int run_transfers(const dm_ctx *ctx, dm_item *it, const char *package_id)
         pthread_mutex_lock(&r.mu);
         r.running++;
         pthread_mutex_unlock(&r.mu);
-        if (pthread_create(&t[i], NULL, transfer_thread, &r) != 0) {
+        if (dpf_daemon_thread(&t[i], transfer_thread, &r) != 0) {
             pthread_mutex_lock(&r.mu);
             r.running--;
             pthread_mutex_unlock(&r.mu);
@@ -137,8 +137,13 @@ static int run_transfers(const dm_ctx *ctx, dm_item *it, const char *package_id)
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += ctx->ack_wait_ms / 3000 > 0 ? ctx->ack_wait_ms / 3000 : 1;
         pthread_cond_timedwait(&r.cv, &r.mu, &ts);
-        if (r.running > 0 && it->msg != NULL && dpf_bus_msg_in_progress(it->msg) != DPF_OK)
+        if (r.running == 0 || it->msg == NULL)
+            continue;
+        /* a network call: not under the lock the transfer threads take */
+        pthread_mutex_unlock(&r.mu);
+        if (dpf_bus_msg_in_progress(it->msg) != DPF_OK)
             DPF_DEBUG("Package %s: in-progress for the event failed", package_id);
+        pthread_mutex_lock(&r.mu);
     }
     pthread_mutex_unlock(&r.mu);
     for (int i = 0; i < started; i++)

@@ -104,16 +104,18 @@ static const dpf_option g_opts[] = {
 
 /* The two processing threads and what they run. */
 static const dm_proc_kind g_upgrade_kind = {
-    "DP upgrade processing thread", "Upgrading", dm_dp_ins_decode, dm_handle_dp_ins, NULL,
+    "DP upgrade processing thread", "Upgrading", dm_dp_ins_decode, dm_handle_dp_ins, NULL, 0,
 };
 static const dm_proc_kind g_manager_kind = {
-    "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn, NULL,
+    "DP manager thread", "Removing", dm_dp_dpn_decode, dm_handle_dp_dpn, NULL, 0,
 };
 static const dm_proc_kind g_validation_kind = {
-    "Content validation thread", "Validating", dm_dp_val_decode, dm_handle_dp_val, NULL,
+    "Content validation thread", "Validating", dm_dp_val_decode, dm_handle_dp_val, NULL, 0,
 };
 static const dm_proc_kind g_transfer_kind = {
     "Package transfer thread", "Sending", dm_pkg_decode, dm_handle_pkg, "package number",
+    1, /* a burst of wake-ups for one package is one pass (installing 5,000 DPs wakes
+        * each of the 4 client packages 5,000 times) */
 };
 
 /* The one dispatch point: each subject distmgr consumes, its durable
@@ -166,6 +168,28 @@ static int pull_all(const dm_ctx *ctx, dm_proc **threads, dpf_bus_pull **pulls)
         dm_proc_set_pull(threads[g_routes[r].thread], pulls[r]);
     }
     return 1;
+}
+
+/* After a burst of work (an install of thousands of DPs, a package sent to
+ * a thousand), once every pool is idle again: what malloc keeps free in its
+ * arenas goes back to the system, so the memory of a burst is not held
+ * until the next one. Looks every TRIM_EVERY_US; *last: the jobs count at
+ * the last trim. */
+#define TRIM_EVERY_US 5000000LL
+static void trim_after_burst(dm_pool **pools, int n, long long *last)
+{
+    long long jobs = 0;
+    int busy = 0;
+    for (int t = 0; t < n; t++) {
+        dm_pool_stats s;
+        dm_pool_get_stats(pools[t], &s);
+        jobs += s.jobs;
+        busy += s.busy;
+    }
+    if (busy == 0 && jobs != *last) {
+        *last = jobs;
+        malloc_trim(0);
+    }
 }
 
 /* Every kind of reconcile; after_outage as dm_reconcile_run. */
@@ -278,8 +302,14 @@ static int run(dm_ctx *ctx, dpf_db *db)
     }
     watch w = {.reconnects = dpf_bus_reconnects(ctx->bus)};
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
+    int64_t next_trim = dpf_mono_us() + TRIM_EVERY_US;
+    long long trimmed_at = -1;
     while (dpf_daemon_nap(200)) {
         watch_servers(ctx, db, threads, &w);
+        if (dpf_mono_us() >= next_trim) {
+            trim_after_burst(pools, NTHREADS, &trimmed_at);
+            next_trim = dpf_mono_us() + TRIM_EVERY_US;
+        }
         if (dpf_mono_us() >= next) {
             if (!w.db_down)
                 reconcile_all(ctx, db, threads, 0);
@@ -291,6 +321,9 @@ cleanup:
     DPF_INFO("Stopping: no new work is taken; running installs and removals stop after their "
              "current step");
     for (int t = 0; t < NTHREADS; t++) {
+        if (threads[t] != NULL && kinds[t]->coalesce)
+            DPF_INFO("%s: %lld wake-ups were covered by a queued pass of the same package",
+                     kinds[t]->name, dm_proc_coalesced(threads[t]));
         dm_proc_destroy(threads[t]);
         if (pools[t] != NULL) {
             dm_pool_stats s;

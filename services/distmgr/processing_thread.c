@@ -6,8 +6,12 @@
  * nothing queued can run, waits for a free worker when all are busy, and
  * keeps the waiting messages alive (JetStream "in progress") so a long
  * queue does not turn into redeliveries. Network calls (fetch, in-progress,
- * nak) are made without the queue lock: only this thread removes nodes from
- * the queue, so the messages it reads outside the lock stay put. */
+ * ack, nak) are made without the queue lock: only this thread removes nodes
+ * from the queue, so the messages it reads outside the lock stay put.
+ *
+ * For a kind that coalesces (the package transfer), a wake-up for a package
+ * that already has a queued, not yet started item adds no second pass: see
+ * coalesce(). */
 #include "processing_thread.h"
 
 #include <pthread.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <dpf/daemon.h>
 #include <dpf/log.h>
 #include <dpf/util.h>
 
@@ -54,6 +59,7 @@ struct dm_proc {
     int stop;
     int64_t last_keepalive_us;
     dpf_bus_pull *pull;      /* NULL: fed by dm_proc_on_msg */
+    long long coalesced;     /* wake-ups covered by a queued item */
 };
 
 typedef struct job {
@@ -283,6 +289,59 @@ static int dispatch(dm_proc *u, node *n)
     return handed;
 }
 
+/* Queues n, or, when the kind coalesces and an item for the same DPID
+ * (package) waits in the queue not yet started, lets that item cover it.
+ * Why the duplicate may be acknowledged at once (the database is the truth,
+ * events are wake-ups): the wake-up is published only after the change it
+ * announces has committed (dbmon's outbox), and the queued item has not
+ * started, so when it starts it reads the package and its DP rows as they
+ * are then, which includes that change; the duplicate would run the same
+ * pass over the same rows. Only a not yet started item covers: an item
+ * already running may have read the rows before the change, so a wake-up
+ * for a package in flight is queued behind it as before (at most one
+ * running and one queued pass per package). If this replica dies before
+ * the queued item runs, its own message is redelivered (or, for a
+ * reconcile item, the start-up reconcile finds the package again); a
+ * queued reconcile item (no message) takes the duplicate's message over
+ * instead, so the work stays backed by JetStream. Lock held; returns the
+ * node whose message the caller acknowledges outside the lock, or NULL. */
+static node *coalesce(dm_proc *u, node *n)
+{
+    if (!u->kind->coalesce || n->item.dpid == 0 || n->item.bad[0] != '\0' ||
+        n->item.msg == NULL) {
+        append(u, n);
+        return NULL;
+    }
+    for (node *q = u->head; q != NULL; q = q->next) {
+        if (q->item.dpid != n->item.dpid || q->item.bad[0] != '\0')
+            continue;
+        u->coalesced++;
+        if (q->item.msg == NULL) {
+            q->item.msg = n->item.msg;
+            memcpy(q->item.corr, n->item.corr, sizeof q->item.corr);
+            memcpy(q->item.subject, n->item.subject, sizeof q->item.subject);
+            free(n);
+            return NULL;
+        }
+        return n;
+    }
+    append(u, n);
+    return NULL;
+}
+
+/* Acknowledges a wake-up that a queued item covers (coalesce). Lock not
+ * held. */
+static void ack_covered(dm_proc *u, node *dup)
+{
+    if (dup == NULL)
+        return;
+    DPF_DEBUG("%s: wake-up %s for %s %lld is covered by the queued one", u->kind->name,
+              dup->item.subject, u->kind->noun ? u->kind->noun : "DP with ID", dup->item.dpid);
+    dm_outcome o = dm_outcome_done();
+    dm_item_end(&dup->item, &o);
+    free(dup);
+}
+
 /* A received message as a queue node (decoded). NULL without memory (the
  * message is then left for redelivery). */
 static node *node_from_msg(dm_proc *u, dpf_bus_msg *msg)
@@ -326,8 +385,9 @@ static void fetch_one(dm_proc *u)
     if (n == NULL)
         return;
     pthread_mutex_lock(&u->mu);
-    append(u, n);
+    node *dup = coalesce(u, n);
     pthread_mutex_unlock(&u->mu);
+    ack_covered(u, dup);
 }
 
 static void *thread_main(void *arg)
@@ -409,7 +469,7 @@ dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *
     pthread_cond_init(&u->cv, NULL);
     u->last_keepalive_us = dpf_mono_us();
     pthread_mutex_lock(&u->mu);
-    if (pthread_create(&u->thread, NULL, thread_main, u) != 0) {
+    if (dpf_daemon_thread(&u->thread, thread_main, u) != 0) {
         pthread_mutex_unlock(&u->mu);
         pthread_cond_destroy(&u->cv);
         pthread_mutex_destroy(&u->mu);
@@ -459,8 +519,9 @@ void dm_proc_on_msg(dpf_bus_msg *msg, void *closure)
         give_back(n);
         return;
     }
-    append(u, n);
+    node *dup = coalesce(u, n);
     pthread_mutex_unlock(&u->mu);
+    ack_covered(u, dup);
 }
 
 void dm_proc_set_pull(dm_proc *u, dpf_bus_pull *pull)
@@ -498,6 +559,14 @@ int dm_proc_push_dpid(dm_proc *u, long long dpid, const char *reason, const char
     append(u, n);
     pthread_mutex_unlock(&u->mu);
     return 1;
+}
+
+long long dm_proc_coalesced(dm_proc *u)
+{
+    pthread_mutex_lock(&u->mu);
+    long long n = u->coalesced;
+    pthread_mutex_unlock(&u->mu);
+    return n;
 }
 
 int dm_proc_queued(dm_proc *u)

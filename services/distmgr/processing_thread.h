@@ -23,6 +23,11 @@ typedef struct dm_proc_kind {
     dm_decode_fn decode; /* message body -> item (runs on the nats.c thread) */
     dm_handle_fn handle; /* runs on a worker */
     const char *noun;    /* what an item names: "DP with ID" (NULL: that), "package number" */
+    /* 1: a message for a DPID (package) that already has a queued item not
+     * yet started is acknowledged as covered by it instead of queueing a
+     * second pass (the package transfer, whose handler reads the current
+     * state when it starts); 0: every message is its own item. */
+    int coalesce;
 } dm_proc_kind;
 
 /* Starts the thread; the pool's limit is what "Used k threads out of N"
@@ -52,6 +57,9 @@ void dm_proc_set_pull(dm_proc *p, dpf_bus_pull *pull);
  * queued, 0 if that DP is already queued or in flight. reason, corr
  * borrowed (corr may be NULL: a new one is made). */
 int dm_proc_push_dpid(dm_proc *p, long long dpid, const char *reason, const char *corr);
+
+/* Messages acknowledged as covered by a queued item (kind->coalesce). */
+long long dm_proc_coalesced(dm_proc *p);
 
 /* Items waiting in the queue (not yet handed to a worker). */
 int dm_proc_queued(dm_proc *p);

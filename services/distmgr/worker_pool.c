@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <dpf/daemon.h>
 #include <dpf/log.h>
 
 typedef struct worker {
@@ -163,7 +164,7 @@ static dpf_status spawn(dm_pool *p, worker **out)
     w->pool = p;
     pthread_cond_init(&w->cv, NULL);
     w->busy = 1; /* reserved for the caller's job */
-    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+    if (dpf_daemon_thread(&w->thread, worker_main, w) != 0) {
         pthread_cond_destroy(&w->cv);
         free(w);
         return DPF_ERR_IO;
