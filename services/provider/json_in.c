@@ -118,6 +118,7 @@ int prov_json_has_control(const char *s, size_t n)
 json_t *prov_json_load_object(const char *body, size_t len, prov_field_error *err,
                               dpf_status *st)
 {
+    memset(err, 0, sizeof *err);
     if (body == NULL || len == 0) {
         *st = prov_json_error(err, DPF_ERR_DECODE, "",
                               "the request body is empty; expected a JSON object");

@@ -50,10 +50,10 @@ dpf_status prov_json_site_code(const json_t *v, const char *field, char out[4],
 int prov_json_has_control(const char *s, size_t n);
 
 /* body (len bytes, need not be NUL-terminated) as a JSON object without
- * duplicate keys, owned by the caller (json_decref). NULL when it is not,
- * with err filled and *st DPF_ERR_DECODE (empty or not JSON: the message
- * carries jansson's line and column) or DPF_ERR_INVALID (JSON, but not an
- * object). */
+ * duplicate keys, owned by the caller (json_decref). err is cleared first;
+ * *st is set only on failure: NULL with err filled and *st DPF_ERR_DECODE
+ * (empty or not JSON: the message carries jansson's line and column) or
+ * DPF_ERR_INVALID (JSON, but not an object). */
 json_t *prov_json_load_object(const char *body, size_t len, prov_field_error *err,
                               dpf_status *st);
 

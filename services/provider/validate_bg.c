@@ -385,7 +385,6 @@ dpf_status prov_bg_spec_parse(const char *body, size_t len, prov_bg_mode mode, c
 {
     dpf_status st;
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
     json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;

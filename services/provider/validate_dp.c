@@ -338,7 +338,6 @@ dpf_status prov_dp_spec_parse(const char *body, size_t len, prov_spec_mode mode,
                               prov_dp_spec *out, prov_field_error *err)
 {
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
     dpf_status st;
     json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)

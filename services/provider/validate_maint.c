@@ -13,7 +13,6 @@ static json_t *load(const char *body, size_t len, prov_maint_body *out, prov_fie
                     dpf_status *st)
 {
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
     json_t *doc = prov_json_load_object(body, len, err, st);
     /* these bodies' message has never named the type that came instead */
     if (doc == NULL && *st == DPF_ERR_INVALID)

@@ -102,7 +102,6 @@ dpf_status prov_pkg_spec_parse(const char *body, size_t len, prov_pkg_spec *out,
 {
     dpf_status st = DPF_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
     json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;
@@ -220,7 +219,6 @@ dpf_status prov_pkg_targets_parse(const char *body, size_t len, prov_targets_mod
 {
     dpf_status st = DPF_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    memset(err, 0, sizeof *err);
     json_t *doc = prov_json_load_object(body, len, err, &st);
     if (doc == NULL)
         return st;

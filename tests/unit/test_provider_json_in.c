@@ -169,8 +169,12 @@ static void test_load_object(void **state)
     const char body[] = {'{', '"', 'a', '"', ':', '1', '}', 'X'};
     prov_field_error e;
     dpf_status st = DPF_ERR_IO;
+    memset(&e, 'x', sizeof e);
     json_t *doc = prov_json_load_object(body, 7, &e, &st);
     assert_non_null(doc);
+    assert_int_equal(st, DPF_ERR_IO); /* left alone */
+    assert_string_equal(e.field, "");  /* cleared */
+    assert_string_equal(e.message, "");
     assert_int_equal(json_integer_value(json_object_get(doc, "a")), 1);
     json_decref(doc);
 }
