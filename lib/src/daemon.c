@@ -2,11 +2,9 @@
  * distmgr come up the same way: one retry schedule and one set of log lines
  * for a database or NATS that is not there yet; and the memory settings
  * every service runs with (issue 8: every service under 20 MB resident with
- * 5,000 DPs): few malloc arenas, and small explicit stacks for the threads
- * a service starts itself. */
+ * 5,000 DPs): few malloc arenas. */
 #include "dpf/daemon.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,23 +38,6 @@ dpf_status dpf_daemon_start(const char *prog, const char *component, const dpf_o
     dpf_log_init(component);
     dpf_handle_signals();
     return DPF_OK;
-}
-
-int dpf_daemon_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    pthread_attr_t a;
-    int e = pthread_attr_init(&a);
-    if (e == 0) {
-        e = pthread_attr_setstacksize(&a, DPF_DAEMON_STACK);
-        if (e == 0)
-            e = pthread_create(t, &a, fn, arg);
-        pthread_attr_destroy(&a);
-    }
-    /* the stack also holds the thread's static TLS: should that ever not
-     * fit, the thread gets the default stack rather than not starting */
-    if (e == EINVAL)
-        e = pthread_create(t, NULL, fn, arg);
-    return e;
 }
 
 int dpf_daemon_nap(int ms)

@@ -123,7 +123,7 @@ static int run_transfers(const dm_ctx *ctx, dm_item *it, const char *package_id)
         pthread_mutex_lock(&r.mu);
         r.running++;
         pthread_mutex_unlock(&r.mu);
-        if (dpf_daemon_thread(&t[i], transfer_thread, &r) != 0) {
+        if (pthread_create(&t[i], NULL, transfer_thread, &r) != 0) {
             pthread_mutex_lock(&r.mu);
             r.running--;
             pthread_mutex_unlock(&r.mu);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <dpf/daemon.h>
 #include <dpf/log.h>
 #include <dpf/util.h>
 
@@ -469,7 +468,7 @@ dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *
     pthread_cond_init(&u->cv, NULL);
     u->last_keepalive_us = dpf_mono_us();
     pthread_mutex_lock(&u->mu);
-    if (dpf_daemon_thread(&u->thread, thread_main, u) != 0) {
+    if (pthread_create(&u->thread, NULL, thread_main, u) != 0) {
         pthread_mutex_unlock(&u->mu);
         pthread_cond_destroy(&u->cv);
         pthread_mutex_destroy(&u->mu);

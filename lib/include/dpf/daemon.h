@@ -7,8 +7,6 @@
 #ifndef DPF_DAEMON_H
 #define DPF_DAEMON_H
 
-#include <pthread.h>
-
 #include "bus.h"
 #include "config.h"
 #include "db.h"
@@ -26,17 +24,6 @@ dpf_status dpf_daemon_start(const char *prog, const char *component, const dpf_o
 /* malloc arenas of every service (dpf_daemon_start sets M_ARENA_MAX unless
  * the MALLOC_ARENA_MAX environment variable is set). */
 #define DPF_DAEMON_ARENAS 2
-
-/* Stack of the threads a service starts with dpf_daemon_thread. glibc's
- * default is 8 MiB (RLIMIT_STACK) of address space per thread; a worker
- * uses a few tens of KiB (libpq, OpenSSL, nats.c requests, a 4 KiB log
- * line), so 512 KiB leaves ten times that. */
-#define DPF_DAEMON_STACK (512 * 1024)
-
-/* pthread_create with a DPF_DAEMON_STACK stack (the default stack if that
- * one cannot hold the thread's static TLS). Returns pthread_create's error
- * number (0: started). */
-int dpf_daemon_thread(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Sleeps ms in slices of at most 100 ms. Returns 0 as soon as a stop is
  * requested (also before sleeping), 1 otherwise. */
