@@ -47,8 +47,10 @@ struct dpf_health {
     pthread_mutex_t mu; /* everything below */
     check checks[MAX_CHECKS];
     int nchecks;
+    int started;         /* dpf_health_set_started was called */
     int ready;           /* last answer */
-    int ever_evaluated;  /* the first answer is logged only if "not ready" */
+    int ever_evaluated;  /* evaluated_us is meaningful */
+    int logged_not_ready; /* "Ready again" only after a "Not ready" */
     int64_t evaluated_us;
     dpf_health_metrics_fn metrics;
     void *metrics_arg;
@@ -84,8 +86,10 @@ static void evaluate(dpf_health *h)
     int64_t now = dpf_mono_us();
     if (h->ever_evaluated && now - h->evaluated_us < CACHE_US)
         return;
-    int ready = 1;
+    int ready = h->started;
     char summary[WHY_MAX * 2] = "";
+    if (!h->started)
+        snprintf(summary, sizeof summary, "starting");
     for (int i = 0; i < h->nchecks; i++) {
         check *c = &h->checks[i];
         c->why[0] = '\0';
@@ -97,10 +101,15 @@ static void evaluate(dpf_health *h)
                      c->why[0] ? c->why : "failing");
         }
     }
-    if (!ready && (h->ready || !h->ever_evaluated))
+    /* once per episode; "starting" is not news (the service logs what it
+     * is waiting for) */
+    if (!ready && h->started && !h->logged_not_ready) {
         DPF_WARN("Not ready (%s /readyz answers 503): %s", h->service, summary);
-    else if (ready && !h->ready && h->ever_evaluated)
+        h->logged_not_ready = 1;
+    } else if (ready && h->logged_not_ready) {
         DPF_INFO("Ready again (%s /readyz answers 200)", h->service);
+        h->logged_not_ready = 0;
+    }
     h->ready = ready;
     h->ever_evaluated = 1;
     h->evaluated_us = now;
@@ -108,8 +117,8 @@ static void evaluate(dpf_health *h)
 
 static void readyz_body(dpf_health *h, dpf_health_out *o)
 {
-    out_printf(o, "{\"service\":\"%s\",\"ready\":%s,\"checks\":{", h->service,
-               h->ready ? "true" : "false");
+    out_printf(o, "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,\"checks\":{",
+               h->service, h->ready ? "true" : "false", h->started ? "true" : "false");
     for (int i = 0; i < h->nchecks; i++) {
         const check *c = &h->checks[i];
         /* reasons are our own text; quotes and backslashes are replaced so the
@@ -227,7 +236,7 @@ dpf_status dpf_health_start(const char *listen, const char *service, dpf_health 
         return DPF_ERR_NOMEM;
     pthread_mutex_init(&h->mu, NULL);
     h->service = service;
-    h->ready = 1;
+    h->ready = 0;
     h->started_us = dpf_mono_us();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
@@ -263,6 +272,16 @@ void dpf_health_stop(dpf_health *h)
     }
     pthread_mutex_destroy(&h->mu);
     free(h);
+}
+
+void dpf_health_set_started(dpf_health *h)
+{
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->started = 1;
+    h->ever_evaluated = 0;
+    pthread_mutex_unlock(&h->mu);
 }
 
 int dpf_health_port(const dpf_health *h)

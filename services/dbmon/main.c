@@ -16,6 +16,7 @@
 #include <dpf/config.h>
 #include <dpf/log.h>
 #include <dpf/daemon.h>
+#include <dpf/health.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -31,6 +32,7 @@ static int g_migrate;
 static int g_migrate_only;
 static int g_batch;
 static int g_retention_days;
+static char *g_health_listen;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -49,6 +51,8 @@ static const dpf_option g_opts[] = {
     DPF_OPT_INT("StatusMessageRetentionDays", "DPFLEET_STATMSG_RETENTION_DAYS",
                 &g_retention_days, 30, 0, 36500,
                 "status messages older than this are deleted (hourly, in batches); 0 keeps them"),
+    DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
+                   "address:port of /healthz, /readyz and /metrics (empty: none)"),
     DPF_OPT_END,
 };
 
@@ -150,11 +154,21 @@ int main(int argc, char **argv)
         if (g_migrate_only)
             goto out;
     }
+    dpf_health *health = NULL;
+    if (dpf_health_start(g_health_listen, "dbmon", &health) != DPF_OK ||
+        dpf_health_add_db_check(health, g_db_url) != DPF_OK) {
+        dpf_health_stop(health);
+        rc = 1;
+        goto out;
+    }
     dpf_bus *bus = dpf_daemon_connect_bus(g_nats_url, "dbmon", BACKOFF_MAX_MS);
     if (bus != NULL) {
+        if (dpf_health_add_bus_check(health, bus) == DPF_OK)
+            dpf_health_set_started(health);
         run(bus);
-        dpf_bus_destroy(bus);
     }
+    dpf_health_stop(health); /* before the bus its check reads */
+    dpf_bus_destroy(bus);
     DPF_INFO("Stopped");
 out:
     dpf_config_free(g_opts);

@@ -6,6 +6,7 @@
 #include <dpf/config.h>
 #include <dpf/log.h>
 #include <dpf/daemon.h>
+#include <dpf/health.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -17,6 +18,7 @@ static int g_ack_wait;
 static int g_max_deliver;
 static int g_max_ack_pending;
 static int g_set_aside;
+static char *g_health_listen;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -36,6 +38,8 @@ static const dpf_option g_opts[] = {
                  "off: the whole change is rolled back (3307), as in the source"),
     DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
                    "site for status messages about messages that name no site"),
+    DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
+                   "address:port of /healthz, /readyz and /metrics (empty: none)"),
     DPF_OPT_END,
 };
 
@@ -44,6 +48,14 @@ int main(int argc, char **argv)
     int rc;
     if (dpf_daemon_start("hman", DPF_COMP_HMAN, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
+
+    dpf_health *health = NULL;
+    if (dpf_health_start(g_health_listen, "hman", &health) != DPF_OK ||
+        dpf_health_add_db_check(health, g_db_url) != DPF_OK) {
+        dpf_health_stop(health);
+        dpf_config_free(g_opts);
+        return 1;
+    }
 
     hman_config cfg = {
         .db_url = g_db_url,
@@ -63,10 +75,13 @@ int main(int argc, char **argv)
         DPF_ERROR("Cannot start: %s", dpf_status_text(st));
         rc = 1;
     }
+    if (svc != NULL && dpf_health_add_bus_check(health, svc->bus) == DPF_OK)
+        dpf_health_set_started(health);
     /* the main thread watches the database, so an outage is logged while
      * it lasts even when no change arrives */
     while (svc != NULL && dpf_daemon_nap(1000))
         hman_service_watch(svc);
+    dpf_health_stop(health); /* before the bus its check reads */
     hman_service_destroy(svc);
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);

@@ -83,9 +83,13 @@ static void test_endpoints_and_transitions(void **state)
     assert_int_equal(dpf_health_add_check(h, "flag", flag_check, NULL), DPF_OK);
     dpf_health_set_metrics(h, metrics, &items);
 
+    /* alive at once, ready only once the service says it has started */
     resp r;
     assert_int_equal(get(port, "GET", "/healthz", &r), 200);
     assert_string_equal(r.body, "ok\n");
+    assert_int_equal(get(port, "GET", "/readyz", &r), 503);
+    assert_non_null(strstr(r.body, "\"started\":false"));
+    dpf_health_set_started(h);
     assert_int_equal(get(port, "GET", "/readyz", &r), 200);
     assert_non_null(strstr(r.body, "\"ready\":true"));
     assert_non_null(strstr(r.body, "\"flag\":\"ok\""));
@@ -136,6 +140,7 @@ static void test_real_servers(void **state)
     assert_int_equal(dpf_health_start("127.0.0.1:0", "testsvc", &h), DPF_OK);
     assert_int_equal(dpf_health_add_db_check(h, pg), DPF_OK);
     assert_int_equal(dpf_health_add_bus_check(h, bus), DPF_OK);
+    dpf_health_set_started(h);
     resp r;
     assert_int_equal(get(dpf_health_port(h), "GET", "/readyz", &r), 200);
     assert_non_null(strstr(r.body, "\"database\":\"ok\""));
@@ -147,6 +152,7 @@ static void test_real_servers(void **state)
     assert_int_equal(dpf_health_start("127.0.0.1:0", "testsvc", &h), DPF_OK);
     assert_int_equal(dpf_health_add_db_check(h, "postgresql://127.0.0.1:1/none?connect_timeout=2"),
                      DPF_OK);
+    dpf_health_set_started(h);
     dpf_capture_begin();
     long s = get(dpf_health_port(h), "GET", "/readyz", &r);
     free(dpf_capture_end());

@@ -34,6 +34,9 @@ dpf_status dpf_health_start(const char *listen, const char *service, dpf_health 
     DPF_MUSTCHECK;
 /* Stops the server first, so no check runs after it returns. NULL: no-op. */
 void dpf_health_stop(dpf_health *h);
+/* Until this is called /readyz answers 503 "starting" (the service is
+ * still connecting or preparing); checks count from then on. NULL: no-op. */
+void dpf_health_set_started(dpf_health *h);
 /* The port it listens on (0 if h is NULL). */
 int dpf_health_port(const dpf_health *h);
 
