@@ -183,11 +183,8 @@ int prov_auth_request(prov_request *req, const char *authorization, prov_reply *
     int known = prov_route_roles(req->method, req->path, &roles);
     if (known && (roles & PROV_PUBLIC))
         return 1;
-    if (authorization == NULL || *authorization == '\0') {
-        if (!req->server->auth_required)
-            return 1; /* not enforced: the context headers say who it is */
+    if (authorization == NULL || *authorization == '\0')
         return refuse(req, reply, 401, "no Authorization header");
-    }
     const char *secret = bearer(authorization);
     if (secret == NULL)
         return refuse(req, reply, 401, "malformed Authorization header (want Bearer dpf_...)");

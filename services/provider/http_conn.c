@@ -167,20 +167,17 @@ static enum MHD_Result reply_now(struct MHD_Connection *c, prov_request *req, in
 /* Reads the informational context headers (X-Dpf-Application,
  * X-Dpf-Machine) into req->user; an error message if one is bad. The user
  * comes from the API token (auth.c), never from a header: X-Dpf-User is
- * read only while authentication is not enforced and a request has no
- * token. */
+ * ignored. */
 static const char *read_context(struct MHD_Connection *c, prov_request *req, char *msg,
                                 size_t len, const char **field)
 {
-    static const char *const names[] = {"X-Dpf-User", "X-Dpf-Application", "X-Dpf-Machine"};
-    char *dst[] = {req->user.user, req->user.app, req->user.machine};
-    int trust_user = !req->server->auth_required && header(c, "Authorization") == NULL;
-    for (int i = 0; i < 3; i++) {
+    static const char *const names[] = {"X-Dpf-Application", "X-Dpf-Machine"};
+    char *dst[] = {req->user.app, req->user.machine};
+    snprintf(req->user.user, sizeof req->user.user, "unknown"); /* until auth.c sets it */
+    for (int i = 0; i < 2; i++) {
         const char *v = header(c, names[i]);
-        if (i == 0 && !trust_user)
-            v = NULL;
         if (v == NULL || *v == '\0') {
-            if (i == 2)
+            if (i == 1)
                 snprintf(dst[i], PROV_CTX_MAX + 1, "%s", req->client);
             else
                 snprintf(dst[i], PROV_CTX_MAX + 1, "unknown");

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     }
     prov_server server = {.pool = pool, .max_body = (size_t)opt_max_body,
                           .content_roots = opt_content_roots ? opt_content_roots : "",
-                          .auth = auth, .auth_required = 0};
+                          .auth = auth};
     if (prov_http_start(&server, opt_listen, opt_threads, opt_conn_timeout, tls, &http) != DPF_OK)
         goto cleanup;
     DPF_INFO("SMS Provider listening on %s://%s (threads %d, max body %d bytes)",

@@ -21,7 +21,6 @@ typedef struct prov_server {
     size_t max_body;
     const char *content_roots; /* DPFLEET_CONTENT_SOURCE_ROOTS, colon-separated; borrowed, "" = none */
     struct prov_auth *auth;    /* the verified-token cache (auth.h); borrowed from main */
-    int auth_required;         /* 0: a request without a token passes (tests of auth.c only) */
 } prov_server;
 
 /* Who is asking, as the source's "Context:" lines show it: user from the

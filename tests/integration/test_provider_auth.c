@@ -90,6 +90,7 @@ static void test_bad_credentials_get_401(void **state)
     (void)state;
     resp r;
     static const char *const bad[] = {
+        "Authorization:", /* none sent */
         "Authorization: Basic Q09OVE9TT1xBZG1pbjpwYXNz",
         "Authorization: Bearer",
         "Authorization: Bearer dpf_short",
@@ -105,6 +106,16 @@ static void test_bad_credentials_get_401(void **state)
         resp_free(&r);
     }
     assert_true(log_contains("Access denied: GET /v1/distributionpoints from 127.0.0.1: unknown token"));
+    assert_true(log_contains("Access denied: POST /v1/distributionpoints from 127.0.0.1: no "
+                             "Authorization header"));
+    /* an unknown path tells a stranger nothing either */
+    const char *const none[] = {"Authorization:", NULL};
+    http("GET", "/v1/nothing", NULL, 0, none, &r);
+    assert_401(&r);
+    resp_free(&r);
+    http("DELETE", "/v1/tokens/1", NULL, 0, none, &r);
+    assert_401(&r);
+    resp_free(&r);
     assert_true(log_contains("Access denied: POST /v1/distributionpoints from 127.0.0.1: malformed"));
 
     /* expired: its expiry moved into the past before its first use */
@@ -154,7 +165,6 @@ static void test_bad_credentials_get_401(void **state)
     assert_false(log_contains(secret));
     assert_false(log_contains(g_token[PH_FULL]));
     /* the probes need nothing */
-    const char *const none[] = {"Authorization:", NULL};
     http("GET", "/healthz", NULL, 0, none, &r);
     assert_int_equal(r.status, 200);
     resp_free(&r);
@@ -397,6 +407,12 @@ static void test_dpctl_tokens(void **state)
     assert_non_null(strstr(err, "HTTP 401"));
     assert_int_equal(dpctl("", "token revoke 99999999", out, sizeof out, err, sizeof err), 1);
     assert_non_null(strstr(err, "HTTP 404"));
+    /* no token at all: 401, the server's message and where dpctl looks */
+    assert_int_equal(dpctl("DPFLEET_TOKEN= DPFLEET_TOKEN_FILE= HOME=/nonexistent", "dp list", out,
+                           sizeof out, err, sizeof err), 1);
+    assert_non_null(strstr(err, "authentication required"));
+    assert_non_null(strstr(err, "HTTP 401"));
+    assert_non_null(strstr(err, "no API token was sent"));
     /* a named file that cannot be read is a usage error */
     assert_int_equal(dpctl("", "--token-file /nonexistent/token dp list", out, sizeof out, err,
                            sizeof err), 2);

@@ -16,7 +16,7 @@
 
 static void send_json(const char *method, const char *path, const char *json, resp *r)
 {
-    static const char *const h[] = {"X-Dpf-User: CONTOSO\\Admin", "X-Dpf-Application: test", NULL};
+    static const char *const h[] = {"X-Dpf-Application: test", NULL};
     http(method, path, json, json ? strlen(json) : 0, h, r);
 }
 

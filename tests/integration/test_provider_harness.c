@@ -129,7 +129,6 @@ void resp_free(resp *r)
 void post(const char *json, resp *r)
 {
     static const char *const h[] = {"Content-Type: application/json",
-                                    "X-Dpf-User: CONTOSO\\Admin",
                                     "X-Dpf-Application: test_provider_api",
                                     "X-Dpf-Machine: PS1SITE.CONTOSO.COM", NULL};
     http("POST", "/v1/distributionpoints", json, strlen(json), h, r);

@@ -34,7 +34,7 @@
 #define PKG2 "PS100002" /* only on DP3, ValidationFailed */
 #define DEFAULT_GROUP "Default-Site-Boundary-Group<PS1>"
 
-static const char *const H[] = {"Content-Type: application/json", "X-Dpf-User: CONTOSO\\Admin",
+static const char *const H[] = {"Content-Type: application/json",
                                 "X-Dpf-Application: test_provider_location",
                                 "X-Dpf-Machine: PS1SITE.CONTOSO.COM", NULL};
 

@@ -32,7 +32,7 @@
 
 #define MAINT_LOCK_KEY "7233958143587938932" /* store_maint.c */
 
-static const char *const H[] = {"Content-Type: application/json", "X-Dpf-User: CONTOSO\\Admin",
+static const char *const H[] = {"Content-Type: application/json",
                                 "X-Dpf-Application: test_provider_maintenance",
                                 "X-Dpf-Machine: PS1SITE.CONTOSO.COM", NULL};
 

@@ -34,7 +34,7 @@ static char g_root2[256];   /* another one */
 static char g_outside[256]; /* a directory under no root */
 static char g_pkg[64];      /* the package test_create made */
 
-static const char *const H[] = {"Content-Type: application/json", "X-Dpf-User: CONTOSO\\Admin",
+static const char *const H[] = {"Content-Type: application/json",
                                 "X-Dpf-Application: test_provider_packages",
                                 "X-Dpf-Machine: PS1SITE.CONTOSO.COM", NULL};
 
