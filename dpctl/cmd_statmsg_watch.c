@@ -78,8 +78,18 @@ int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv)
     dpf_handle_signals();
     dpf_bus *bus = NULL;
     dpf_bus_sub *sub = NULL;
-    if (dpf_bus_connect(url, "dpctl statmsg watch", &bus) != DPF_OK) {
-        fprintf(stderr, "dpctl: cannot connect to NATS at %s (set --nats or NATS_URL)\n", url);
+    /* a status-message reader's identity (statmsg.> and nothing else) when
+     * one is given, else the process identity (DPFLEET_NATS_CREDS, NATS_USER) */
+    dpf_bus_auth auth;
+    dpf_bus_auth_from_env(&auth);
+    const char *reader = getenv("DPFLEET_STATMSG_CREDS");
+    if (reader != NULL && *reader != '\0') {
+        auth.creds_file = reader;
+        auth.user = NULL;
+    }
+    if (dpf_bus_connect_as(url, "dpctl statmsg watch", &auth, &bus) != DPF_OK) {
+        fprintf(stderr, "dpctl: cannot connect to NATS at %s as %s (set --nats or NATS_URL, "
+                "DPFLEET_STATMSG_CREDS)\n", url, auth.creds_file ? auth.creds_file : auth.user ? auth.user : "anonymous");
         return DPCTL_UNREACHABLE;
     }
     dpf_status st = dpf_bus_watch_stream(bus, DPF_STREAM_STATMSG, subject, !all, on_msg, ctx, &sub);

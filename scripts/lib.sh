@@ -108,17 +108,41 @@ dpf_pg_stop() {
 }
 
 # dpf_nats_start STATE_DIR -> nats-server -js on a free loopback port;
-# writes STATE_DIR/nats.url and STATE_DIR/nats.pid.
+# writes STATE_DIR/nats.url and STATE_DIR/nats.pid. Unless DPFLEET_NATS_AUTH
+# is "off", the server runs in operator mode with dpfleet's identities
+# (dpf-natsauth init STATE_DIR/natsauth): each service's credential is
+# STATE_DIR/natsauth/creds/<role>.creds (see dpf_nats_creds), distmgr's
+# issuer files are in STATE_DIR/natsauth/issuer.
 dpf_nats_start() {
     local state=$1 port mport
     port=$(dpf_free_port)
     mport=$(dpf_free_port)
     mkdir -p "$state/nats"
-    nats-server -js -a 127.0.0.1 -p "$port" -m "$mport" -sd "$state/nats" >"$state/nats.log" 2>&1 &
-    echo $! >"$state/nats.pid"
+    if [ "${DPFLEET_NATS_AUTH:-on}" != off ] && [ ! -f "$state/natsauth/nats.conf" ]; then
+        "$DPF_BUILD/tools/natsauth/dpf-natsauth" init "$state/natsauth" >&2 \
+            || dpf_die "dpf-natsauth init $state/natsauth failed"
+    fi
+    dpf_nats_run "$state" "$port" "$mport" >"$state/nats.log" 2>&1
     dpf_wait_for "dpf_port_busy $port" 20 || { cat "$state/nats.log" >&2; dpf_die "nats-server did not start"; }
     echo "nats://127.0.0.1:$port" >"$state/nats.url"
-    dpf_log "nats-server -js on 127.0.0.1:$port"
+    dpf_log "nats-server -js on 127.0.0.1:$port$([ -f "$state/natsauth/nats.conf" ] && echo ", operator mode ($state/natsauth)")"
+}
+
+# dpf_nats_run STATE_DIR PORT MONITOR_PORT: nats-server in the background
+# (output to the caller's stdout/stderr), with STATE_DIR's configuration
+# if it has one; writes STATE_DIR/nats.pid.
+dpf_nats_run() {
+    local state=$1 port=$2 mport=$3 conf=()
+    [ -f "$state/natsauth/nats.conf" ] && conf=(-c "$state/natsauth/nats.conf")
+    nats-server "${conf[@]}" -js -a 127.0.0.1 -p "$port" -m "$mport" -sd "$state/nats" &
+    echo $! >"$state/nats.pid"
+}
+
+# dpf_nats_creds STATE_DIR ROLE -> prints the credentials file of that role
+# (lib/src/natsroles.c), or nothing when the server runs without identities.
+dpf_nats_creds() {
+    [ -f "$1/natsauth/creds/$2.creds" ] && echo "$1/natsauth/creds/$2.creds"
+    return 0
 }
 
 dpf_kill_pidfile() {

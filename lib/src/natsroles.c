@@ -20,6 +20,9 @@
 
 #define JS_INFO "$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.INFO.DPF_EVENTS", \
                 "$JS.API.STREAM.INFO.DPF_STATMSG"
+/* every service makes sure of the streams when it connects (dpf_daemon) */
+#define JS_STREAMS "$JS.API.STREAM.CREATE.DPF_EVENTS", "$JS.API.STREAM.CREATE.DPF_STATMSG", \
+                   "$JS.API.STREAM.UPDATE.DPF_EVENTS", "$JS.API.STREAM.UPDATE.DPF_STATMSG"
 /* a durable push or pull consumer's API calls, acks and flow control */
 #define DURABLE(stream, d)                                                                  \
     "$JS.API.CONSUMER.DURABLE.CREATE." stream "." d, "$JS.API.CONSUMER.CREATE." stream "." d, \
@@ -29,15 +32,15 @@
 
 static const char *const DBMON_PUB[] = {
     "sitecontrol.changed.>", "dp.ins.>", "dp.dpn.>", "pkg.changed.>", "dp.val.>", "statmsg.>",
-    JS_INFO, "$JS.API.STREAM.CREATE.DPF_EVENTS", "$JS.API.STREAM.CREATE.DPF_STATMSG",
-    "$JS.API.STREAM.UPDATE.DPF_EVENTS", "$JS.API.STREAM.UPDATE.DPF_STATMSG", NULL};
+    JS_INFO, JS_STREAMS, NULL};
 static const char *const SUB_INBOX[] = {"_INBOX.>", NULL};
 
-static const char *const HMAN_PUB[] = {"statmsg.>", JS_INFO, DURABLE("DPF_EVENTS", "hman"), NULL};
+static const char *const HMAN_PUB[] = {"statmsg.>", JS_INFO, JS_STREAMS,
+                                       DURABLE("DPF_EVENTS", "hman"), NULL};
 static const char *const HMAN_SUB[] = {"_INBOX.>", "_dpf.deliver.DPF_EVENTS.hman", NULL};
 
 static const char *const DISTMGR_PUB[] = {
-    "statmsg.>", "agent.*.>", JS_INFO, DURABLE("DPF_EVENTS", "distmgr-ins"),
+    "statmsg.>", "agent.*.>", JS_INFO, JS_STREAMS, DURABLE("DPF_EVENTS", "distmgr-ins"),
     DURABLE("DPF_EVENTS", "distmgr-dpn"), DURABLE("DPF_EVENTS", "distmgr-pkg"),
     DURABLE("DPF_EVENTS", "distmgr-val"),
     /* issuing and revoking agent credentials goes through the system
