@@ -3,6 +3,8 @@
  * from the DP's row. step_runner.c does what happens between steps. */
 #include "install_steps.h"
 
+#include "agent_creds.h"
+
 #include "item.h"
 
 #include <stdio.h>
@@ -100,6 +102,9 @@ void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_r
     /* a DP marked for removal meanwhile is the DP manager's: its removal
      * waits for this job's lease, so give it up between two steps */
     r->stop_if_removed = 1;
+    /* the host's own NATS identity comes with the DP (issue 9); the steps
+     * below do not wait for it: the agent may still use its bootstrap one */
+    (void)dm_agent_creds_issue(dp);
     /* the && chain stops at the first step that ends the run; res says why */
     (void)(dm_step(r, DPF_STEP_INSTALL_FILES, NULL, 0, ctx->components) &&
            dm_step(r, DPF_STEP_CREATE_SHARES, NULL, 0, NULL) &&

@@ -6,6 +6,8 @@
  * row may not know what an interrupted earlier install left behind. */
 #include "remove_steps.h"
 
+#include "agent_creds.h"
+
 #include <dpf/agent.h>
 #include <dpf/log.h>
 
@@ -40,5 +42,7 @@ void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_ro
         return;
     DPF_INFO("~Completed uninstalling distribution on the remote distribution point");
     DPF_INFO("Deleting DP registry on NAL Path = %s , ServerName = %s", dp->nal_path, srv);
-    (void)dm_step(r, DPF_STEP_REMOVE_SETTINGS, NULL, 0, NULL);
+    /* the host is no DP any more: its NATS identity goes with it (issue 9) */
+    if (dm_step(r, DPF_STEP_REMOVE_SETTINGS, NULL, 0, NULL))
+        (void)dm_agent_creds_revoke(dp);
 }

@@ -19,6 +19,7 @@
 #include <dpf/util.h>
 #include "dispatch.h"
 #include "fsutil.h"
+#include "hostbus.h"
 #include "pool.h"
 #include "pull.h"
 #include "verify.h"
@@ -53,6 +54,7 @@ typedef struct served {
     dpa_host host;
     dpa_lane *lane;
     dpf_bus_sub *sub;
+    dpf_bus *own; /* the host's own connection (etc/nats.creds), or NULL: g_bus */
 } served;
 
 typedef struct request_job {
@@ -77,7 +79,8 @@ static void run_request(void *arg)
     dpf_log_set_corr(dpf_bus_msg_corr(j->msg));
     if (dpa_dispatch(h, dpf_bus_msg_data(j->msg), dpf_bus_msg_len(j->msg), &reply, &len) ==
         DPF_OK) {
-        dpf_status rc = dpf_bus_respond(g_bus, j->msg, reply, len);
+        dpf_bus *bus = j->sv->own != NULL ? j->sv->own : g_bus;
+        dpf_status rc = dpf_bus_respond(bus, j->msg, reply, len);
         if (rc != DPF_OK)
             DPF_ERROR("%s: cannot send the reply to '%s': %s", h->fqdn,
                       dpf_bus_msg_reply(j->msg), dpf_status_text(rc));
@@ -222,21 +225,49 @@ static void unsubscribe_all(served *hosts, size_t n)
     }
 }
 
+static void disconnect_own(served *hosts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dpf_bus_destroy(hosts[i].own);
+        hosts[i].own = NULL;
+    }
+}
+
+/* The connection host sv is served on: its own when its root holds its
+ * credential (issue 9), else the process's, connected on first need. */
+static dpf_status host_bus(served *sv, dpf_bus **bus)
+{
+    if (sv->own == NULL) {
+        int r = dpa_hostbus_connect(g_nats_url, sv->host.fqdn, sv->host.root, &sv->own);
+        if (r < 0)
+            return DPF_ERR_BUS;
+    }
+    if (sv->own != NULL) {
+        *bus = sv->own;
+        return DPF_OK;
+    }
+    dpf_status rc = g_bus == NULL ? dpf_bus_connect(g_nats_url, "dpagent", &g_bus) : DPF_OK;
+    *bus = g_bus;
+    return rc;
+}
+
 /* Connects and subscribes every host, retrying until it works or we stop:
  * an agent started before NATS must come up by itself. */
 static int connect_and_serve(served *hosts, size_t n)
 {
     for (int attempt = 1; !dpf_stopping(); attempt++) {
         dpf_status rc = DPF_OK;
-        if (g_bus == NULL)
-            rc = dpf_bus_connect(g_nats_url, "dpagent", &g_bus);
         for (size_t i = 0; rc == DPF_OK && i < n; i++) {
+            dpf_bus *bus = NULL;
+            rc = host_bus(&hosts[i], &bus);
+            if (rc != DPF_OK)
+                break;
             char subject[DPF_FQDN_MAX + 32], queue[DPF_FQDN_MAX + 16];
             snprintf(subject, sizeof subject, DPF_AGENT_SUBJECT_FMT, hosts[i].host.fqdn);
             snprintf(queue, sizeof queue, "dpagent.%s", hosts[i].host.fqdn);
             /* read before serving: from then on the host's lane owns it */
             const char *http = hosts[i].host.http ? "running" : "not enabled";
-            rc = dpf_bus_serve(g_bus, subject, queue, on_request, &hosts[i], &hosts[i].sub);
+            rc = dpf_bus_serve(bus, subject, queue, on_request, &hosts[i], &hosts[i].sub);
             if (rc == DPF_OK)
                 DPF_INFO("%s: serving %s (queue %s), root %s, content server %s", hosts[i].host.fqdn,
                          subject, queue, hosts[i].host.root, http);
@@ -246,6 +277,7 @@ static int connect_and_serve(served *hosts, size_t n)
         DPF_WARN("cannot serve on NATS at %s (attempt %d): %s; retrying in 2 s", g_nats_url,
                  attempt, dpf_status_text(rc));
         unsubscribe_all(hosts, n);
+        disconnect_own(hosts, n);
         dpf_bus_destroy(g_bus);
         g_bus = NULL;
         dpf_daemon_nap(2000);
@@ -332,6 +364,8 @@ cleanup:
     dpa_pool_destroy(g_pool); /* lets running steps finish and reply */
     for (size_t i = 0; hosts != NULL && i < nhosts; i++)
         dpa_host_stop(&hosts[i].host);
+    if (hosts != NULL)
+        disconnect_own(hosts, nhosts);
     dpf_bus_destroy(g_bus);
     dpa_verify_destroy(verify);
     free(hosts);

@@ -1,0 +1,78 @@
+/* e2e_natsprobe CREDS connect | sub SUBJECT | pub SUBJECT
+ *   Tries one thing on the nats-server at NATS_URL with a credentials file,
+ *   as any NATS client holding that file could, and says whether the server
+ *   allowed it: exit 0 and "allowed", 3 and "refused: <the server's words>"
+ *   (authorization failure or Permissions Violation), 1 for anything else.
+ *   sub waits 1 s after the subscription for the server's verdict. */
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile int g_refused;
+static char g_why[300];
+
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    (void)sub;
+    (void)closure;
+    const char *text = NULL;
+    natsConnection_GetLastError(nc, &text);
+    if (err == NATS_NOT_PERMITTED || (text && strstr(text, "Permissions Violation"))) {
+        snprintf(g_why, sizeof g_why, "%s", text ? text : "not permitted");
+        g_refused = 1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *url = getenv("NATS_URL");
+    if (argc < 3 || url == NULL || (strcmp(argv[2], "connect") != 0 && argc != 4)) {
+        fprintf(stderr, "usage: NATS_URL=... e2e_natsprobe CREDS connect|sub SUBJECT|pub SUBJECT\n");
+        return 1;
+    }
+    natsOptions *o = NULL;
+    natsConnection *nc = NULL;
+    natsSubscription *sub = NULL;
+    natsStatus s = natsOptions_Create(&o);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(o, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetUserCredentialsFromFiles(o, argv[1], NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(o, on_error, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, 0);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&nc, o);
+    int rc = 1;
+    if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
+        printf("refused: cannot connect: %s\n", natsStatus_GetText(s));
+        rc = 3;
+    } else if (s != NATS_OK) {
+        printf("error: cannot connect: %s\n", natsStatus_GetText(s));
+    } else {
+        if (strcmp(argv[2], "sub") == 0)
+            s = natsConnection_SubscribeSync(&sub, nc, argv[3]);
+        else if (strcmp(argv[2], "pub") == 0)
+            s = natsConnection_PublishString(nc, argv[3], "e2e_natsprobe");
+        if (s == NATS_OK)
+            s = natsConnection_FlushTimeout(nc, 2000);
+        for (int i = 0; s == NATS_OK && !g_refused && i < 20 && strcmp(argv[2], "connect") != 0; i++)
+            usleep(50 * 1000);
+        if (g_refused) {
+            printf("refused: %s\n", g_why);
+            rc = 3;
+        } else if (s != NATS_OK) {
+            printf("error: %s\n", natsStatus_GetText(s));
+        } else {
+            printf("allowed\n");
+            rc = 0;
+        }
+    }
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(nc);
+    natsOptions_Destroy(o);
+    return rc;
+}
