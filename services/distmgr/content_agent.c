@@ -144,6 +144,43 @@ static void place_append(ProtobufCBuffer *b, size_t n, const uint8_t *data)
     p->len += n;
 }
 
+dpf_status dm_cagent_pack_put(const Dpf__AgentRequest *req, size_t n, dm_cagent_fill fill,
+                              void *fill_arg, dm_cagent_buf *b, size_t *len, char *reason,
+                              size_t reasonlen)
+{
+    /* Two encodings one after the other are one message (protobuf merges
+     * concatenated messages, a field may come in any order): every field but
+     * the chunk, then a message holding only the chunk, whose last n bytes
+     * are the chunk itself. So the file is read straight into the request:
+     * one buffer of chunk size per transfer rather than a chunk buffer plus
+     * its packed copy. */
+    Dpf__AgentRequest only = DPF__AGENT_REQUEST__INIT;
+    static const uint8_t none;
+    only.chunk.len = n;
+    only.chunk.data = (uint8_t *)&none; /* only the size is asked here */
+    size_t head = dpf__agent_request__get_packed_size(req);
+    size_t total = head + dpf__agent_request__get_packed_size(&only);
+    if (b->cap < total) {
+        uint8_t *grown = realloc(b->data, total);
+        if (grown == NULL) {
+            dpf_fmt(reason, reasonlen, "no memory for a chunk of %zu bytes", n);
+            return DPF_ERR_NOMEM;
+        }
+        b->data = grown;
+        b->cap = total;
+    }
+    dpf__agent_request__pack(req, b->data);
+    uint8_t *chunk = b->data + total - n;
+    dpf_status st = fill(fill_arg, chunk, n, reason, reasonlen);
+    if (st != DPF_OK)
+        return st;
+    only.chunk.data = chunk;
+    place p = {.base = {.append = place_append}, .buf = b->data, .len = head};
+    dpf__agent_request__pack_to_buffer(&only, &p.base);
+    *len = p.len;
+    return DPF_OK;
+}
+
 dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent_kv *params,
                          size_t nparams, long long offset, size_t n, dm_cagent_fill fill,
                          void *fill_arg, dm_cagent_buf *b, int timeout_s, dm_cagent_reply *out,
@@ -160,33 +197,11 @@ dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent
     if (st != DPF_OK)
         return st;
     req.offset = offset;
-    /* Two encodings one after the other are one message (protobuf merges
-     * concatenated messages, a field may come in any order): every field but
-     * the chunk, then a message holding only the chunk, whose last n bytes
-     * are the chunk itself. So the file is read straight into the request:
-     * one buffer of chunk size per transfer rather than a chunk buffer plus
-     * its packed copy. */
-    Dpf__AgentRequest only = DPF__AGENT_REQUEST__INIT;
-    only.chunk.len = n;
-    only.chunk.data = b->data; /* any pointer: only the size is asked */
-    size_t head = dpf__agent_request__get_packed_size(&req);
-    size_t len = head + dpf__agent_request__get_packed_size(&only);
-    if (b->cap < len) {
-        uint8_t *grown = realloc(b->data, len);
-        if (grown == NULL)
-            return DPF_ERR_NOMEM;
-        b->data = grown;
-        b->cap = len;
-    }
-    dpf__agent_request__pack(&req, b->data);
-    uint8_t *chunk = b->data + len - n;
-    st = fill(fill_arg, chunk, n, reason, reasonlen);
+    size_t len = 0;
+    st = dm_cagent_pack_put(&req, n, fill, fill_arg, b, &len, reason, reasonlen);
     if (st != DPF_OK)
         return st;
-    only.chunk.data = chunk;
-    place p = {.base = {.append = place_append}, .buf = b->data, .len = head};
-    dpf__agent_request__pack_to_buffer(&only, &p.base);
-    return exchange(bus, subject, fqdn, DPF_STEP_CONTENT_PUT, b->data, p.len, timeout_s, out,
+    return exchange(bus, subject, fqdn, DPF_STEP_CONTENT_PUT, b->data, len, timeout_s, out,
                     reason, reasonlen);
 }
 

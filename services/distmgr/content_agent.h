@@ -57,4 +57,11 @@ dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent
                          char *reason, size_t reasonlen) DPF_MUSTCHECK;
 void dm_cagent_buf_free(dm_cagent_buf *b);
 
+/* The packing of dm_cagent_put: req (borrowed; its chunk empty) then the
+ * chunk of n bytes that fill writes in place, into b; *len is the packed
+ * size. DPF_OK, or fill's error or DPF_ERR_NOMEM with reason set. */
+dpf_status dm_cagent_pack_put(const Dpf__AgentRequest *req, size_t n, dm_cagent_fill fill,
+                              void *fill_arg, dm_cagent_buf *b, size_t *len, char *reason,
+                              size_t reasonlen) DPF_MUSTCHECK;
+
 #endif

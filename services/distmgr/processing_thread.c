@@ -35,6 +35,13 @@
 /* How long one fetch waits for a message; the reconcile's items wait at
  * most this long behind it. */
 #define FETCH_WAIT_MS 500
+/* A coalescing kind drains a backlog before it starts the next pass: while
+ * fetches return messages at once (a fetch waits at most DRAIN_WAIT_MS),
+ * up to DRAIN_MAX of them, so a burst of wake-ups for a package meets that
+ * package's queued item and is covered by it instead of each starting a
+ * pass the moment a worker is free. */
+#define DRAIN_WAIT_MS 20
+#define DRAIN_MAX 2000
 
 typedef struct node {
     struct node *next;
@@ -58,6 +65,7 @@ struct dm_proc {
     int stop;
     int64_t last_keepalive_us;
     dpf_bus_pull *pull;      /* NULL: fed by dm_proc_on_msg */
+    int draining;            /* coalescing kind: messages fetched in this drain */
     long long coalesced;     /* wake-ups covered by a queued item */
 };
 
@@ -371,22 +379,43 @@ static node *node_from_msg(dm_proc *u, dpf_bus_msg *msg)
  * whichever replica has a free thread first. Lock held. */
 static int want_fetch(const dm_proc *u)
 {
-    return u->pull != NULL && u->running <= u->limit && u->queued < u->limit;
+    /* a coalescing kind queues at most one item per package (and a second
+     * while one runs), so it may hold twice as many: a burst for one
+     * package then never keeps another package's wake-ups out */
+    int cap = u->kind->coalesce ? 2 * u->limit : u->limit;
+    return u->pull != NULL && u->running <= u->limit && u->queued < cap;
 }
 
-/* One fetch, lock not held; the message (if any) is queued. */
-static void fetch_one(dm_proc *u)
+/* One fetch waiting up to wait_ms, lock not held; the message (if any) is
+ * queued or covered. 1 if a message came. */
+static int fetch_one(dm_proc *u, int wait_ms)
 {
     dpf_bus_msg *msg = NULL;
-    if (dpf_bus_pull_fetch(u->pull, FETCH_WAIT_MS, &msg) != DPF_OK)
-        return; /* nothing came, or NATS is away (logged by the bus; the call waited) */
+    if (dpf_bus_pull_fetch(u->pull, wait_ms, &msg) != DPF_OK)
+        return 0; /* nothing came, or NATS is away (logged by the bus; the call waited) */
     node *n = node_from_msg(u, msg);
     if (n == NULL)
-        return;
+        return 1;
     pthread_mutex_lock(&u->mu);
     node *dup = coalesce(u, n);
     pthread_mutex_unlock(&u->mu);
     ack_covered(u, dup);
+    return 1;
+}
+
+/* For a coalescing kind: after a fetch brought a message, goes on fetching
+ * (short waits) until none comes at once or DRAIN_MAX came, before anything
+ * queued is started. Lock held; 1 when it fetched (the caller loops). */
+static int drain(dm_proc *u)
+{
+    if (!u->kind->coalesce || u->draining == 0 || !want_fetch(u))
+        return 0;
+    pthread_mutex_unlock(&u->mu);
+    int got = fetch_one(u, DRAIN_WAIT_MS);
+    keepalive(u, NULL);
+    pthread_mutex_lock(&u->mu);
+    u->draining = got && u->draining < DRAIN_MAX ? u->draining + 1 : 0;
+    return 1;
 }
 
 static void *thread_main(void *arg)
@@ -401,13 +430,17 @@ static void *thread_main(void *arg)
 
     pthread_mutex_lock(&u->mu);
     while (!u->stop) {
+        if (drain(u))
+            continue;
         node *n = take_runnable(u);
         if (n == NULL) {
             if (want_fetch(u)) {
                 pthread_mutex_unlock(&u->mu);
-                fetch_one(u);
+                int got = fetch_one(u, FETCH_WAIT_MS);
                 keepalive(u, NULL);
                 pthread_mutex_lock(&u->mu);
+                if (got)
+                    u->draining = 1;
                 continue;
             }
             struct timespec ts;
