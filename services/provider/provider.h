@@ -107,6 +107,7 @@ void prov_handle_set_dp_maint(prov_request *req, prov_reply *reply);
 void prov_handle_site_reset(prov_request *req, prov_reply *reply);
 void prov_handle_statmsgs(prov_request *req, prov_reply *reply);
 void prov_handle_healthz(prov_request *req, prov_reply *reply);
+void prov_handle_readyz(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_create(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_update(prov_request *req, prov_reply *reply);
 void prov_handle_pkg_list(prov_request *req, prov_reply *reply);

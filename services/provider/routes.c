@@ -47,7 +47,7 @@ static const prov_route ROUTES[] = {
     {"GET", "/v1/tokens", H(prov_handle_token_list), FULL},
     {"DELETE", "/v1/tokens/{id}", H(prov_handle_token_revoke), FULL},
     {"GET", "/healthz", H(prov_handle_healthz), PROV_PUBLIC},
-    {"GET", "/readyz", H(prov_handle_healthz), PROV_PUBLIC},
+    {"GET", "/readyz", H(prov_handle_readyz), PROV_PUBLIC},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -407,8 +408,16 @@ static void test_concurrent_duplicate(void **state)
     assert_int_equal(sql_int("SELECT count(*) FROM boundary_groups WHERE name = 'Race Group'", 0, NULL), 1);
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return sz * n;
+}
+
 /* Started while PostgreSQL cannot be reached, the provider keeps running,
- * says so on /healthz and stops cleanly. */
+ * says so on /readyz (503) while /healthz says it is alive (200: a liveness
+ * probe must not restart it for the database's outage), and stops cleanly. */
 static void test_database_down(void **state)
 {
     (void)state;
@@ -419,10 +428,25 @@ static void test_database_down(void **state)
     snprintf(api, sizeof api, "http://%s", listen);
     snprintf(log, sizeof log, "/tmp/test_provider_api.down.%ld.log", (long)getpid());
     pid_t pid = spawn_provider(dead_url, listen, log);
-    assert_int_equal(wait_health(api, 503), 503);
-    assert_int_equal(waitpid(pid, NULL, WNOHANG), 0); /* still alive */
-    assert_int_equal(stop_provider(pid), 0);
+    long ready = wait_health(api, 503);
+    /* alive all the same: GET /healthz */
+    char url[128];
+    snprintf(url, sizeof url, "%s/healthz", api);
+    long live = 0;
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 7L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &live);
+    curl_easy_cleanup(c);
+    int alive = waitpid(pid, NULL, WNOHANG) == 0;
+    int stopped = stop_provider(pid); /* before any assert, so a failure leaves no provider behind */
     unlink(log);
+    assert_int_equal(ready, 503);
+    assert_int_equal(live, 200);
+    assert_true(alive);
+    assert_int_equal(stopped, 0);
 }
 
 int main(void)

@@ -250,11 +250,11 @@ void nap_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Polls GET /healthz until it answers want (or 10 s pass). */
+/* Polls GET /readyz (the database answers) until it answers want (or 10 s pass). */
 long wait_health(const char *api, long want)
 {
     char url[128];
-    snprintf(url, sizeof url, "%s/healthz", api);
+    snprintf(url, sizeof url, "%s/readyz", api);
     long code = 0;
     for (int i = 0; i < 100 && code != want; i++) {
         CURL *c = curl_easy_init();

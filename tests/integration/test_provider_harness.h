@@ -25,7 +25,7 @@ extern const char *const PH_ROLE[PH_NROLES]; /* "Full Administrator", ... */
  * its stdout (the id) into out when out is not NULL. */
 int ph_issue_token(const char *const *args, char *out, size_t out_len);
 
-/* Creates database dbname, starts the provider, waits for /healthz 200. */
+/* Creates database dbname, starts the provider, waits for /readyz 200. */
 int ph_setup(const char *dbname);
 /* Stops the provider (must exit 0 on SIGTERM), drops the database. */
 int ph_teardown(void);
