@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,17 +67,22 @@ void dm_clib_path(const char *lib, const char *sha, char *buf, size_t len)
 static dpf_status pump(int fd, int out, char sha[DM_SHA256_HEX], long long *size,
                        const char *what, char *err, size_t errlen)
 {
-    static __thread unsigned char buf[COPY_BUF];
+    /* Not a static __thread array: that would be static TLS, which glibc
+     * places in every thread's stack and zeroes when the thread starts, so
+     * each of distmgr's threads (~80 during an install) would hold 256 KiB
+     * resident whether or not it ever processes a package. */
+    unsigned char *buf = malloc(COPY_BUF);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     dpf_status st = DPF_OK;
     long long total = 0;
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    if (buf == NULL || md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        free(buf);
         EVP_MD_CTX_free(md);
         dpf_fmt(err, errlen, "cannot start SHA-256");
         return DPF_ERR_NOMEM;
     }
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = read(fd, buf, COPY_BUF);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -113,6 +119,7 @@ static dpf_status pump(int fd, int out, char sha[DM_SHA256_HEX], long long *size
         st = DPF_ERR_IO;
     }
     EVP_MD_CTX_free(md);
+    free(buf);
     return st;
 }
 
