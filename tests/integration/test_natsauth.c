@@ -69,6 +69,18 @@ static natsStatus probe_connect(probe *p, const char *creds)
     return s;
 }
 
+static void dump_server_log(void);
+
+/* connects or fails the test with the server's side of the story */
+static void expect_connect(probe *p, const char *creds)
+{
+    natsStatus s = probe_connect(p, creds);
+    if (s != NATS_OK) {
+        dump_server_log();
+        fail_msg("%s refused: %s", creds, natsStatus_GetText(s));
+    }
+}
+
 static void probe_close(probe *p)
 {
     natsConnection_Destroy(p->nc);
@@ -146,8 +158,9 @@ static int start_server(void)
         snprintf(p, sizeof p, "%d", g_port);
         if (freopen(log, "a", stderr) == NULL)
             _exit(126);
+        /* -D: the log says why a connection was refused */
         execlp("nats-server", "nats-server", "-c", conf, "-js", "-sd", sd, "-a", "127.0.0.1", "-p", p,
-               (char *)NULL);
+               "-D", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 100; i++) {
@@ -167,6 +180,14 @@ static int start_server(void)
     }
     fprintf(stderr, "nats-server with %s/auth/nats.conf did not take the admin credential\n", g_dir);
     return -1;
+}
+
+static void dump_server_log(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "tail -n 30 %s/nats.log >&2", g_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "no nats.log\n");
 }
 
 static int teardown(void **state)
@@ -223,7 +244,7 @@ static void test_agent_credential_and_revocation(void **state)
     assert_int_equal(system(cmd), 0);
 
     probe p, q;
-    assert_int_equal(probe_connect(&p, creds), NATS_OK);
+    expect_connect(&p, creds);
     assert_false(try_sub(&p, "agent.H2.EXAMPLE.COM.step"));
     assert_false(try_sub(&p, "agent.*.>"));
     assert_false(try_pub(&p, "dp.ins.x"));
@@ -236,7 +257,7 @@ static void test_agent_credential_and_revocation(void **state)
     natsSubscription *sub = NULL;
     assert_int_equal(natsConnection_SubscribeSync(&sub, p.nc, "agent.H1.EXAMPLE.COM.step"), NATS_OK);
     assert_int_equal(natsConnection_Flush(p.nc), NATS_OK);
-    assert_int_equal(probe_connect(&q, admin), NATS_OK);
+    expect_connect(&q, admin);
     natsInbox *inbox = NULL;
     natsSubscription *rsub = NULL;
     assert_int_equal(natsInbox_Create(&inbox), NATS_OK);
@@ -272,7 +293,9 @@ static void test_agent_credential_and_revocation(void **state)
     dpf_nkey_destroy(user);
     dpf_natsissuer *iss = NULL;
     assert_int_equal(dpf_natsissuer_load(issuer, &iss, err, sizeof err), DPF_OK);
-    assert_int_equal(dpf_natsissuer_revoke(iss, g_url, pub, err, sizeof err), DPF_OK);
+    dpf_status rst = dpf_natsissuer_revoke(iss, g_url, pub, err, sizeof err);
+    if (rst != DPF_OK)
+        fail_msg("revocation failed: %s", err);
     dpf_natsissuer_destroy(iss);
     probe_close(&p);
     natsStatus s = NATS_OK;
@@ -281,7 +304,7 @@ static void test_agent_credential_and_revocation(void **state)
         usleep(50 * 1000);
     }
     assert_int_not_equal(s, NATS_OK);
-    assert_int_equal(probe_connect(&q, other), NATS_OK);
+    expect_connect(&q, other);
     assert_true(try_sub(&q, "agent.H2.EXAMPLE.COM.step"));
     probe_close(&q);
 
