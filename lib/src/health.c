@@ -125,9 +125,12 @@ static void readyz_body(dpf_health *h, dpf_health_out *o)
          * JSON stays valid whatever a library error message says */
         char why[WHY_MAX];
         snprintf(why, sizeof why, "%s", c->ok ? "ok" : c->why[0] ? c->why : "failing");
-        for (char *p = why; *p; p++)
-            if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+        for (char *p = why; *p; p++) {
+            if (*p == '"' || *p == '\\')
                 *p = '\'';
+            else if ((unsigned char)*p < 0x20)
+                *p = ' '; /* libpq's messages span lines */
+        }
         out_printf(o, "%s\"%s\":\"%s\"", i ? "," : "", c->name, why);
     }
     out_printf(o, "}}\n");

@@ -16,6 +16,7 @@
 #include <dpf/db.h>
 #include <dpf/log.h>
 #include <dpf/daemon.h>
+#include <dpf/health.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -50,6 +51,7 @@ static int g_reconcile_s;
 static int g_max_packages, g_max_threads_per_pkg, g_content_retry_s, g_content_attempts;
 static int g_validation_limit, g_db_pool_size;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
+static char *g_health_listen;
 static char *g_content_lib, *g_source_roots;
 
 static const dpf_option g_opts[] = {
@@ -99,6 +101,8 @@ static const dpf_option g_opts[] = {
                    "this replica's name, written as the lease owner (default hostname-pid)"),
     DPF_OPT_STRING("SiteCode", "DPFLEET_SITE_CODE", &g_site, "PS1",
                    "site for status messages about messages that name no DP"),
+    DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
+                   "address:port of /healthz, /readyz and /metrics (empty: none)"),
     DPF_OPT_END,
 };
 
@@ -273,8 +277,35 @@ static void watch_servers(const dm_ctx *ctx, dpf_db *db, dm_proc **threads, watc
     }
 }
 
-static int run(dm_ctx *ctx, dpf_db *db)
+/* /metrics: each worker pool's threads, for an operator and an autoscaler
+ * (busy at the limit for long = this replica is saturated). */
+typedef struct {
+    dm_pool *const *pools;
+    const char *const *names;
+} pool_metrics;
+
+static void write_metrics(void *arg, dpf_health_out *out)
 {
+    const pool_metrics *m = arg;
+    static const char *const series[] = {"dpfleet_distmgr_threads_busy",
+                                         "dpfleet_distmgr_threads_limit",
+                                         "dpfleet_distmgr_jobs_started_total"};
+    for (int k = 0; k < 3; k++) {
+        for (int t = 0; t < NTHREADS; t++) {
+            dm_pool_stats s;
+            dm_pool_get_stats(m->pools[t], &s);
+            char labels[96];
+            snprintf(labels, sizeof labels, "pool=\"%s\"", m->names[t]);
+            double v = k == 0 ? s.busy : k == 1 ? s.limit : (double)s.jobs;
+            dpf_health_metric(out, series[k], labels, v);
+        }
+    }
+}
+
+static int run(dm_ctx *ctx, dpf_db *db, dpf_health *health)
+{
+    static const char *const pool_names[NTHREADS] = {"install", "removal", "content",
+                                                     "validation"};
     const dm_proc_kind *kinds[NTHREADS] = {&g_upgrade_kind, &g_manager_kind, &g_transfer_kind,
                                            &g_validation_kind};
     const int limits[NTHREADS] = {ctx->thread_limit, ctx->removal_limit, g_max_packages,
@@ -300,6 +331,9 @@ static int run(dm_ctx *ctx, dpf_db *db)
         rc = 0;
         goto cleanup;
     }
+    pool_metrics pm = {pools, pool_names};
+    dpf_health_set_metrics(health, write_metrics, &pm);
+    dpf_health_set_started(health);
     watch w = {.reconnects = dpf_bus_reconnects(ctx->bus)};
     int64_t next = dpf_mono_us() + (int64_t)ctx->reconcile_s * 1000000;
     int64_t next_trim = dpf_mono_us() + TRIM_EVERY_US;
@@ -318,6 +352,8 @@ static int run(dm_ctx *ctx, dpf_db *db)
     }
     rc = 0;
 cleanup:
+    /* no metrics call reads a pool from here on (it runs under the health lock) */
+    dpf_health_set_metrics(health, NULL, NULL);
     DPF_INFO("Stopping: no new work is taken; running installs and removals stop after their "
              "current step");
     for (int t = 0; t < NTHREADS; t++) {
@@ -396,6 +432,14 @@ int main(int argc, char **argv)
              "MaxThreadsPerPackage = %d", g_content_lib, g_source_roots, g_max_packages,
              g_max_threads_per_pkg);
 
+    dpf_health *health = NULL;
+    if (dpf_health_start(g_health_listen, "distmgr", &health) != DPF_OK ||
+        dpf_health_add_db_check(health, g_db_url) != DPF_OK) {
+        dpf_health_stop(health);
+        dm_components_destroy(comps);
+        dpf_config_free(g_opts);
+        return 1;
+    }
     char conn_name[340];
     snprintf(conn_name, sizeof conn_name, "distmgr-%s", replica);
     dpf_db *db = dpf_daemon_connect_db(g_db_url, RETRY_MAX_MS, NULL, NULL);
@@ -425,8 +469,11 @@ int main(int argc, char **argv)
             .ack_wait_ms = (g_step_timeout + 30) * 1000,
             .reconcile_s = g_reconcile_s,
         };
-        rc = run(&ctx, db);
+        if (dpf_health_add_bus_check(health, bus) != DPF_OK)
+            DPF_WARN("/readyz will not check NATS (too many checks)");
+        rc = run(&ctx, db, health);
     }
+    dpf_health_stop(health); /* before the bus and pools its checks read */
     dm_dbpool_destroy(dbpool);
     dpf_bus_destroy(bus);
     dpf_db_destroy(db);

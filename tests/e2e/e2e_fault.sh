@@ -101,16 +101,44 @@ ADMIN_PID=$!
 dp_rows() { sql "select count(*) from distribution_points" 2>/dev/null || echo 0; }
 for _ in $(seq 1 150); do [ "$(dp_rows)" -ge 2 ] && break; sleep 0.1; done
 e2e_check "2 DPs were added before the faults" test "$(dp_rows)" -ge 2
+# readyz SERVICE -> "<http code> <body>" of its /readyz (the provider's on the API port)
+readyz() {
+    local url
+    if [ "$1" = provider ]; then url=$DPFLEET_API/readyz
+    else url=http://127.0.0.1:$(cat "$DPFLEET_STACK/health.$1.port")/readyz; fi
+    local code
+    code=$(curl -s --max-time 5 -o "$DPFLEET_STACK/readyz.body" -w '%{http_code}' "$url")
+    echo "$code $(tr -d '\n' <"$DPFLEET_STACK/readyz.body" 2>/dev/null)"
+}
+READY_SVCS="dbmon hman distmgr"
+for svc in $READY_SVCS provider; do
+    e2e_eq "$svc is ready before the faults" 200 "$(readyz "$svc" | cut -d' ' -f1)"
+done
 NATS_DOWN=$(now)
 "$STACK_CMD" nats-kill || e2e_bad "scripts/stack nats-kill"
-sleep "$NATS_DOWN_S"
+sleep 3
+for svc in $READY_SVCS; do
+    r=$(readyz "$svc")
+    e2e_eq "$svc /readyz is 503 while nats-server is down" 503 "${r%% *}"
+    e2e_check "$svc /readyz names NATS as the reason ($r)" grep -q '"nats":"not connected' <<<"$r"
+done
+sleep $((NATS_DOWN_S > 3 ? NATS_DOWN_S - 3 : 0))
 NATS_START=$(now)
 "$STACK_CMD" nats-start || e2e_bad "scripts/stack nats-start"
 NATS_BACK=$(now)
 sleep 1
 PG_DOWN=$(now)
 "$STACK_CMD" pg-stop || e2e_bad "scripts/stack pg-stop"
-sleep "$PG_DOWN_S"
+sleep 3
+for svc in $READY_SVCS provider; do
+    r=$(readyz "$svc")
+    e2e_eq "$svc /readyz is 503 while PostgreSQL is down" 503 "${r%% *}"
+done
+for svc in $READY_SVCS; do
+    r=$(readyz "$svc")
+    e2e_check "$svc /readyz names the database as the reason ($r)" grep -q '"database":"' <<<"$r"
+done
+sleep $((PG_DOWN_S > 3 ? PG_DOWN_S - 3 : 0))
 PG_START=$(now)
 "$STACK_CMD" pg-start || e2e_bad "scripts/stack pg-start"
 PG_BACK=$(now)
@@ -138,6 +166,16 @@ e2e_eq "exactly one 2330 per DP and package version" "$N|$N" \
     "$(sql "select count(*) || '|' || count(distinct (istr[2], istr[3])) from status_messages where msg_id=2330 and istr[1]='$PKG'")"
 e2e_eq "no DP failed an install step on the way (2398)" 0 \
     "$(sql "select count(*) from status_messages where msg_id=2398")"
+
+# ---- ready again, and the readiness changes were logged (once each way)
+for svc in $READY_SVCS provider; do
+    for _ in $(seq 1 20); do [ "$(readyz "$svc" | cut -d' ' -f1)" = 200 ] && break; sleep 0.5; done
+    e2e_eq "$svc /readyz is 200 again after both outages" 200 "$(readyz "$svc" | cut -d' ' -f1)"
+done
+for svc in $READY_SVCS; do
+    e2e_check "$svc logged that it was not ready" grep -q "Not ready ($svc /readyz answers 503)" "$L/$svc.log"
+    e2e_check "$svc logged that it was ready again" grep -q "Ready again ($svc /readyz answers 200)" "$L/$svc.log"
+done
 
 # ---- every service lived through both outages
 for f in "$DPFLEET_STACK"/pids/*.pid; do
