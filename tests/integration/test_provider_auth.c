@@ -19,6 +19,9 @@
 
 #include "dpf_test.h"
 #include "test_provider_harness.h"
+#include "provider.h"
+#include "router.h"
+#include "token.h"
 
 #ifndef DPCTL_BIN
 #error "DPCTL_BIN must be defined"
@@ -170,8 +173,11 @@ static void test_bad_credentials_get_401(void **state)
     resp_free(&r);
 }
 
-/* One endpoint of each group; "allowed" means past the check (the
- * endpoint itself may then refuse the empty body). */
+/* Every endpoint, with the roles the issue gives it written out here
+ * independently of routes.c; "allowed" means past the check (the endpoint
+ * itself may then refuse the empty body or the unknown name: every name
+ * below is one no other test creates, so an allowed call changes nothing).
+ * test_every_route_has_a_case keeps this list complete. */
 static const struct {
     const char *method, *path, *body;
     unsigned who; /* bit per PH_* role */
@@ -191,12 +197,61 @@ static const struct {
     {"GET", "/v1/tokens", NULL, 1, "Full Administrator"},
     {"POST", "/v1/tokens", "{}", 1, "Full Administrator"},
     {"DELETE", "/v1/tokens/999999", NULL, 1, "Full Administrator"},
+    {"GET", "/v1/distributionpoints/PS1NONE.CONTOSO.COM", NULL, 15, NULL},
+    {"PATCH", "/v1/distributionpoints/PS1NONE.CONTOSO.COM", "{}", 1 | 2,
+     "Infrastructure Administrator"},
+    {"DELETE", "/v1/distributionpoints/PS1NONE.CONTOSO.COM", NULL, 1 | 2,
+     "Infrastructure Administrator"},
+    {"POST", "/v1/distributionpoints/PS1NONE.CONTOSO.COM/validate", "{}", 1 | 2,
+     "Infrastructure Administrator"},
+    {"POST", "/v1/SetDPMaintenanceMode", "{}", 1 | 2, "Infrastructure Administrator"},
+    {"GET", "/v1/packages/PS100009", NULL, 15, NULL},
+    {"DELETE", "/v1/packages/PS100009", NULL, 1 | 4, "Application Administrator"},
+    {"POST", "/v1/packages/PS100009/update", "{}", 1 | 4, "Application Administrator"},
+    {"POST", "/v1/packages/PS100009/redistribute", "{}", 1 | 4, "Application Administrator"},
+    {"DELETE", "/v1/packages/PS100009/distributionpoints/PS1NONE.CONTOSO.COM", NULL, 1 | 4,
+     "Application Administrator"},
+    {"GET", "/v1/boundarygroups/No%20Such%20Group", NULL, 15, NULL},
+    {"PATCH", "/v1/boundarygroups/No%20Such%20Group", "{}", 1 | 2, "Infrastructure Administrator"},
+    {"DELETE", "/v1/boundarygroups/No%20Such%20Group", NULL, 1 | 2,
+     "Infrastructure Administrator"},
+    {"GET", "/v1/contentlocation?packageId=PS100009&clientIp=10.0.0.1", NULL, 15, NULL},
 };
+#define NCASES (sizeof CASES / sizeof CASES[0])
+
+/* Every route of routes.c but the public probes is tried above. */
+static void test_every_route_has_a_case(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const prov_route *routes = prov_routes(&n);
+    int covered[64] = {0};
+    assert_true(n <= 64);
+    for (size_t c = 0; c < NCASES; c++) {
+        char path[256], p1[PROV_PARAM_MAX + 1], p2[PROV_PARAM_MAX + 1], allow[64];
+        snprintf(path, sizeof path, "%s", CASES[c].path);
+        char *q = strchr(path, '?');
+        if (q != NULL)
+            *q = '\0';
+        const prov_route *r = NULL;
+        assert_int_equal(prov_route_match(routes, n, CASES[c].method, path, &r, p1, p2,
+                                          sizeof p1, allow, sizeof allow),
+                         PROV_ROUTE_FOUND);
+        covered[r - routes] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (routes[i].roles == PROV_PUBLIC)
+            continue;
+        if (!covered[i])
+            print_error("no case for %s %s\n", routes[i].method, routes[i].pattern);
+        assert_true(covered[i]);
+    }
+}
 
 static void test_roles(void **state)
 {
     (void)state;
-    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+    for (size_t c = 0; c < NCASES; c++) {
         for (int role = 0; role < PH_NROLES; role++) {
             resp r;
             as(g_token[role], CASES[c].method, CASES[c].path, CASES[c].body, &r);
@@ -424,6 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_credentials_get_401),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_every_route_has_a_case),
         cmocka_unit_test(test_token_list_and_storage),
         cmocka_unit_test(test_audit_user_is_the_tokens),
         cmocka_unit_test(test_issue_token_file),
