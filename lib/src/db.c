@@ -62,6 +62,106 @@ static void on_notice(void *arg, const char *message)
     DPF_DEBUG("PostgreSQL: %s", message);
 }
 
+/* ---- masking a URL for the log ---- */
+
+#define DB_MASK "****"
+
+/* Appends n bytes of s to buf at *off, cutting at len - 1. */
+static void mask_put(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+    while (n-- > 0 && *off + 1 < len)
+        buf[(*off)++] = *s++;
+    buf[*off < len ? *off : len - 1] = '\0';
+}
+
+/* postgresql:// or postgres:// URI: user:PASSWORD@ and ?password=VALUE
+ * (and sslpassword). */
+static void mask_uri(const char *url, const char *rest, char *buf, size_t len, size_t *off)
+{
+    size_t end = strcspn(rest, "?#");
+    const char *at = NULL;
+    for (const char *p = rest; p < rest + end; p++)
+        if (*p == '@')
+            at = p; /* the last one: an unencoded '@' in a password stays masked */
+    const char *colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+    if (colon) {
+        mask_put(buf, len, off, url, (size_t)(colon + 1 - url));
+        mask_put(buf, len, off, DB_MASK, strlen(DB_MASK));
+        mask_put(buf, len, off, at, (size_t)(rest + end - at));
+    } else {
+        mask_put(buf, len, off, url, (size_t)(rest + end - url));
+    }
+    const char *q = rest + end;
+    while (*q != '\0') { /* q at '?', '&' or '#': copy it, then one parameter */
+        size_t n = strcspn(q + 1, "&#") + 1;
+        size_t key = strncmp(q + 1, "password=", 9) == 0      ? 10
+                     : strncmp(q + 1, "sslpassword=", 12) == 0 ? 13
+                                                               : 0;
+        if (*q != '#' && key > 0) {
+            mask_put(buf, len, off, q, key);
+            mask_put(buf, len, off, DB_MASK, strlen(DB_MASK));
+        } else {
+            mask_put(buf, len, off, q, *q == '#' ? strlen(q) : n);
+            if (*q == '#')
+                break;
+        }
+        q += n;
+    }
+}
+
+/* libpq keyword/value string: password=VALUE or password = 'VALUE' (and
+ * sslpassword). */
+static void mask_keywords(const char *url, char *buf, size_t len, size_t *off)
+{
+    const char *p = url;
+    while (*p != '\0') {
+        const char *k = strstr(p, "password");
+        const char *w = k && k - url >= 3 && strncmp(k - 3, "ssl", 3) == 0 ? k - 3 : k;
+        int at_word = k && (w == url || w[-1] == ' ' || w[-1] == '\t'); /* or sslpassword */
+        const char *v = k ? k + 8 : NULL;
+        while (v && (*v == ' ' || *v == '\t'))
+            v++;
+        if (!k || !at_word || *v != '=') {
+            size_t n = k ? (size_t)(k + 8 - p) : strlen(p);
+            mask_put(buf, len, off, p, n);
+            p += n;
+            continue;
+        }
+        v++;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        mask_put(buf, len, off, p, (size_t)(v - p));
+        mask_put(buf, len, off, DB_MASK, strlen(DB_MASK));
+        if (*v == '\'') { /* quoted, with backslash escapes */
+            for (v++; *v != '\0' && *v != '\''; v++)
+                if (*v == '\\' && v[1] != '\0')
+                    v++;
+            if (*v == '\'')
+                v++;
+        } else {
+            v += strcspn(v, " \t");
+        }
+        p = v;
+    }
+}
+
+const char *dpf_db_url_masked(const char *url, char *buf, size_t len)
+{
+    size_t off = 0;
+    if (buf == NULL || len == 0)
+        return "";
+    buf[0] = '\0';
+    if (url == NULL)
+        return buf;
+    if (strncmp(url, "postgresql://", 13) == 0)
+        mask_uri(url, url + 13, buf, len, &off);
+    else if (strncmp(url, "postgres://", 11) == 0)
+        mask_uri(url, url + 11, buf, len, &off);
+    else
+        mask_keywords(url, buf, len, &off);
+    return buf;
+}
+
 dpf_status dpf_db_connect(const char *url, dpf_db **out)
 {
     if (out == NULL)
@@ -80,8 +180,10 @@ dpf_status dpf_db_connect(const char *url, dpf_db **out)
         return DPF_ERR_NOMEM;
     }
     if (PQstatus(db->conn) != CONNECTION_OK) {
+        char shown[512];
         set_error(db, "", PQerrorMessage(db->conn));
-        DPF_ERROR("could not connect to PostgreSQL: %s", db->err);
+        DPF_ERROR("could not connect to PostgreSQL (%s): %s",
+                  dpf_db_url_masked(url, shown, sizeof shown), db->err);
         dpf_db_destroy(db);
         return DPF_ERR_DB;
     }

@@ -14,6 +14,13 @@ typedef struct dpf_db_result dpf_db_result;
 /* url: borrowed libpq connection string (DATABASE_URL). *out owned by the
  * caller, freed with dpf_db_destroy. Fails with DPF_ERR_DB (reason logged). */
 dpf_status dpf_db_connect(const char *url, dpf_db **out) DPF_MUSTCHECK;
+
+/* url (borrowed) as a log line may show it: the password of a
+ * postgresql://user:password@host URI, of its ?password= parameter or of a
+ * "password=..." keyword string replaced by "****". Writes into buf (len
+ * bytes, always terminated; a URL too long is cut after masking) and
+ * returns buf; NULL url gives "". */
+const char *dpf_db_url_masked(const char *url, char *buf, size_t len);
 void dpf_db_destroy(dpf_db *db); /* NULL is a no-op */
 
 /* Resets the connection if it went bad (server restart). DPF_OK if usable. */
