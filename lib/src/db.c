@@ -74,8 +74,8 @@ static void mask_put(char *buf, size_t len, size_t *off, const char *s, size_t n
     buf[*off < len ? *off : len - 1] = '\0';
 }
 
-/* postgresql:// or postgres:// URI: user:PASSWORD@ and ?password=VALUE
- * (and sslpassword). */
+/* postgresql:// or postgres:// URI: user:PASSWORD@ (shown as user@) and
+ * ?password=VALUE (and sslpassword). */
 static void mask_uri(const char *url, const char *rest, char *buf, size_t len, size_t *off)
 {
     size_t end = strcspn(rest, "?#");
@@ -84,9 +84,8 @@ static void mask_uri(const char *url, const char *rest, char *buf, size_t len, s
         if (*p == '@')
             at = p; /* the last one: an unencoded '@' in a password stays masked */
     const char *colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
-    if (colon) {
-        mask_put(buf, len, off, url, (size_t)(colon + 1 - url));
-        mask_put(buf, len, off, DB_MASK, strlen(DB_MASK));
+    if (colon) { /* dropped, not starred: "user:****@" still reads as a URL with a password */
+        mask_put(buf, len, off, url, (size_t)(colon - url));
         mask_put(buf, len, off, at, (size_t)(rest + end - at));
     } else {
         mask_put(buf, len, off, url, (size_t)(rest + end - url));

@@ -16,8 +16,10 @@ typedef struct dpf_db_result dpf_db_result;
 dpf_status dpf_db_connect(const char *url, dpf_db **out) DPF_MUSTCHECK;
 
 /* url (borrowed) as a log line may show it: the password of a
- * postgresql://user:password@host URI, of its ?password= parameter or of a
- * "password=..." keyword string replaced by "****". Writes into buf (len
+ * postgresql://user:password@host URI left out (user@host: a starred
+ * "user:****@" would still look like a URL with a password to a log
+ * scanner), that of a ?password= parameter or of a "password=..." keyword
+ * string replaced by "****". Writes into buf (len
  * bytes, always terminated; a URL too long is cut after masking) and
  * returns buf; NULL url gives "". */
 const char *dpf_db_url_masked(const char *url, char *buf, size_t len);
