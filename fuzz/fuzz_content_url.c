@@ -39,9 +39,8 @@ static void write_file(const char *path, const char *text)
 
 static void setup(void)
 {
-    char tmpl[] = "/tmp/fuzz_content_url.XXXXXX", p[512], q[512], lib[512];
-    if (mkdtemp(tmpl) == NULL)
-        abort();
+    const char *tmpl = fuzz_make_tmpdir("fuzz_content_url");
+    char p[512], q[512], lib[512];
     snprintf(p, sizeof p, "%s/outside.txt", tmpl);
     write_file(p, SECRET "\n");
     snprintf(p, sizeof p, "%s/vdir", tmpl);

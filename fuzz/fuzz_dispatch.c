@@ -35,9 +35,7 @@ static void setup(void)
         return;
     done = 1;
     fuzz_init_once("SMS_DP_AGENT");
-    char tmpl[] = "/tmp/fuzz_dispatch.XXXXXX";
-    if (mkdtemp(tmpl) == NULL)
-        abort();
+    const char *tmpl = fuzz_make_tmpdir("fuzz_dispatch");
     host.agent = &agent;
     snprintf(host.fqdn, sizeof host.fqdn, "%s", FQDN);
     snprintf(host.root, sizeof host.root, "%s/%s", tmpl, FQDN);

@@ -6,8 +6,11 @@
 #ifndef FUZZ_UTIL_H
 #define FUZZ_UTIL_H
 
+#include <ftw.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dpf/log.h>
@@ -60,6 +63,35 @@ static inline void fuzz_init_once(const char *component)
         dpf_log_set_level(DPF_LOG_DEBUG);
         done = 1;
     }
+}
+
+static int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path); /* best effort: go on with the rest */
+    return 0;
+}
+
+static char fuzz_tmpdir[64];
+
+static void fuzz_rm_tmpdir(void)
+{
+    if (fuzz_tmpdir[0] != '\0')
+        nftw(fuzz_tmpdir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A new directory /tmp/<prefix>.XXXXXX, removed with all it holds when
+ * the process exits (libFuzzer's end of -max_total_time or -runs calls
+ * exit). Static storage; one per process. */
+static inline const char *fuzz_make_tmpdir(const char *prefix)
+{
+    snprintf(fuzz_tmpdir, sizeof fuzz_tmpdir, "/tmp/%s.XXXXXX", prefix);
+    if (mkdtemp(fuzz_tmpdir) == NULL)
+        abort();
+    atexit(fuzz_rm_tmpdir);
+    return fuzz_tmpdir;
 }
 
 #endif
