@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "bus_p.h"
+#include "dpf/jwt.h"
 #include "dpf/log.h"
+#include "dpf/natsroles.h"
 #include "dpf/util.h"
 
 #define DUPLICATE_WINDOW_NS (2LL * 60 * 1000 * NS_PER_MS)
@@ -91,20 +93,116 @@ void dpf_bus_auth_from_env(dpf_bus_auth *auth)
     const char *creds = getenv("DPFLEET_NATS_CREDS");
     const char *user = getenv("NATS_USER");
     const char *pass = getenv("NATS_PASS");
+    const char *inbox = getenv("DPFLEET_NATS_INBOX_PREFIX");
+    auth->inbox_prefix = inbox && *inbox ? inbox : NULL;
     auth->creds_file = creds && *creds ? creds : NULL;
     auth->user = user && *user ? user : NULL;
     auth->password = pass ? pass : NULL;
 }
 
-static natsStatus set_auth(natsOptions *o, const dpf_bus_auth *auth)
+/* The user JWT and the nonce's signature come from these two callbacks,
+ * not from natsOptions_SetUserCredentialsFromFiles, because of a nats.c
+ * 3.4.1 defect: nats_Base64RawURL_EncodeString gives NULL (and NATS_OK) for
+ * data whose first byte is 0, so a signature beginning with a zero byte
+ * (1 nonce in 256) is left out of the CONNECT, nats-server logs "Signature
+ * missing" and refuses the connection as an Authorization Violation. An
+ * Ed25519 signature of that nonce is always the same, so the callback
+ * refuses to sign it (zero_sig) and the connect is tried again with a new
+ * nonce: by dpf_bus_connect_as at once, by nats.c's reconnection loop after
+ * a loss. The file is read at each (re)connect, as nats.c does. */
+static natsStatus creds_error(char **err_txt, const char *what, const char *file, dpf_status st)
+{
+    char text[4200];
+    snprintf(text, sizeof text, "%s %s: %s", what, file, dpf_status_text(st));
+    *err_txt = strdup(text);
+    return NATS_ERR;
+}
+
+static natsStatus creds_jwt(char **user_jwt, char **err_txt, void *closure)
+{
+    dpf_bus *bus = closure;
+    char *jwt = NULL;
+    dpf_nkey *key = NULL;
+    dpf_status st = dpf_jwt_creds_read(bus->creds_file, &jwt, &key);
+    dpf_nkey_destroy(key);
+    if (st != DPF_OK)
+        return creds_error(err_txt, "cannot read the NATS credentials file", bus->creds_file, st);
+    *user_jwt = jwt;
+    return NATS_OK;
+}
+
+static natsStatus creds_sign(char **err_txt, unsigned char **signature, int *signature_len,
+                             const char *nonce, void *closure)
+{
+    dpf_bus *bus = closure;
+    char *jwt = NULL;
+    dpf_nkey *key = NULL;
+    unsigned char *sig = malloc(DPF_NKEY_SIG_LEN);
+    dpf_status st = sig == NULL ? DPF_ERR_NOMEM : dpf_jwt_creds_read(bus->creds_file, &jwt, &key);
+    if (st == DPF_OK)
+        st = dpf_nkey_sign(key, nonce ? nonce : "", nonce ? strlen(nonce) : 0, sig);
+    free(jwt);
+    dpf_nkey_destroy(key);
+    if (st != DPF_OK) {
+        free(sig);
+        return creds_error(err_txt, "cannot sign with the NATS credentials file", bus->creds_file,
+                           st);
+    }
+    if (sig[0] == 0) {
+        free(sig);
+        atomic_store(&bus->zero_sig, 1);
+        *err_txt = strdup("the nonce's signature begins with a zero byte, which nats.c 3.4.1 "
+                          "would leave out; trying again with a new nonce");
+        return NATS_ERR;
+    }
+    *signature = sig;
+    *signature_len = DPF_NKEY_SIG_LEN;
+    return NATS_OK;
+}
+
+static natsStatus set_auth(dpf_bus *bus, natsOptions *o, const dpf_bus_auth *auth)
 {
     if (auth == NULL)
         return NATS_OK;
-    if (auth->creds_file != NULL)
-        return natsOptions_SetUserCredentialsFromFiles(o, auth->creds_file, NULL);
+    if (auth->creds_file != NULL) {
+        if (!dpf_fmt(bus->creds_file, sizeof bus->creds_file, "%s", auth->creds_file)) {
+            DPF_ERROR("NATS credentials file name too long: %.100s...", auth->creds_file);
+            return NATS_INVALID_ARG;
+        }
+        return natsOptions_SetUserCredentialsCallbacks(o, creds_jwt, bus, creds_sign, bus);
+    }
     if (auth->user != NULL)
         return natsOptions_SetUserInfo(o, auth->user, auth->password ? auth->password : "");
     return NATS_OK;
+}
+
+/* The inbox prefix of a connection as auth: the one given, else
+ * "_INBOX_<role>" when the credential's JWT is named after one of the roles
+ * of natsroles.c, else "" (nats.c's default). The file was read by nats.c
+ * already or will be: one that cannot be read here is its error to report. */
+static void inbox_prefix(const dpf_bus_auth *auth, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (auth == NULL)
+        return;
+    if (auth->inbox_prefix != NULL && *auth->inbox_prefix != '\0') {
+        dpf_fmt(buf, len, "%s", auth->inbox_prefix);
+        return;
+    }
+    if (auth->creds_file == NULL)
+        return;
+    char *jwt = NULL;
+    dpf_nkey *user = NULL;
+    json_t *claims = NULL;
+    if (dpf_jwt_creds_read(auth->creds_file, &jwt, &user) == DPF_OK &&
+        dpf_jwt_decode(jwt, &claims) == DPF_OK) {
+        const char *name = json_string_value(json_object_get(claims, "name"));
+        if (name != NULL && !dpf_natsroles_inbox_prefix(name, buf, len))
+            buf[0] = '\0';
+    }
+    json_decref(claims);
+    free(jwt);
+    dpf_nkey_destroy(user);
 }
 
 static const char *auth_name(const dpf_bus_auth *auth)
@@ -124,7 +222,10 @@ static natsStatus build_options(dpf_bus *bus, const char *url, const dpf_bus_aut
     if (s == NATS_OK)
         s = natsOptions_SetURL(o, url);
     if (s == NATS_OK)
-        s = set_auth(o, auth);
+        s = set_auth(bus, o, auth);
+    inbox_prefix(auth, bus->inbox_prefix, sizeof bus->inbox_prefix);
+    if (s == NATS_OK && bus->inbox_prefix[0] != '\0')
+        s = natsOptions_SetCustomInboxPrefix(o, bus->inbox_prefix);
     if (s == NATS_OK)
         s = natsOptions_SetName(o, bus->name);
     if (s == NATS_OK)
@@ -197,9 +298,17 @@ dpf_status dpf_bus_connect_as(const char *url, const char *name, const dpf_bus_a
     /* services may start before nats-server: keep trying for a while */
     int64_t deadline = dpf_mono_us() + (int64_t)CONNECT_RETRY_MS * 1000;
     int attempt = 0;
+    int zero_sigs = 0;
     for (;;) {
         attempt++;
+        atomic_store(&bus->zero_sig, 0);
         s = natsConnection_Connect(&bus->nc, opts);
+        if (s != NATS_OK && atomic_load(&bus->zero_sig) && ++zero_sigs < 20) {
+            DPF_DEBUG("NATS connect of %s: signature began with a zero byte; trying again",
+                      bus->name);
+            attempt--;
+            continue;
+        }
         if (s == NATS_OK || !worth_retrying(s) || dpf_mono_us() >= deadline || dpf_stopping())
             break;
         if (attempt == 1)
@@ -460,17 +569,25 @@ dpf_status dpf_bus_request_idem(dpf_bus *bus, const char *subject, const void *d
     if (bus == NULL || subject == NULL || reply == NULL || reply_len == NULL ||
         (data == NULL && len > 0) || len > INT32_MAX)
         return DPF_ERR_INVALID;
-    natsInbox *inbox = NULL;
+    natsInbox *unique = NULL;
     natsSubscription *sub = NULL;
     natsMsg *req = NULL;
-    natsStatus s = natsInbox_Create(&inbox);
+    char inbox[256];
+    /* natsInbox_Create knows nothing of the connection's prefix ("_INBOX.<nuid>"):
+     * the reply must come on an inbox this identity may read */
+    natsStatus s = natsInbox_Create(&unique);
+    if (s == NATS_OK &&
+        !dpf_fmt(inbox, sizeof inbox, "%s%s",
+                 bus->inbox_prefix[0] != '\0' ? bus->inbox_prefix : "_INBOX",
+                 unique + strlen("_INBOX")))
+        s = NATS_INVALID_ARG;
+    natsInbox_Destroy(unique);
     if (s == NATS_OK)
         s = natsConnection_SubscribeSync(&sub, bus->nc, inbox);
     if (s == NATS_OK)
         s = dpf_bus__new_msg(subject, inbox, data, len, corr, &req);
     if (s != NATS_OK) {
         natsSubscription_Destroy(sub);
-        natsInbox_Destroy(inbox);
         return dpf_bus__status(s, 0, "create request");
     }
     int64_t deadline = dpf_mono_us() + (int64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000;
@@ -531,7 +648,6 @@ dpf_status dpf_bus_request_idem(dpf_bus *bus, const char *subject, const void *d
         DPF_DEBUG("request to %s: no reply in time", subject);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
-    natsInbox_Destroy(inbox);
     natsMsg_Destroy(req);
     return st;
 }

@@ -29,6 +29,15 @@ struct dpf_bus {
      * thread, read anywhere. */
     atomic_uint_fast64_t reconnects;
     atomic_int connected;
+    /* the credentials file, read again at each (re)connect by bus.c's own
+     * JWT and signature callbacks ("" without one) */
+    char creds_file[4096];
+    /* set by the signature callback when it refused a signature that
+     * begins with a zero byte (see bus.c): the connect is tried again */
+    atomic_int zero_sig;
+    /* the connection's inbox prefix (natsOptions_SetCustomInboxPrefix), ""
+     * for nats.c's "_INBOX": inboxes made here must use it too */
+    char inbox_prefix[128];
 };
 
 struct dpf_bus_msg {

@@ -7,9 +7,13 @@
  * request subjects ($JS.API.<verb>.<stream>[.<consumer>]); a consumer's
  * messages come on its deliver subject (_dpf.deliver.<stream>.<durable> for
  * the durable push consumers of bus_sub.c, an inbox for the ephemeral ones)
- * and are acknowledged on $JS.ACK.<stream>.<durable>.>. Every service sees
- * replies on _INBOX.> (nats.c's request inboxes; JetStream publish acks).
- * Agents get no _INBOX at all: they only answer, through "resp". */
+ * and are acknowledged on $JS.ACK.<stream>.<durable>.>. Replies (nats.c's
+ * request inboxes, JetStream publish acks and API answers, an ephemeral
+ * consumer's deliveries) come on inboxes: each role has a prefix of its own,
+ * _INBOX_<role> (dpf_bus_connect_as sets it from the credential's name), and
+ * may subscribe to that one only, so no identity can read another's replies
+ * (the status-message reader cannot see an agent's answer to distmgr).
+ * Agents get no inbox at all: they only answer, through "resp". */
 #include "natsroles.h"
 
 #include <ctype.h>
@@ -17,6 +21,9 @@
 
 #include "dp.h"
 #include "util.h"
+
+/* the only inboxes role may read (see dpf_natsroles_inbox_prefix) */
+#define INBOX(role) DPF_NATSROLES_INBOX_PREFIX role ".>"
 
 #define JS_INFO "$JS.API.INFO", "$JS.API.STREAM.NAMES", "$JS.API.STREAM.INFO.DPF_EVENTS", \
                 "$JS.API.STREAM.INFO.DPF_STATMSG"
@@ -33,11 +40,11 @@
 static const char *const DBMON_PUB[] = {
     "sitecontrol.changed.>", "dp.ins.>", "dp.dpn.>", "pkg.changed.>", "dp.val.>", "statmsg.>",
     JS_INFO, JS_STREAMS, NULL};
-static const char *const SUB_INBOX[] = {"_INBOX.>", NULL};
+static const char *const DBMON_SUB[] = {INBOX("dbmon"), NULL};
 
 static const char *const HMAN_PUB[] = {"statmsg.>", JS_INFO, JS_STREAMS,
                                        DURABLE("DPF_EVENTS", "hman"), NULL};
-static const char *const HMAN_SUB[] = {"_INBOX.>", "_dpf.deliver.DPF_EVENTS.hman", NULL};
+static const char *const HMAN_SUB[] = {INBOX("hman"), "_dpf.deliver.DPF_EVENTS.hman", NULL};
 
 static const char *const DISTMGR_PUB[] = {
     "statmsg.>", "agent.*.>", JS_INFO, JS_STREAMS, DURABLE("DPF_EVENTS", "distmgr-ins"),
@@ -46,8 +53,10 @@ static const char *const DISTMGR_PUB[] = {
     /* issuing and revoking agent credentials goes through the system
      * account's own connection, not this one */
     NULL};
+static const char *const DISTMGR_SUB[] = {INBOX("distmgr"), NULL};
 
 static const char *const PROVIDER_PUB[] = {"statmsg.>", NULL};
+static const char *const PROVIDER_SUB[] = {INBOX("provider"), NULL};
 
 /* dpctl statmsg watch: an ephemeral consumer on DPF_STATMSG */
 static const char *const STATMSG_PUB[] = {
@@ -55,18 +64,19 @@ static const char *const STATMSG_PUB[] = {
     "$JS.API.CONSUMER.CREATE.DPF_STATMSG", "$JS.API.CONSUMER.CREATE.DPF_STATMSG.>",
     "$JS.API.CONSUMER.INFO.DPF_STATMSG.*", "$JS.API.CONSUMER.DELETE.DPF_STATMSG.*",
     "$JS.ACK.DPF_STATMSG.>", "$JS.FC.DPF_STATMSG.>", NULL};
-static const char *const STATMSG_SUB[] = {"statmsg.>", "_INBOX.>", NULL};
+static const char *const STATMSG_SUB[] = {"statmsg.>", INBOX("statmsg-reader"), NULL};
 
 static const char *const SIM_ALL[] = {"agent.*.>", NULL};
 
 static const dpf_natsrole ROLES[] = {
     {"dbmon", "publishes events and status messages, creates the streams",
-     {DBMON_PUB, NULL, SUB_INBOX, NULL, 0}, 0},
+     {DBMON_PUB, NULL, DBMON_SUB, NULL, 0}, 0},
     {"hman", "consumes sitecontrol.changed.> (durable hman), publishes status messages",
      {HMAN_PUB, NULL, HMAN_SUB, NULL, 0}, 0},
     {"distmgr", "consumes dp.ins/dp.dpn/pkg.changed/dp.val, requests agent steps",
-     {DISTMGR_PUB, NULL, SUB_INBOX, NULL, 0}, 0},
-    {"provider", "publishes status messages only", {PROVIDER_PUB, NULL, SUB_INBOX, NULL, 0}, 0},
+     {DISTMGR_PUB, NULL, DISTMGR_SUB, NULL, 0}, 0},
+    {"provider", "publishes status messages only", {PROVIDER_PUB, NULL, PROVIDER_SUB, NULL, 0},
+     0},
     {"statmsg-reader", "reads statmsg.> (dpctl statmsg watch) and nothing else",
      {STATMSG_PUB, NULL, STATMSG_SUB, NULL, 0}, 0},
     {"host-simulator", "SIMULATION ONLY: one dpagent serving many hosts in tests and benches",
@@ -86,6 +96,13 @@ const dpf_natsrole *dpf_natsroles_find(const char *name)
         if (strcmp(r->name, name) == 0)
             return r;
     return NULL;
+}
+
+int dpf_natsroles_inbox_prefix(const char *role, char *buf, size_t len)
+{
+    if (dpf_natsroles_find(role) == NULL)
+        return 0;
+    return dpf_fmt(buf, len, "%s%s", DPF_NATSROLES_INBOX_PREFIX, role);
 }
 
 int dpf_natsroles_agent(const char *fqdn, dpf_natsroles_agent_buf *buf, dpf_jwt_perms *perms)

@@ -5,7 +5,7 @@
  * operator's signing key and a system-account user): adding a DP mints a
  * credential allowing exactly agent.<FQDN>.step and its replies; removing
  * it pushes a revocation to nats-server's resolver. The credential file is
- * kept in DPFLEET_NATS_AGENT_CREDS_DIR rather than sent over the bus: the
+ * kept in the --agent-creds-dir directory rather than sent over the bus: the
  * host cannot receive anything before it has an identity, so it is placed
  * on the host out of band, as an administrator provisions any secret. */
 #include "agent_creds.h"
@@ -22,33 +22,39 @@
 #include <dpf/natsissuer.h>
 #include <dpf/util.h>
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static dpf_natsissuer *g_issuer;
-static const char *g_dir;
+/* set once by dm_agent_creds_init before the workers start; read under g_mu */
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_configured;
+static dpf_natsissuer *g_issuer;
+static char g_dir[4096];
+static char g_nats_url[1024];
 
-static void load(void)
+void dm_agent_creds_init(const char *issuer_dir, const char *creds_dir, const char *nats_url)
 {
-    const char *issuer = getenv("DPFLEET_NATS_ISSUER");
-    g_dir = getenv("DPFLEET_NATS_AGENT_CREDS_DIR");
-    if (issuer == NULL || *issuer == '\0' || g_dir == NULL || *g_dir == '\0') {
-        DPF_INFO("Agent NATS credentials are not managed (DPFLEET_NATS_ISSUER and "
-                 "DPFLEET_NATS_AGENT_CREDS_DIR unset): agents use their process identity");
-        g_dir = NULL;
+    pthread_mutex_lock(&g_mu);
+    if (g_configured) {
+        pthread_mutex_unlock(&g_mu);
         return;
     }
-    char err[512];
-    if (dpf_natsissuer_load(issuer, &g_issuer, err, sizeof err) != DPF_OK) {
-        DPF_ERROR("Agent NATS credentials cannot be issued: %s", err);
-        g_dir = NULL;
-        return;
+    g_configured = 1;
+    if (issuer_dir == NULL || *issuer_dir == '\0' || creds_dir == NULL || *creds_dir == '\0') {
+        DPF_INFO("Agent NATS credentials are not managed (--nats-issuer/DPFLEET_NATS_ISSUER and "
+                 "--agent-creds-dir/DPFLEET_NATS_AGENT_CREDS_DIR not both set): agents use their "
+                 "process identity");
+    } else if (!dpf_fmt(g_dir, sizeof g_dir, "%s", creds_dir) ||
+               !dpf_fmt(g_nats_url, sizeof g_nats_url, "%s",
+                        nats_url != NULL && *nats_url != '\0' ? nats_url
+                                                              : "nats://127.0.0.1:4222")) {
+        DPF_ERROR("Agent NATS credentials cannot be issued: the directory %s or the NATS URL is "
+                  "too long", creds_dir);
+    } else {
+        char err[512];
+        if (dpf_natsissuer_load(issuer_dir, &g_issuer, err, sizeof err) != DPF_OK)
+            DPF_ERROR("Agent NATS credentials cannot be issued: %s", err);
+        else
+            DPF_INFO("Agent NATS credentials are issued into %s (issuer %s)", g_dir, issuer_dir);
     }
-    DPF_INFO("Agent NATS credentials are issued into %s (issuer %s)", g_dir, issuer);
-}
-
-void dm_agent_creds_init(void)
-{
-    pthread_once(&g_once, load);
+    pthread_mutex_unlock(&g_mu);
 }
 
 static int creds_path(const dm_dp_row *dp, char *path, size_t len)
@@ -63,15 +69,18 @@ static int creds_path(const dm_dp_row *dp, char *path, size_t len)
 
 int dm_agent_creds_issue(const dm_dp_row *dp)
 {
-    dm_agent_creds_init();
-    if (g_issuer == NULL)
-        return 1;
     char path[4096], pub[DPF_NKEY_PUBLIC_LEN + 1], *creds = NULL;
-    if (!creds_path(dp, path, sizeof path))
-        return 0;
     pthread_mutex_lock(&g_mu);
+    if (g_issuer == NULL) {
+        pthread_mutex_unlock(&g_mu);
+        return 1;
+    }
     int ok = 1;
-    if (access(path, F_OK) == 0) {
+    if (!creds_path(dp, path, sizeof path)) {
+        DPF_ERROR("DPID %lld: no agent NATS credential file name for %s", dp->dpid,
+                  dp->server_name);
+        ok = 0;
+    } else if (access(path, F_OK) == 0) {
         DPF_INFO("DPID %lld: agent NATS credential of %s exists (%s)", dp->dpid, dp->server_name, path);
     } else if (dpf_natsissuer_agent(g_issuer, dp->server_name, &creds, pub) != DPF_OK ||
                dpf_jwt_write_file(path, creds, 0600) != DPF_OK) {
@@ -92,26 +101,28 @@ int dm_agent_creds_issue(const dm_dp_row *dp)
 
 int dm_agent_creds_revoke(const dm_dp_row *dp)
 {
-    dm_agent_creds_init();
-    if (g_issuer == NULL)
-        return 1;
     char path[4096], err[512] = "", *jwt = NULL;
-    if (!creds_path(dp, path, sizeof path))
-        return 0;
     dpf_nkey *user = NULL;
     pthread_mutex_lock(&g_mu);
+    if (g_issuer == NULL) {
+        pthread_mutex_unlock(&g_mu);
+        return 1;
+    }
     int ok = 1;
-    dpf_status st = dpf_jwt_creds_read(path, &jwt, &user);
-    if (st == DPF_ERR_NOT_FOUND) {
+    dpf_status st = DPF_OK;
+    if (!creds_path(dp, path, sizeof path)) {
+        DPF_ERROR("DPID %lld: no agent NATS credential file name for %s", dp->dpid,
+                  dp->server_name);
+        ok = 0;
+    } else if ((st = dpf_jwt_creds_read(path, &jwt, &user)) == DPF_ERR_NOT_FOUND) {
         DPF_INFO("DPID %lld: %s has no agent NATS credential to revoke", dp->dpid, dp->server_name);
     } else if (st != DPF_OK) {
         DPF_ERROR("DPID %lld: agent NATS credential %s cannot be read: %s", dp->dpid, path,
                   dpf_status_text(st));
         ok = 0;
     } else {
-        const char *url = getenv("NATS_URL");
-        st = dpf_natsissuer_revoke(g_issuer, url ? url : "nats://127.0.0.1:4222",
-                                   dpf_nkey_public(user), err, sizeof err);
+        st = dpf_natsissuer_revoke(g_issuer, g_nats_url, dpf_nkey_public(user), err,
+                                   sizeof err);
         if (st != DPF_OK) {
             DPF_ERROR("DPID %lld: cannot revoke the agent NATS credential of %s (user %s): %s",
                       dp->dpid, dp->server_name, dpf_nkey_public(user), err);

@@ -5,13 +5,16 @@
 
 #include "store_dp.h"
 
-/* Set up from the environment, once, before the workers start (later calls
- * return at once): DPFLEET_NATS_ISSUER is the issuer directory of
- * dpf-natsauth (lib/include/dpf/natsissuer.h); DPFLEET_NATS_AGENT_CREDS_DIR
- * is where each host's credential is written, <dir>/<FQDN>.creds (0600), for
- * the administrator to place on the host as <host root>/etc/nats.creds.
- * Without both, credentials are not managed (logged once). */
-void dm_agent_creds_init(void);
+/* Set up once, from main before the workers start (later calls are
+ * ignored; all strings borrowed for the call): issuer_dir is the issuer
+ * directory of dpf-natsauth (lib/include/dpf/natsissuer.h; option --nats-issuer,
+ * DPFLEET_NATS_ISSUER); creds_dir is where each host's credential is
+ * written, <dir>/<FQDN>.creds (0600), for the administrator to place on the
+ * host as <host root>/etc/nats.creds (option --agent-creds-dir,
+ * DPFLEET_NATS_AGENT_CREDS_DIR); revocations are pushed to nats_url.
+ * Without both directories, or without this call, credentials are not
+ * managed (logged once) and issue/revoke return 1 doing nothing. */
+void dm_agent_creds_init(const char *issuer_dir, const char *creds_dir, const char *nats_url);
 
 /* Writes the credential of dp's host unless it has one already; logged with
  * the DPID and FQDN, never the secret. 0 if it could not (logged). */

@@ -20,6 +20,7 @@
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
+#include "agent_creds.h"
 #include "components.h"
 #include "content.h"
 #include "content_lib.h"
@@ -53,6 +54,7 @@ static int g_validation_limit, g_db_pool_size;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
 static char *g_health_listen;
 static char *g_content_lib, *g_source_roots;
+static char *g_nats_issuer, *g_agent_creds_dir;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_INT("DPUpgradeThreadLimit", "DPFLEET_DP_UPGRADE_THREAD_LIMIT", &g_thread_limit, 50,
@@ -103,6 +105,12 @@ static const dpf_option g_opts[] = {
                    "site for status messages about messages that name no DP"),
     DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
                    "address:port of /healthz, /readyz and /metrics (empty: none)"),
+    DPF_OPT_STRING("nats-issuer", "DPFLEET_NATS_ISSUER", &g_nats_issuer, "",
+                   "dpf-natsauth's issuer directory: DP hosts' NATS credentials are issued at "
+                   "install and revoked at removal (empty: not managed)"),
+    DPF_OPT_STRING("agent-creds-dir", "DPFLEET_NATS_AGENT_CREDS_DIR", &g_agent_creds_dir, "",
+                   "where each DP host's NATS credential is written, <FQDN>.creds (0600), to be "
+                   "placed on the host as etc/nats.creds (empty: not managed)"),
     DPF_OPT_END,
 };
 
@@ -428,6 +436,7 @@ int main(int argc, char **argv)
         return 1;
     }
     dm_content_configure(&content);
+    dm_agent_creds_init(g_nats_issuer, g_agent_creds_dir, g_nats_url);
     DPF_INFO("Site content library %s; package sources under %s; MaxPackages = %d, "
              "MaxThreadsPerPackage = %d", g_content_lib, g_source_roots, g_max_packages,
              g_max_threads_per_pkg);

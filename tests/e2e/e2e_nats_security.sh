@@ -8,7 +8,10 @@
 #   2. with it nats-server refuses: another host's subject, publishing
 #      dp.ins.x / dp.dpn.x, reading sitecontrol.changed.>; it may serve its
 #      own subject
-#   3. the status-message reader may read statmsg.> and nothing else
+#   3. the status-message reader may read statmsg.> and nothing else: not
+#      the request inboxes either (each role reads only its own
+#      _INBOX_<role>.>, so it cannot see the agents' replies to distmgr,
+#      which came on _INBOX_distmgr while the DPs were installed)
 #   4. removing the DP revokes the credential: it no longer connects, and the
 #      other host's still does
 set -uo pipefail
@@ -75,6 +78,12 @@ e2e_check "the reader may read statmsg.>" allowed "$DPFLEET_STATMSG_CREDS" sub "
 e2e_check "the reader may not read dp.ins.>" refused "$DPFLEET_STATMSG_CREDS" sub "dp.ins.>"
 e2e_check "the reader may not read agent subjects" refused "$DPFLEET_STATMSG_CREDS" sub "agent.*.>"
 e2e_check "the reader may not publish a status message" refused "$DPFLEET_STATMSG_CREDS" pub "statmsg.PS1.X.1"
+e2e_check "the reader may not read every request inbox" refused "$DPFLEET_STATMSG_CREDS" sub "_INBOX.>"
+e2e_check "the reader may not read distmgr's inboxes (the agents' replies)" \
+    refused "$DPFLEET_STATMSG_CREDS" sub "_INBOX_distmgr.>"
+e2e_check "the reader may not read every subject" refused "$DPFLEET_STATMSG_CREDS" sub ">"
+e2e_check "the reader may read its own inboxes" allowed "$DPFLEET_STATMSG_CREDS" sub "_INBOX_statmsg-reader.>"
+e2e_check "$H1 may not read distmgr's inboxes" refused "$C1" sub "_INBOX_distmgr.>"
 timeout 3 env DPFLEET_NATS_CREDS= "$DPCTL" statmsg watch --all >/tmp/e2e_watch.$$ 2>/dev/null
 e2e_check "dpctl statmsg watch reads the stream with the reader's credential" test -s /tmp/e2e_watch.$$
 

@@ -91,7 +91,7 @@ static int setup(void **state)
     if (dpf_bus_connect(nats_url, "test_dbmon_outbox", &g_bus) != DPF_OK ||
         dpf_bus_ensure_streams(g_bus) != DPF_OK)
         return -1;
-    if (natsConnection_ConnectTo(&g_nc, nats_url) != NATS_OK ||
+    if (dpf_test_nats_connect(nats_url, &g_nc) != 0 ||
         natsConnection_JetStream(&g_js, g_nc, NULL) != NATS_OK)
         return -1;
     return 0;
@@ -575,12 +575,15 @@ static void test_statmsg_of_missing_row_dropped_and_reported(void **state)
 
 static pid_t start_dbmon(const char *log)
 {
-    char db_env[1100], nats_env[512], site_env[64], mig_env[600];
+    char db_env[1100], nats_env[512], site_env[64], mig_env[600], creds_env[600];
     snprintf(db_env, sizeof db_env, "DATABASE_URL=%s", g_url);
     snprintf(nats_env, sizeof nats_env, "NATS_URL=%s", dpf_test_env("NATS_URL"));
     snprintf(site_env, sizeof site_env, "DPFLEET_SITE_CODE=%s", g_site);
     snprintf(mig_env, sizeof mig_env, "DPFLEET_MIGRATIONS=%s/db", DPF_SOURCE_DIR);
-    char *envp[] = {db_env, nats_env, site_env, mig_env, "DPFLEET_LOG_LEVEL=debug", NULL};
+    /* the child connects as the test does (the admin on an operator-mode server) */
+    char *envp[] = {db_env, nats_env, site_env, mig_env,
+                    dpf_test_nats_creds_env(creds_env, sizeof creds_env),
+                    "DPFLEET_LOG_LEVEL=debug", NULL};
     char *argv[] = {DBMON_BIN, "--migrate", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

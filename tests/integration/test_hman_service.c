@@ -87,7 +87,7 @@ static int setup(void **state)
     if (dpf_bus_connect(nats_url, "test_hman_service", &g_bus) != DPF_OK ||
         dpf_bus_ensure_streams(g_bus) != DPF_OK)
         return -1;
-    if (natsConnection_ConnectTo(&g_nc, nats_url) != NATS_OK ||
+    if (dpf_test_nats_connect(nats_url, &g_nc) != 0 ||
         natsConnection_JetStream(&g_js, g_nc, NULL) != NATS_OK)
         return -1;
     purge_subject();

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <dpf/db.h>
+#include <nats/nats.h>
 
 /* Creates a fresh database named "t_<name>_<pid>" with every migration of
  * DPF_SOURCE_DIR/db applied, and writes its URL into url. Returns 0 on
@@ -30,6 +31,18 @@ long long dpf_test_num(dpf_db *db, const char *q, int n, const char *const *p);
  * (SIGKILL after). Its exit status, 128 + the signal that ended it, or -1
  * when it had to be killed (or pid <= 0). */
 int dpf_test_stop(pid_t pid, int timeout_ms);
+
+/* Connects to nats_url as the tests' NATS identity: the credentials file
+ * named by DPFLEET_NATS_CREDS (scripts/test exports the admin's when the
+ * shared nats-server runs in operator mode), none when it is unset or
+ * empty. 0 and *nc (owned by the caller: natsConnection_Destroy) on
+ * success; -1 and why on stderr otherwise. */
+int dpf_test_nats_connect(const char *nats_url, natsConnection **nc);
+
+/* "DPFLEET_NATS_CREDS=<file>" (or "DPFLEET_NATS_CREDS=" without one) into
+ * buf, for the environment of a service binary the test starts with an
+ * environment of its own, so the child connects as the test does. Returns buf. */
+char *dpf_test_nats_creds_env(char *buf, size_t len);
 
 /* A JetStream consumer's state as the server reports it: what a "not
  * redelivered" check must look at (a sleep shorter than the ack wait

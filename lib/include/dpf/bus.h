@@ -39,17 +39,23 @@ dpf_status dpf_bus_connect(const char *url, const char *name, dpf_bus **out) DPF
 
 /* Who the connection is: a NATS credentials file (user JWT + nkey seed), or
  * a user name and password, or nothing (a server without authorization).
- * creds_file wins over user/password. All borrowed for the call only. */
+ * creds_file wins over user/password. inbox_prefix: where replies to this
+ * connection's requests come ("_INBOX_dbmon"; NULL or "": "_INBOX_<role>"
+ * when the credential is one of dpf-natsauth's roles (its JWT's name,
+ * lib/include/dpf/natsroles.h), each of which may read only its own
+ * inboxes; else nats.c's "_INBOX"). All borrowed for the call only. */
 typedef struct dpf_bus_auth {
     const char *creds_file;
     const char *user;
     const char *password;
+    const char *inbox_prefix;
 } dpf_bus_auth;
 
 /* dpf_bus_connect takes its identity from the environment: DPFLEET_NATS_CREDS
- * (a credentials file), else NATS_USER and NATS_PASS. This one from auth
- * (NULL: none). A server that refuses the identity is not retried: the
- * error says so and names the user or file. */
+ * (a credentials file), else NATS_USER and NATS_PASS, and the inbox prefix
+ * from DPFLEET_NATS_INBOX_PREFIX. This one from auth (NULL: none). A server
+ * that refuses the identity is not retried: the error says so and names the
+ * user or file. */
 dpf_status dpf_bus_connect_as(const char *url, const char *name, const dpf_bus_auth *auth,
                               dpf_bus **out) DPF_MUSTCHECK;
 /* Fills *auth from the environment as dpf_bus_connect does (pointers into

@@ -4,7 +4,12 @@
 #ifndef DPF_NATSROLES_H
 #define DPF_NATSROLES_H
 
+#include <stddef.h>
+
 #include "jwt.h"
+
+/* Each role's request inboxes are "_INBOX_<role>.<...>" */
+#define DPF_NATSROLES_INBOX_PREFIX "_INBOX_"
 
 typedef struct dpf_natsrole {
     const char *name;        /* "dbmon", "statmsg-reader", ...: the credential's file name */
@@ -18,6 +23,12 @@ const dpf_natsrole *dpf_natsroles(void);
 
 /* The role of that name, or NULL. Borrowed. */
 const dpf_natsrole *dpf_natsroles_find(const char *name);
+
+/* The inbox prefix of role's connections into buf: "_INBOX_<role>", the
+ * only inboxes the table lets that role subscribe to (nats.c's default
+ * "_INBOX" is refused). 0 if role is not in the table (a DP host, whose
+ * agent only answers) or buf is too small, 1 otherwise. */
+int dpf_natsroles_inbox_prefix(const char *role, char *buf, size_t len);
 
 /* The permissions of one DP host's agent: publish and subscribe exactly
  * agent.<fqdn>.> and answer the requests it receives. The subject strings
