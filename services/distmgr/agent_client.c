@@ -20,6 +20,33 @@
 #define MAX_PARAMS 32
 #define ISAPI_FILE "smsfileisapi"
 
+static const dpf_stepsig_signer *g_signer;
+
+static dpf_stepsig_signer *g_loaded; /* the one dm_agent_signer_load owns */
+
+void dm_agent_set_signer(const dpf_stepsig_signer *s) { g_signer = s; }
+const dpf_stepsig_signer *dm_agent_signer(void) { return g_signer; }
+
+dpf_status dm_agent_signer_load(const char *path, char *err, size_t errlen)
+{
+    dpf_stepsig_signer *s = NULL;
+    dpf_status st = dpf_stepsig_signer_load(path, &s, err, errlen);
+    if (st != DPF_OK)
+        return st;
+    dm_agent_signer_free();
+    g_loaded = s;
+    g_signer = s;
+    return DPF_OK;
+}
+
+void dm_agent_signer_free(void)
+{
+    if (g_signer == g_loaded)
+        g_signer = NULL;
+    dpf_stepsig_signer_free(g_loaded);
+    g_loaded = NULL;
+}
+
 const char *dm_agent_param(const dm_agent_kv *params, size_t nparams, const char *key)
 {
     for (size_t i = 0; i < nparams; i++) {
@@ -188,20 +215,39 @@ static dpf_status build(Dpf__AgentRequest *req, const dm_dp_row *dp, const char 
     return DPF_OK;
 }
 
-static dpf_status request(dpf_bus *bus, const Dpf__AgentRequest *req, const char *subject,
+static dpf_status request(dpf_bus *bus, Dpf__AgentRequest *req, const char *subject,
                           int timeout_s, void **reply, size_t *reply_len)
 {
-    size_t len = dpf__agent_request__get_packed_size(req);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        return DPF_ERR_NOMEM;
-    dpf__agent_request__pack(req, buf);
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    if (g_signer != NULL) { /* signed, timestamped, its own nonce (dpf/stepsig.h) */
+        dpf_status st = dpf_stepsig_pack(g_signer, req, &buf, &len);
+        if (st != DPF_OK)
+            return st;
+    } else {
+        len = dpf__agent_request__get_packed_size(req);
+        buf = malloc(len ? len : 1);
+        if (buf == NULL)
+            return DPF_ERR_NOMEM;
+        dpf__agent_request__pack(req, buf);
+    }
     /* the agent's steps are idempotent: a request whose reply a NATS
      * restart lost is sent again instead of waiting for the step timeout */
     dpf_status st = dpf_bus_request_idem(bus, subject, buf, len, dpf_log_corr(),
                                          timeout_s * 1000, reply, reply_len);
     free(buf);
     return st;
+}
+
+/* 1 when the reply refuses the request as a replay (dpf/stepsig.h). */
+static int refused_as_replay(const void *reply, size_t len)
+{
+    Dpf__AgentReply *rep = dpf__agent_reply__unpack(NULL, len, reply);
+    int replay = rep != NULL && !rep->ok && rep->error != NULL &&
+                 strstr(rep->error, "replayed: this request's nonce") != NULL;
+    if (rep != NULL)
+        dpf__agent_reply__free_unpacked(rep, NULL);
+    return replay;
 }
 
 dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
@@ -236,6 +282,17 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
     DPF_DEBUG("step %s on %s: sending request to %s", step, fqdn, subject);
     int64_t t0 = dpf_mono_us();
     st = request(bus, &req, subject, timeout_s, &reply, &reply_len);
+    if (st == DPF_OK && g_signer != NULL && refused_as_replay(reply, reply_len)) {
+        /* dpf_bus_request_idem sent the same signed bytes again after a NATS
+         * reconnection, and the agent had received the first copy: the step
+         * is idempotent, so it is signed anew (fresh nonce) and asked again */
+        DPF_INFO("step %s on %s: the agent had already received this request (sent again "
+                 "after a NATS reconnection); signing it anew", step, fqdn);
+        free(reply);
+        reply = NULL;
+        reply_len = 0;
+        st = request(bus, &req, subject, timeout_s, &reply, &reply_len);
+    }
     res->round_trip_us = dpf_mono_us() - t0;
     if (st == DPF_ERR_TIMEOUT && res->round_trip_us < (long long)timeout_s * 1000000 / 2) {
         /* NATS answered "no responders" at once: nobody serves the subject */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <dpf/bus.h>
 #include <dpf/status.h>
+#include <dpf/stepsig.h>
 
 #include "components.h"
 #include "store_dp.h"
@@ -34,6 +35,18 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
                         const dm_agent_kv *params, size_t nparams,
                         const dm_components *comps, int timeout_s,
                         dm_agent_result *res, char *reason, size_t reasonlen) DPF_MUSTCHECK;
+
+/* Signed agent steps (issue 9): from now on every request to an agent
+ * (these steps and the content steps) is signed with s, borrowed for the
+ * life of the process. main sets it before any worker starts; with none set
+ * requests go unsigned, which only fake agents in tests accept. */
+void dm_agent_set_signer(const dpf_stepsig_signer *s);
+const dpf_stepsig_signer *dm_agent_signer(void);
+/* Loads the PEM Ed25519 private key at path (--step-signing-key; must be
+ * mode 0600) and sets it as the signer. DPF_OK, or an error with err
+ * saying why (never the key). dm_agent_signer_free at exit. */
+dpf_status dm_agent_signer_load(const char *path, char *err, size_t errlen) DPF_MUSTCHECK;
+void dm_agent_signer_free(void);
 
 /* The value of key in params, or NULL. */
 const char *dm_agent_param(const dm_agent_kv *params, size_t nparams, const char *key);

@@ -12,6 +12,7 @@
 #include <dpf/agent.h>
 #include <dpf/dp.h>
 #include <dpf/log.h>
+#include <dpf/stepsig.h>
 #include <dpf/util.h>
 
 void dm_cagent_reply_free(dm_cagent_reply *r)
@@ -118,11 +119,22 @@ dpf_status dm_cagent_run(dpf_bus *bus, const dm_cagent_target *t, const char *st
     req.chunk.data = (uint8_t *)chunk;
     req.chunk.len = chunk_len;
     req.offset = offset;
-    size_t len = dpf__agent_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        return DPF_ERR_NOMEM;
-    dpf__agent_request__pack(&req, buf);
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    if (dm_agent_signer() != NULL) { /* signed steps (dpf/stepsig.h) */
+        st = dpf_stepsig_pack(dm_agent_signer(), &req, &buf, &len);
+        if (st != DPF_OK) {
+            dpf_fmt(reason, reasonlen, "could not sign the %s request: %s", step,
+                    dpf_status_text(st));
+            return st;
+        }
+    } else {
+        len = dpf__agent_request__get_packed_size(&req);
+        buf = malloc(len ? len : 1);
+        if (buf == NULL)
+            return DPF_ERR_NOMEM;
+        dpf__agent_request__pack(&req, buf);
+    }
     st = exchange(bus, subject, fqdn, step, buf, len, timeout_s, out, reason, reasonlen);
     free(buf);
     return st;
@@ -160,14 +172,14 @@ dpf_status dm_cagent_pack_put(const Dpf__AgentRequest *req, size_t n, dm_cagent_
     only.chunk.data = (uint8_t *)&none; /* only the size is asked here */
     size_t head = dpf__agent_request__get_packed_size(req);
     size_t total = head + dpf__agent_request__get_packed_size(&only);
-    if (b->cap < total) {
-        uint8_t *grown = realloc(b->data, total);
+    if (b->cap < total + DPF_STEPSIG_TAIL_MAX) { /* room for the signature */
+        uint8_t *grown = realloc(b->data, total + DPF_STEPSIG_TAIL_MAX);
         if (grown == NULL) {
             dpf_fmt(reason, reasonlen, "no memory for a chunk of %zu bytes", n);
             return DPF_ERR_NOMEM;
         }
         b->data = grown;
-        b->cap = total;
+        b->cap = total + DPF_STEPSIG_TAIL_MAX;
     }
     dpf__agent_request__pack(req, b->data);
     uint8_t *chunk = b->data + total - n;
@@ -198,9 +210,21 @@ dpf_status dm_cagent_put(dpf_bus *bus, const dm_cagent_target *t, const dm_agent
         return st;
     req.offset = offset;
     size_t len = 0;
+    uint8_t nonce[DPF_STEPSIG_NONCE_LEN];
+    const dpf_stepsig_signer *signer = dm_agent_signer();
+    if (signer != NULL && dpf_stepsig_stamp(&req, dpf_stepsig_now_ms(), nonce) != DPF_OK) {
+        dpf_fmt(reason, reasonlen, "no random bytes for the content_put nonce");
+        return DPF_ERR_IO;
+    }
     st = dm_cagent_pack_put(&req, n, fill, fill_arg, b, &len, reason, reasonlen);
     if (st != DPF_OK)
         return st;
+    /* the chunk is in place: the whole request is signed, then sent */
+    if (signer != NULL && (st = dpf_stepsig_seal(signer, b->data, len, &len)) != DPF_OK) {
+        dpf_fmt(reason, reasonlen, "could not sign the content_put request: %s",
+                dpf_status_text(st));
+        return st;
+    }
     return exchange(bus, subject, fqdn, DPF_STEP_CONTENT_PUT, b->data, len, timeout_s, out,
                     reason, reasonlen);
 }

@@ -54,6 +54,7 @@ static int g_validation_limit, g_db_pool_size;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
 static char *g_health_listen;
 static char *g_content_lib, *g_source_roots;
+static char *g_step_key;
 static char *g_nats_issuer, *g_agent_creds_dir;
 
 static const dpf_option g_opts[] = {
@@ -105,6 +106,9 @@ static const dpf_option g_opts[] = {
                    "site for status messages about messages that name no DP"),
     DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
                    "address:port of /healthz, /readyz and /metrics (empty: none)"),
+    DPF_OPT_STRING("step-signing-key", "DPFLEET_STEP_SIGNING_KEY", &g_step_key, "",
+                   "PEM Ed25519 private key (mode 0600) every agent request is signed with; "
+                   "agents trust its public key (required)"),
     DPF_OPT_STRING("nats-issuer", "DPFLEET_NATS_ISSUER", &g_nats_issuer, "",
                    "dpf-natsauth's issuer directory: DP hosts' NATS credentials are issued at "
                    "install and revoked at removal (empty: not managed)"),
@@ -423,6 +427,14 @@ int main(int argc, char **argv)
              "MANIFEST.sig), version %s", dm_components_count(comps),
              dm_components_dir(comps), dm_components_total_bytes(comps),
              DPF_COMPONENT_VERSION);
+    if (dm_agent_signer_load(g_step_key, err, sizeof err) != DPF_OK) {
+        DPF_ERROR("Cannot load the step signing key: %s (set DPFLEET_STEP_SIGNING_KEY or "
+                  "--step-signing-key; agents refuse unsigned steps)", err);
+        dm_components_destroy(comps);
+        dpf_config_free(g_opts);
+        return 1;
+    }
+    DPF_INFO("Agent requests are signed with the step key %s", g_step_key);
 
     dm_content_cfg content = {
         .library = g_content_lib, .source_roots = g_source_roots,
@@ -487,6 +499,7 @@ int main(int argc, char **argv)
     dpf_bus_destroy(bus);
     dpf_db_destroy(db);
     dm_components_destroy(comps);
+    dm_agent_signer_free();
     DPF_INFO("~SMS_DISTRIBUTION_MANAGER stopped");
     dpf_config_free(g_opts);
     return rc;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <dpf/agent.h>
 #include <dpf/log.h>
+#include <dpf/stepsig.h>
 #include <dpf/util.h>
 
 static const dpa_step_def g_steps[] = {
@@ -54,6 +55,56 @@ const dpa_step_def *dpa_dispatch_find(const char *name)
 
 size_t dpa_dispatch_count(void) { return NSTEPS; }
 const dpa_step_def *dpa_dispatch_at(size_t i) { return i < NSTEPS ? &g_steps[i] : NULL; }
+
+/* Signed agent steps (issue 9): the trusted key and one nonce memory per
+ * host (dpa_host.index), set once by main before any request arrives. */
+static const dpf_stepsig_verifier *g_verifier;
+static dpf_stepsig_replay **g_replay;
+static size_t g_nreplay;
+
+dpf_status dpa_dispatch_require_signed(const dpf_stepsig_verifier *v, size_t nhosts)
+{
+    for (size_t i = 0; i < g_nreplay; i++)
+        dpf_stepsig_replay_free(g_replay[i]);
+    free(g_replay);
+    g_replay = NULL;
+    g_nreplay = 0;
+    g_verifier = v;
+    if (v == NULL)
+        return DPF_OK;
+    g_replay = calloc(nhosts, sizeof *g_replay);
+    if (g_replay == NULL)
+        return DPF_ERR_NOMEM;
+    g_nreplay = nhosts;
+    for (size_t i = 0; i < nhosts; i++) {
+        if (dpf_stepsig_replay_create(&g_replay[i]) != DPF_OK)
+            return DPF_ERR_NOMEM;
+    }
+    return DPF_OK;
+}
+
+/* 1 when the request may run; else 0 with s->error set and the refusal
+ * logged for the administrator (host, step, reason, correlation id). */
+static int signed_by_distmgr(dpa_host *h, const void *data, size_t len,
+                             const Dpf__AgentRequest *req, const char *step, dpa_step *s)
+{
+    char why[200];
+    if (g_verifier == NULL)
+        return 1;
+    if (h->index < 0 || (size_t)h->index >= g_nreplay) {
+        snprintf(why, sizeof why, "no nonce memory for this host");
+    } else if (dpf_stepsig_check(g_verifier, g_replay[h->index], data, len, req,
+                                 dpf_stepsig_now_ms(), why, sizeof why) == DPF_OK) {
+        return 1;
+    }
+    const char *corr = dpf_log_corr();
+    DPF_ERROR("%s: step %s REFUSED (correlation id %s): %s; only distmgr's signed requests "
+              "run on this host", h->fqdn, step[0] ? step : "(none)",
+              corr != NULL && corr[0] ? corr : "none", why);
+    snprintf(s->error, sizeof s->error, "step %s refused by the agent of %s: %s",
+             step[0] ? step : "(none)", h->fqdn, why);
+    return 0;
+}
 
 /* Names from the wire go into error texts and logs: printable and short. */
 static void printable(const char *in, char *out, size_t len)
@@ -117,7 +168,9 @@ dpf_status dpa_dispatch(dpa_host *h, const void *data, size_t len, uint8_t **rep
         printable(req->fqdn, fqdn, sizeof fqdn);
         const dpa_step_def *def = dpa_dispatch_find(req->step);
         s.req = req;
-        if (req->fqdn == NULL || strcasecmp(req->fqdn, h->fqdn) != 0) {
+        if (!signed_by_distmgr(h, data, len, req, step_name, &s)) {
+            /* refused: nothing runs */
+        } else if (req->fqdn == NULL || strcasecmp(req->fqdn, h->fqdn) != 0) {
             DPF_ERROR("%s: request for host '%s' refused", h->fqdn, fqdn);
             snprintf(s.error, sizeof s.error, "request for host '%s' reached the agent of %s",
                      fqdn, h->fqdn);

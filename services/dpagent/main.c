@@ -16,6 +16,7 @@
 #include <dpf/log.h>
 #include <dpf/daemon.h>
 #include <dpf/sitecontrol.h>
+#include <dpf/stepsig.h>
 #include <dpf/util.h>
 #include "dispatch.h"
 #include "fsutil.h"
@@ -30,7 +31,8 @@
 #define MAX_HOSTS 1024
 
 static char *g_nats_url, *g_hosts_opt, *g_root_opt, *g_key_path, *g_http_listen;
-static int g_step_delay_ms, g_workers;
+static char *g_step_key_path;
+static int g_step_delay_ms, g_workers, g_step_max_age;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("nats-url", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222",
@@ -42,6 +44,12 @@ static const dpf_option g_opts[] = {
     DPF_OPT_STRING("trusted-key", "DPFLEET_TRUSTED_KEY", &g_key_path,
                    DPAGENT_DEFAULT_TRUSTED_KEY,
                    "PEM Ed25519 public key the component MANIFEST must be signed with"),
+    DPF_OPT_STRING("step-trusted-key", "DPFLEET_STEP_TRUSTED_KEY", &g_step_key_path, "",
+                   "PEM Ed25519 public key of distmgr's step signing key: every request must "
+                   "be signed with it (required)"),
+    DPF_OPT_INT("step-max-age-seconds", "DPFLEET_STEP_MAX_AGE_SECONDS", &g_step_max_age,
+                DPF_STEPSIG_DEFAULT_MAX_AGE_S, 1, 3600,
+                "a signed request older (or further in the future) than this is refused"),
     DPF_OPT_STRING("http-listen", "DPFLEET_HTTP_LISTEN", &g_http_listen, "127.0.0.1:0",
                    "content server address:port; port 0 = ephemeral, else host i uses port+i"),
     DPF_OPT_INT("step-delay-ms", "DPFLEET_STEP_DELAY_MS", &g_step_delay_ms, 0, 0, 600000,
@@ -308,6 +316,7 @@ int main(int argc, char **argv)
     served *hosts = NULL;
     size_t nhosts = 0;
     dpa_verify *verify = NULL;
+    dpf_stepsig_verifier *stepkey = NULL;
     int status = 1;
     if (g_root_opt[0] == '\0') {
         fprintf(stderr, "dpagent: --root (DPFLEET_AGENT_ROOT) is required\n");
@@ -329,6 +338,22 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     agent.verify = verify;
+    if (g_step_key_path[0] == '\0') {
+        DPF_ERROR("--step-trusted-key (DPFLEET_STEP_TRUSTED_KEY) is required: the public key "
+                  "of distmgr's step signing key, so that only distmgr's requests run here");
+        status = 2;
+        goto cleanup;
+    }
+    if (dpf_stepsig_verifier_load(g_step_key_path, g_step_max_age, &stepkey, err,
+                                  sizeof err) != DPF_OK) {
+        DPF_ERROR("cannot load the trusted step key (--step-trusted-key): %s", err);
+        status = 2;
+        goto cleanup;
+    }
+    if (dpa_dispatch_require_signed(stepkey, nhosts) != DPF_OK) {
+        DPF_ERROR("out of memory for the nonce memory of %zu hosts", nhosts);
+        goto cleanup;
+    }
     if (dpa_pull_global_init() != DPF_OK) { /* before any worker thread exists */
         DPF_ERROR("cannot initialise libcurl (pull-DP downloads)");
         goto cleanup;
@@ -344,9 +369,10 @@ int main(int argc, char **argv)
         if (dpa_pool_lane(g_pool, &hosts[i].lane) != DPF_OK)
             goto cleanup;
     }
-    DPF_INFO("SMS DP provider starting: %zu host(s) under %s, trusted key %s, content server on "
-             "%s, %d workers, step delay %d ms", nhosts, g_root_opt, g_key_path, g_http_listen,
-             g_workers, g_step_delay_ms);
+    DPF_INFO("SMS DP provider starting: %zu host(s) under %s, trusted key %s, steps signed by "
+             "%s within %d s, content server on %s, %d workers, step delay %d ms", nhosts,
+             g_root_opt, g_key_path, g_step_key_path, g_step_max_age, g_http_listen, g_workers,
+             g_step_delay_ms);
     g_accepting = 1;
     if (connect_and_serve(hosts, nhosts) == 0)
         dpf_daemon_wait_stop();
@@ -368,6 +394,8 @@ cleanup:
         disconnect_own(hosts, nhosts);
     dpf_bus_destroy(g_bus);
     dpa_verify_destroy(verify);
+    dpa_dispatch_require_signed(NULL, 0); /* frees the nonce memories */
+    dpf_stepsig_verifier_free(stepkey);
     free(hosts);
     dpf_config_free(g_opts);
     return status;

@@ -131,7 +131,11 @@ static void on_request(dpf_bus_msg *msg, void *closure)
         /* the last install step's reply carries none: the last one given counts */
         if (strcmp(r->step, "configure_pxe") != 0)
             snprintf(p->content_url, sizeof p->content_url, "%s", fa->content_url);
-        if (fa->fail_times > 0 && strcmp(fa->fail_fqdn, h->fqdn) == 0 &&
+        if (r->step_signature.len != 64 || r->nonce.len != 16 || r->signed_at_ms <= 0) {
+            /* a real agent refuses it (issue 9): distmgr must sign every step */
+            p->ok = 0;
+            snprintf(p->error, sizeof p->error, "fake agent: step %s is not signed", r->step);
+        } else if (fa->fail_times > 0 && strcmp(fa->fail_fqdn, h->fqdn) == 0 &&
             strcmp(fa->fail_step, r->step) == 0) {
             fa->fail_times--;
             p->ok = 0;

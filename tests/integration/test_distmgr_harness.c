@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <dpf/dp.h>
+#include <dpf/stepsig.h>
 #include <dpf/util.h>
 
 #include "dpf_test.h"
@@ -211,9 +212,11 @@ int dmt_stop(pid_t pid)
 
 pid_t dmt_start_distmgr(const char *replica, const char *log, const char *const *extra_env)
 {
-    char comps[128];
+    char comps[128], stepkey[128];
     snprintf(comps, sizeof comps, "%s/components", dmt_tmp);
+    snprintf(stepkey, sizeof stepkey, "%s/step.key", dmt_tmp); /* made by dmt_setup */
     const char *env[] = {
+        "DPFLEET_STEP_SIGNING_KEY", stepkey,
         "DATABASE_URL", g_url,
         "NATS_URL", g_nats_url,
         "DPFLEET_COMPONENTS_DIR", comps,
@@ -309,6 +312,14 @@ int dmt_setup(const char *name)
     if (mkdtemp(dmt_tmp) == NULL)
         return -1;
     make_components();
+    /* distmgr signs every agent request (issue 9): its key, 0600 */
+    char key[128], pub[128], err[256];
+    snprintf(key, sizeof key, "%s/step.key", dmt_tmp);
+    snprintf(pub, sizeof pub, "%s/step.pub", dmt_tmp);
+    if (dpf_stepsig_keygen(key, pub, err, sizeof err) != DPF_OK) {
+        fprintf(stderr, "FAIL: %s\n", err);
+        return -1;
+    }
 
     g_nats_port = free_port();
     snprintf(g_nats_url, sizeof g_nats_url, "nats://127.0.0.1:%d", g_nats_port);

@@ -19,13 +19,73 @@
 #include <time.h>
 #include <unistd.h>
 #include <dpf/agent.h>
+#include <dpf/stepsig.h>
 #include <dpf/util.h>
+
+/* The step key pair of this test process: distmgr's private key and the
+ * public key every agent started here trusts (issue 9, signed steps). */
+static char g_keydir[64], g_priv[128], g_pub[128];
+
+static void remove_keys(void)
+{
+    unlink(g_priv);
+    unlink(g_pub);
+    rmdir(g_keydir);
+}
+
+static void make_keys(void)
+{
+    char err[256];
+    if (g_keydir[0] != '\0')
+        return;
+    snprintf(g_keydir, sizeof g_keydir, "/tmp/tda_stepkey.XXXXXX");
+    assert_non_null(mkdtemp(g_keydir));
+    snprintf(g_priv, sizeof g_priv, "%s/step.key", g_keydir);
+    snprintf(g_pub, sizeof g_pub, "%s/step.pub", g_keydir);
+    if (dpf_stepsig_keygen(g_priv, g_pub, err, sizeof err) != DPF_OK)
+        fail_msg("cannot make the step key pair: %s", err);
+    atexit(remove_keys);
+}
+
+const char *tda_step_priv(void)
+{
+    make_keys();
+    return g_priv;
+}
+
+const char *tda_step_pub(void)
+{
+    make_keys();
+    return g_pub;
+}
+
+uint8_t *tda_pack_signed(tda_req *r, const char *priv, int64_t at_ms, size_t *len)
+{
+    char err[256];
+    dpf_stepsig_signer *s = NULL;
+    if (dpf_stepsig_signer_load(priv != NULL ? priv : tda_step_priv(), &s, err, sizeof err) !=
+        DPF_OK)
+        fail_msg("cannot load the step key: %s", err);
+    uint8_t nonce[DPF_STEPSIG_NONCE_LEN];
+    assert_int_equal(dpf_stepsig_stamp(&r->req, at_ms != 0 ? at_ms : dpf_stepsig_now_ms(), nonce),
+                     DPF_OK);
+    size_t n = dpf__agent_request__get_packed_size(&r->req);
+    uint8_t *buf = malloc(n + DPF_STEPSIG_TAIL_MAX);
+    assert_non_null(buf);
+    dpf__agent_request__pack(&r->req, buf);
+    r->req.nonce.data = NULL;
+    r->req.nonce.len = 0;
+    assert_int_equal(dpf_stepsig_seal(s, buf, n, len), DPF_OK);
+    dpf_stepsig_signer_free(s);
+    return buf;
+}
 
 pid_t tda_agent_start(const char *nats_url, const char *root, const char *hosts,
                       const char *const *extra)
 {
     char logpath[1024];
     snprintf(logpath, sizeof logpath, "%s.log", root);
+    make_keys();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -37,8 +97,9 @@ pid_t tda_agent_start(const char *nats_url, const char *root, const char *hosts,
             close(fd);
         }
         const char *argv[32] = {DPAGENT_BIN, "--nats-url", nats_url, "--root", root,
-                                "--hosts", hosts, "--http-listen", "127.0.0.1:0"};
-        size_t n = 9;
+                                "--hosts", hosts, "--http-listen", "127.0.0.1:0",
+                                "--step-trusted-key", g_pub};
+        size_t n = 11;
         for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
             argv[n++] = extra[i];
         argv[n] = NULL;
@@ -166,9 +227,8 @@ Dpf__AgentReply *tda_call(dpf_bus *bus, tda_req *r, const char *corr, int timeou
 {
     char subject[300];
     snprintf(subject, sizeof subject, DPF_AGENT_SUBJECT_FMT, r->req.fqdn);
-    size_t len = dpf__agent_request__get_packed_size(&r->req);
-    uint8_t *buf = malloc(len + 1);
-    dpf__agent_request__pack(&r->req, buf);
+    size_t len = 0;
+    uint8_t *buf = tda_pack_signed(r, NULL, 0, &len);
     void *reply = NULL;
     size_t reply_len = 0;
     int64_t t0 = dpf_mono_us();

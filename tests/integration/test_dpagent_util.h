@@ -5,6 +5,7 @@
 #define TEST_DPAGENT_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <dpf/bus.h>
 #include "dpfleet.pb-c.h"
@@ -42,7 +43,16 @@ void tda_req_init(tda_req *r, const char *step, const char *fqdn);
 void tda_req_param(tda_req *r, const char *key, const char *value);
 void tda_req_files(tda_req *r, const tda_components *c);
 
-/* Sends r and returns the decoded reply (NULL on timeout or garbage).
+/* The test's step key pair (made once per process, removed at exit): the
+ * private key distmgr would hold and the public key tda_agent_start's agents
+ * trust (--step-trusted-key). */
+const char *tda_step_priv(void);
+const char *tda_step_pub(void);
+/* r packed and signed with the PEM private key at priv (NULL: tda_step_priv())
+ * as of at_ms (Unix ms; 0: now), fresh nonce; malloc'd, *len its size. */
+uint8_t *tda_pack_signed(tda_req *r, const char *priv, int64_t at_ms, size_t *len);
+
+/* Sends r signed (tda_pack_signed) and returns the decoded reply (NULL on timeout or garbage).
  * *elapsed_ms (may be NULL) gets the round-trip time. */
 Dpf__AgentReply *tda_call(dpf_bus *bus, tda_req *r, const char *corr, int timeout_ms,
                           int *elapsed_ms);
