@@ -7,12 +7,15 @@
  *   refused connection is tried three times (nats.c 3.4.1 drops 1 nonce
  *   signature in 256, see lib/src/bus.c). */
 #include <nats/nats.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile int g_refused;
+/* set on nats.c's callback thread, read by main: g_why is written before
+ * g_refused is set, and read after it is seen */
+static atomic_int g_refused;
 static char g_why[300];
 
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
@@ -22,8 +25,10 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
     const char *text = NULL;
     natsConnection_GetLastError(nc, &text);
     if (err == NATS_NOT_PERMITTED || (text && strstr(text, "Permissions Violation"))) {
-        snprintf(g_why, sizeof g_why, "%s", text ? text : "not permitted");
-        g_refused = 1;
+        if (!atomic_load(&g_refused)) {
+            snprintf(g_why, sizeof g_why, "%s", text ? text : "not permitted");
+            atomic_store(&g_refused, 1);
+        }
     }
 }
 
@@ -68,9 +73,9 @@ int main(int argc, char **argv)
             s = natsConnection_PublishString(nc, argv[3], "e2e_natsprobe");
         if (s == NATS_OK)
             s = natsConnection_FlushTimeout(nc, 2000);
-        for (int i = 0; s == NATS_OK && !g_refused && i < 20 && strcmp(argv[2], "connect") != 0; i++)
+        for (int i = 0; s == NATS_OK && !atomic_load(&g_refused) && i < 20 && strcmp(argv[2], "connect") != 0; i++)
             usleep(50 * 1000);
-        if (g_refused) {
+        if (atomic_load(&g_refused)) {
             printf("refused: %s\n", g_why);
             rc = 3;
         } else if (s != NATS_OK) {
