@@ -152,7 +152,10 @@ dpf_status dpf_jwt_user_claims(const char *user_pub, const char *name, const cha
         json_object_set_new(nats, "pub", permission(perms->pub_allow, perms->pub_deny));
         json_object_set_new(nats, "sub", permission(perms->sub_allow, perms->sub_deny));
         if (perms->allow_responses)
-            json_object_set_new(nats, "resp", json_pack("{s:i,s:i}", "max", 1, "ttl", 0));
+            /* ttl is a Go duration (ns); 0 would be nats-server's default of 2
+             * minutes, shorter than a slow agent step may take: 1 hour */
+            json_object_set_new(nats, "resp", json_pack("{s:i,s:I}", "max", 1, "ttl",
+                                                        (json_int_t)3600 * 1000000000LL));
     }
     if (issuer_account != NULL)
         json_object_set_new(nats, "issuer_account", json_string(issuer_account));

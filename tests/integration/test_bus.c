@@ -135,8 +135,13 @@ static int group_setup(void **state)
         ns = natsOptions_SetUserCredentialsFromFiles(no, auth.creds_file, NULL);
     else if (ns == NATS_OK && auth.user != NULL)
         ns = natsOptions_SetUserInfo(no, auth.user, auth.password ? auth.password : "");
-    if (ns == NATS_OK)
+    /* nats.c 3.4.1 drops a nonce signature beginning with a zero byte (1
+     * connect in 256 refused; bus.c works around it): try again */
+    for (int i = 0; i < 3 && (ns == NATS_OK || ns == NATS_CONNECTION_AUTH_FAILED); i++) {
         ns = natsConnection_Connect(&admin_nc, no);
+        if (ns == NATS_OK)
+            break;
+    }
     natsOptions_Destroy(no);
     if (ns != NATS_OK || natsConnection_JetStream(&admin_js, admin_nc, NULL) != NATS_OK)
         return -1;
