@@ -86,6 +86,7 @@ int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv)
     if (reader != NULL && *reader != '\0') {
         auth.creds_file = reader;
         auth.user = NULL;
+        auth.inbox_prefix = NULL; /* the reader's own (from its credential), not the environment's */
     }
     if (dpf_bus_connect_as(url, "dpctl statmsg watch", &auth, &bus) != DPF_OK) {
         fprintf(stderr, "dpctl: cannot connect to NATS at %s as %s (set --nats or NATS_URL, "
