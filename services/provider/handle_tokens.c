@@ -39,7 +39,9 @@ static int read_body(prov_request *req, prov_reply *reply, const char **user, co
                      int *hours, json_t **doc)
 {
     json_error_t jerr;
-    *doc = req->body ? json_loads(req->body, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    /* the body's length, not its first NUL: "{...}\0junk" is not a JSON object */
+    *doc = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
+                     : NULL;
     if (!json_is_object(*doc)) {
         prov_reply_error(reply, 400, NULL, "the body must be a JSON object {\"user\", \"role\", "
                          "\"expiresInHours\"?}");
