@@ -71,6 +71,10 @@ e2e_stack_down() {
     if [ "$E2E_FAIL" -gt 0 ] || [ $rc -ne 0 ]; then
         echo "---- service logs (last lines) ----"
         tail -n 40 "$DPFLEET_STACK"/logs/*.log 2>/dev/null || true
+        # the whole logs outlive the stack, for a failure that does not repeat
+        if cp -r "$DPFLEET_STACK/logs" "$DPFLEET_STACK.failed-logs" 2>/dev/null; then
+            echo "---- every service's whole log kept in $DPFLEET_STACK.failed-logs ----"
+        fi
         [ $rc -eq 0 ] && rc=1
     fi
     "$E2E_ROOT/scripts/stack" down >/dev/null 2>&1 || true
