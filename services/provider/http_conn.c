@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <dpf/log.h>
+#include <dpf/netaddr.h>
 #include <dpf/util.h>
 
 struct prov_http {
@@ -361,43 +362,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     DPF_WARN("libmicrohttpd: %s", line);
 }
 
-/* Splits "host:port", ":port" or "[v6]:port" and resolves it. */
-static dpf_status resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
-{
-    char host[256], port[16];
-    const char *colon = strrchr(listen, ':');
-    if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) >= sizeof port)
-        return DPF_ERR_INVALID;
-    size_t hlen = (size_t)(colon - listen);
-    const char *h = listen;
-    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-        h++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof host)
-        return DPF_ERR_INVALID;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    snprintf(port, sizeof port, "%s", colon + 1);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    if (getaddrinfo(hlen ? host : NULL, port, &hints, &res) != 0 || res == NULL)
-        return DPF_ERR_INVALID;
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *sslen = res->ai_addrlen;
-    freeaddrinfo(res);
-    return DPF_OK;
-}
-
 dpf_status prov_http_start(const prov_server *server, const char *listen, int threads,
                            int conn_timeout_s, const prov_tls *tls, prov_http **out)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
     *out = NULL;
-    if (resolve_listen(listen, &ss, &sslen) != DPF_OK) {
+    if (dpf_listen_resolve(listen, &ss, &sslen) != DPF_OK) {
         DPF_ERROR("cannot use listen address '%s' (want host:port, e.g. 127.0.0.1:8080)", listen);
         return DPF_ERR_INVALID;
     }
@@ -411,8 +382,7 @@ dpf_status prov_http_start(const prov_server *server, const char *listen, int th
     prov_tls_mhd_options(tls, tls_opts);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    uint16_t port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                             : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    uint16_t port = (uint16_t)dpf_sockaddr_port(&ss);
     http->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, http,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, /* first, or MHD logs the rest itself */
