@@ -1,0 +1,82 @@
+/* The timeline of one admin action (issue 11, table trace_events,
+ * db/090_trace.sql): every component appends rows keyed by the action's
+ * correlation id, so `dpctl trace ID` tells the whole story from the
+ * database after the pods and their logs are gone.
+ *
+ * Two kinds of rows:
+ *   - a point event (the provider's admin action, dbmon's publish, hman's
+ *     processing, a DP waiting): dpf_trace_event, written once;
+ *   - a step of a job: dpf_trace_step_start writes it 'running' and returns
+ *     its id, dpf_trace_step_finish sets its end time, result, message and
+ *     the agent's reply lines.
+ * Every function takes the caller's connection and runs one parameterized
+ * statement on it, so the row belongs to the caller's open transaction
+ * (a step's end commits with the DP state it moves; nothing is traced for
+ * a change that rolled back). Outside a transaction it commits by itself.
+ *
+ * Each row also gets this process's replica (DPFLEET_REPLICA_NAME, else the
+ * host name) and the calling thread's id (dpf_log_tid). Texts are cut to
+ * bounded lengths (DPF_TRACE_MESSAGE_MAX characters, agent lines
+ * DPF_TRACE_LINE_MAX characters each, at most DPF_TRACE_LINES_MAX lines). */
+#ifndef DPF_TRACE_H
+#define DPF_TRACE_H
+
+#include <stddef.h>
+#include "db.h"
+#include "status.h"
+
+#define DPF_TRACE_MESSAGE_MAX 2000
+#define DPF_TRACE_LINE_MAX 500
+#define DPF_TRACE_LINES_MAX 100
+
+/* Component names as the reader shows them (the source's log names). */
+#define DPF_TRACE_PROVIDER "SMS Provider"
+#define DPF_TRACE_DBMON "SMSDBMON"
+#define DPF_TRACE_HMAN "HMAN"
+#define DPF_TRACE_DISTMGR "DistMgr"
+#define DPF_TRACE_DPHOST "DP host"
+
+/* Results (the table's CHECK). */
+#define DPF_TRACE_RUNNING "running"
+#define DPF_TRACE_OK "ok"
+#define DPF_TRACE_FAILED "failed"
+#define DPF_TRACE_INFO "info"
+#define DPF_TRACE_WAITING "waiting"
+
+/* Who a row is about. All strings borrowed for the call; NULL is "".
+ * corr NULL or "" takes the calling thread's (dpf_log_corr). dpid 0 (or
+ * less) is stored as NULL (not about one DP). */
+typedef struct dpf_trace_who {
+    const char *corr;
+    const char *component; /* DPF_TRACE_DISTMGR...; NULL = the log component */
+    long long dpid;
+    const char *server;    /* the DP's server name */
+    const char *job;       /* install, upgrade, remove, distribute, validate, change */
+    const char *job_id;    /* one attempt of one job (a retry has its own) */
+} dpf_trace_who;
+
+/* A point event: one row with at = ended_at = now. result: one of the
+ * DPF_TRACE_ results (DPF_TRACE_INFO for NULL). step must not be NULL.
+ * message may be NULL. DPF_ERR_INVALID for a NULL db, who or step or an
+ * unknown result; DPF_ERR_DB (dpf_db_error) when the insert fails, which
+ * aborts the caller's transaction like any failed statement. */
+dpf_status dpf_trace_event(dpf_db *db, const dpf_trace_who *who, const char *step,
+                           const char *result, const char *message) DPF_MUSTCHECK;
+
+/* A step starts: one row 'running' with no end. *id gets the row's id for
+ * dpf_trace_step_finish (0 on failure). */
+dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char *step,
+                                long long *id) DPF_MUSTCHECK;
+
+/* The step with id ends: result (DPF_TRACE_OK, DPF_TRACE_FAILED, ...),
+ * message (the error; may be NULL) and the agent's reply lines, one per
+ * '\n'-separated part of lines (NULL or "" for none; empty parts dropped).
+ * id <= 0 is a no-op (the start was not recorded). DPF_ERR_NOT_FOUND when
+ * no row has that id. */
+dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,
+                                 const char *message, const char *lines) DPF_MUSTCHECK;
+
+/* The replica name rows carry (borrowed, process lifetime). */
+const char *dpf_trace_replica(void);
+
+#endif

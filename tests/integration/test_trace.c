@@ -1,0 +1,281 @@
+/* lib/src/trace.c against the real PostgreSQL: the rows an administrator's
+ * `dpctl trace` reads (trace_events, db/090_trace.sql). A point event and a
+ * step carry who, where and when; a step's end belongs to the caller's
+ * transaction (rolled back with it); texts from a host are cut to their
+ * bounds and made valid UTF-8 without failing the caller's transaction;
+ * bad arguments are refused; each service's database role may write what
+ * it writes and the reader may not. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <dpf/db.h>
+#include <dpf/log.h>
+#include <dpf/trace.h>
+#include <dpf/util.h>
+
+#include "dpf_test.h"
+
+static char url[1024];
+static dpf_db *db;
+
+static long long num(const char *q, int n, const char *const *p)
+{
+    return dpf_test_num(db, q, n, p);
+}
+
+/* One column of the row with id, as text, into buf. */
+static const char *col(long long id, const char *expr, char *buf, size_t len)
+{
+    char sid[24], q[512];
+    snprintf(sid, sizeof sid, "%lld", id);
+    snprintf(q, sizeof q, "SELECT (%s)::text FROM trace_events WHERE id = $1::bigint", expr);
+    const char *p[] = {sid};
+    buf[0] = '\0';
+    if (dpf_db_exec_text(db, q, 1, p, buf, len) != DPF_OK)
+        fail_msg("%s of row %lld: %s", expr, id, dpf_db_error(db));
+    return buf;
+}
+
+static long long last_id(void)
+{
+    return num("SELECT max(id) FROM trace_events", 0, NULL);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    dpf_log_init("TEST_TRACE");
+    setenv("DPFLEET_REPLICA_NAME", "distmgr-7", 1);
+    if (dpf_test_db_create("trace", url, sizeof url) != 0)
+        return -1;
+    return dpf_db_connect(url, &db) == DPF_OK ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    dpf_db_destroy(db);
+    dpf_test_db_drop("trace");
+    return 0;
+}
+
+static void test_event_carries_who_where_when(void **state)
+{
+    (void)state;
+    char buf[256], tid[24];
+    dpf_log_set_corr("9898210c-b772-4045-8b75-5d323f6e17e6");
+    dpf_trace_who who = {.component = DPF_TRACE_PROVIDER, .server = "PS1DP1.CONTOSO.COM",
+                         .job = "change"};
+    assert_int_equal(dpf_trace_event(db, &who, "DP add", NULL, "CONTOSO\\Admin added the DP"),
+                     DPF_OK);
+    long long id = last_id();
+    assert_string_equal(col(id, "correlation_id", buf, sizeof buf),
+                        "9898210c-b772-4045-8b75-5d323f6e17e6");
+    assert_string_equal(col(id, "component", buf, sizeof buf), "SMS Provider");
+    assert_string_equal(col(id, "server_name", buf, sizeof buf), "PS1DP1.CONTOSO.COM");
+    assert_string_equal(col(id, "dpid IS NULL", buf, sizeof buf), "true");
+    assert_string_equal(col(id, "job", buf, sizeof buf), "change");
+    assert_string_equal(col(id, "step", buf, sizeof buf), "DP add");
+    assert_string_equal(col(id, "result", buf, sizeof buf), "info");
+    assert_string_equal(col(id, "message", buf, sizeof buf), "CONTOSO\\Admin added the DP");
+    assert_string_equal(col(id, "replica", buf, sizeof buf), "distmgr-7");
+    snprintf(tid, sizeof tid, "%llu", (unsigned long long)dpf_log_tid());
+    assert_string_equal(col(id, "tid", buf, sizeof buf), tid);
+    assert_string_equal(col(id, "ended_at = at AND at > now() - interval '1 minute'", buf,
+                            sizeof buf), "true");
+
+    /* an explicit correlation id wins over the thread's; a waiting DP */
+    dpf_trace_who w2 = {.corr = "c-explicit", .component = DPF_TRACE_DISTMGR, .dpid = 42,
+                        .server = "PS1DP2.CONTOSO.COM", .job = "distribute", .job_id = "j-1"};
+    assert_int_equal(dpf_trace_event(db, &w2, "content", DPF_TRACE_WAITING,
+                                     "the DP is in maintenance mode"), DPF_OK);
+    id = last_id();
+    assert_string_equal(col(id, "correlation_id", buf, sizeof buf), "c-explicit");
+    assert_string_equal(col(id, "dpid", buf, sizeof buf), "42");
+    assert_string_equal(col(id, "job_id", buf, sizeof buf), "j-1");
+    assert_string_equal(col(id, "result", buf, sizeof buf), "waiting");
+    dpf_log_set_corr(NULL);
+}
+
+static void test_step_start_and_finish(void **state)
+{
+    (void)state;
+    char buf[512];
+    dpf_trace_who who = {.corr = "c-step", .component = DPF_TRACE_DISTMGR, .dpid = 7,
+                         .server = "PS1DP1.CONTOSO.COM", .job = "install", .job_id = "r/u-1"};
+    long long id = 0;
+    assert_int_equal(dpf_trace_step_start(db, &who, "create_shares", &id), DPF_OK);
+    assert_true(id > 0);
+    assert_string_equal(col(id, "result", buf, sizeof buf), "running");
+    assert_string_equal(col(id, "ended_at IS NULL", buf, sizeof buf), "true");
+
+    assert_int_equal(dpf_trace_step_finish(db, id, DPF_TRACE_FAILED, "disk full",
+                                           "Creating share SMS_DP$\n\nNo space left on device\n"),
+                     DPF_OK);
+    assert_string_equal(col(id, "result", buf, sizeof buf), "failed");
+    assert_string_equal(col(id, "message", buf, sizeof buf), "disk full");
+    assert_string_equal(col(id, "array_to_string(agent_lines, '|')", buf, sizeof buf),
+                        "Creating share SMS_DP$|No space left on device");
+    assert_string_equal(col(id, "ended_at >= at", buf, sizeof buf), "true");
+
+    /* a finish without lines leaves an empty array, not NULL */
+    assert_int_equal(dpf_trace_step_start(db, &who, "enable_http", &id), DPF_OK);
+    assert_int_equal(dpf_trace_step_finish(db, id, DPF_TRACE_OK, NULL, NULL), DPF_OK);
+    assert_string_equal(col(id, "cardinality(agent_lines)", buf, sizeof buf), "0");
+    assert_string_equal(col(id, "message", buf, sizeof buf), "");
+}
+
+static void test_rolled_back_with_the_caller(void **state)
+{
+    (void)state;
+    char buf[64];
+    dpf_trace_who who = {.corr = "c-rollback", .component = DPF_TRACE_DISTMGR};
+    long long id = 0;
+    assert_int_equal(dpf_trace_step_start(db, &who, "remove_shares", &id), DPF_OK);
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    assert_int_equal(dpf_trace_step_finish(db, id, DPF_TRACE_OK, NULL, "done"), DPF_OK);
+    assert_int_equal(dpf_trace_event(db, &who, "3306", NULL, "processed"), DPF_OK);
+    dpf_db_rollback(db);
+    assert_string_equal(col(id, "result", buf, sizeof buf), "running");
+    const char *p[] = {"c-rollback"};
+    assert_int_equal(num("SELECT count(*) FROM trace_events WHERE correlation_id = $1", 1, p), 1);
+}
+
+static void test_texts_are_bounded_and_valid(void **state)
+{
+    (void)state;
+    char buf[64];
+    dpf_trace_who who = {.corr = "c-bounds", .component = DPF_TRACE_DISTMGR};
+    /* 3000 'é', invalid bytes, a cut sequence */
+    size_t n = 3000 * 2 + 16;
+    char *msg = malloc(n);
+    assert_non_null(msg);
+    size_t o = 0;
+    for (int i = 0; i < 3000; i++) {
+        msg[o++] = (char)0xC3;
+        msg[o++] = (char)0xA9;
+    }
+    msg[o] = '\0';
+    char bad[] = {'o', 'k', (char)0xFF, (char)0xC3, 'x', (char)0xED, (char)0xA0, (char)0x80, 0};
+    /* 150 lines of 700 characters */
+    size_t ln = 150 * 701 + 1;
+    char *lines = malloc(ln);
+    assert_non_null(lines);
+    o = 0;
+    for (int i = 0; i < 150; i++) {
+        memset(lines + o, 'a' + i % 26, 700);
+        o += 700;
+        lines[o++] = '\n';
+    }
+    lines[o] = '\0';
+
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    long long id = 0;
+    assert_int_equal(dpf_trace_step_start(db, &who, bad, &id), DPF_OK);
+    assert_int_equal(dpf_trace_step_finish(db, id, DPF_TRACE_FAILED, msg, lines), DPF_OK);
+    assert_int_equal(dpf_trace_event(db, &who, "note", NULL, bad), DPF_OK);
+    /* the caller's transaction is still good */
+    assert_int_equal(dpf_db_commit(db), DPF_OK);
+
+    assert_string_equal(col(id, "step", buf, sizeof buf), "ok??x???");
+    assert_string_equal(col(id, "char_length(message)", buf, sizeof buf), "2000");
+    assert_string_equal(col(id, "left(message, 2)", buf, sizeof buf), "\xc3\xa9\xc3\xa9");
+    assert_string_equal(col(id, "cardinality(agent_lines)", buf, sizeof buf), "100");
+    assert_string_equal(col(id, "char_length(agent_lines[1])", buf, sizeof buf), "500");
+    assert_string_equal(col(id, "left(agent_lines[1], 1) || left(agent_lines[100], 1)", buf,
+                            sizeof buf), "av");
+    assert_string_equal(col(last_id(), "message", buf, sizeof buf), "ok??x???");
+    free(msg);
+    free(lines);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    dpf_trace_who who = {.corr = "c-bad"};
+    long long id = 99;
+    long long before = last_id();
+    assert_int_equal(dpf_trace_event(NULL, &who, "s", NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_event(db, NULL, "s", NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_event(db, &who, NULL, NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_event(db, &who, "s", "done", NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_start(db, &who, NULL, &id), DPF_ERR_INVALID);
+    assert_int_equal(id, 0);
+    assert_int_equal(dpf_trace_step_start(db, &who, "s", NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_start(NULL, &who, "s", &id), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_finish(NULL, 1, DPF_TRACE_OK, NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_finish(db, 1, NULL, NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_finish(db, 1, "maybe", NULL, NULL), DPF_ERR_INVALID);
+    /* a start that was not recorded: nothing to finish */
+    assert_int_equal(dpf_trace_step_finish(db, 0, DPF_TRACE_OK, NULL, NULL), DPF_OK);
+    assert_int_equal(dpf_trace_step_finish(db, before + 1000, DPF_TRACE_OK, NULL, NULL),
+                     DPF_ERR_NOT_FOUND);
+    assert_int_equal(last_id(), before);
+}
+
+/* Runs f as role in a transaction that is rolled back: its status. */
+static dpf_status as_role(const char *role, dpf_status (*f)(void))
+{
+    char set[64];
+    snprintf(set, sizeof set, "SET LOCAL ROLE %s", role);
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    dpf_test_sql(db, set, 0, NULL);
+    dpf_status st = f();
+    dpf_db_rollback(db);
+    return st;
+}
+
+static dpf_status write_event(void)
+{
+    dpf_trace_who who = {.corr = "c-role"};
+    return dpf_trace_event(db, &who, "s", NULL, "m");
+}
+
+static dpf_status write_step(void)
+{
+    dpf_trace_who who = {.corr = "c-role"};
+    long long id = 0;
+    dpf_status st = dpf_trace_step_start(db, &who, "s", &id);
+    return st != DPF_OK ? st : dpf_trace_step_finish(db, id, DPF_TRACE_OK, NULL, "line");
+}
+
+static dpf_status retention_delete(void)
+{
+    return dpf_db_exec(db, "DELETE FROM trace_events WHERE at < now() - interval '30 days'", 0,
+                       NULL, NULL);
+}
+
+static void test_roles(void **state)
+{
+    (void)state;
+    assert_int_equal(as_role("dpf_provider", write_event), DPF_OK);
+    assert_int_equal(as_role("dpf_hman", write_event), DPF_OK);
+    assert_int_equal(as_role("dpf_dbmon", write_event), DPF_OK);
+    assert_int_equal(as_role("dpf_distmgr", write_step), DPF_OK);
+    assert_int_equal(as_role("dpf_dbmon", retention_delete), DPF_OK);
+    /* the others do not finish steps nor delete the story */
+    assert_int_equal(as_role("dpf_provider", write_step), DPF_ERR_DB);
+    assert_int_equal(as_role("dpf_hman", write_step), DPF_ERR_DB);
+    assert_int_equal(as_role("dpf_distmgr", retention_delete), DPF_ERR_DB);
+    assert_int_equal(as_role("dpf_reader", write_event), DPF_ERR_DB);
+    assert_int_equal(as_role("dpf_reader", retention_delete), DPF_ERR_DB);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_event_carries_who_where_when),
+        cmocka_unit_test(test_step_start_and_finish),
+        cmocka_unit_test(test_rolled_back_with_the_caller),
+        cmocka_unit_test(test_texts_are_bounded_and_valid),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_roles),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
