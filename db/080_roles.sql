@@ -7,11 +7,9 @@
 --   dpf_provider  the REST API: site control (DP create/delete/update),
 --                 boundary groups, packages and their distribution, audit
 --                 rows, API tokens. It does NOT write distribution_points
---                 (hman and distmgr own those rows) except the columns of
---                 its own three actions: maintenance mode, a validation
---                 request, and a site reset (install_state 'Pending' with
---                 last_step 'reset'). An UPDATE of any other column, an
---                 INSERT or a DELETE is refused.
+--                 (hman and distmgr own those rows): its own three actions
+--                 on a DP (maintenance mode, a validation request, a site
+--                 reset) are functions of 095_provider_writes.sql.
 --   dpf_hman      reads site control (never writes it: the only privilege it
 --                 has on site_control is UPDATE of serial, which its row lock
 --                 SELECT ... FOR UPDATE OF site_control needs), writes the
@@ -111,9 +109,8 @@ GRANT INSERT, UPDATE, DELETE ON site_system_roles, site_system_role_props, pull_
 GRANT INSERT, UPDATE ON packages, dp_packages, api_tokens TO dpf_provider;
 GRANT INSERT, DELETE ON package_boundary_groups TO dpf_provider;
 GRANT INSERT ON audit_log TO dpf_provider;
-GRANT UPDATE (maintenance_mode, maintenance_changed_by, maintenance_changed_at,
-              validation_requested_at, install_state, last_step, updated_at)
-    ON distribution_points TO dpf_provider;
+-- distribution_points: no write privilege; its three actions on a DP row
+-- are the SECURITY DEFINER functions of 095_provider_writes.sql
 GRANT USAGE ON SEQUENCE package_number TO dpf_provider;
 
 -- ---- dpf_hman ----

@@ -177,11 +177,8 @@ dpf_status prov_store_site_reset(dpf_db *db, const char *site, long long *count)
 {
     const char *p[] = {site};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db,
-                                "UPDATE distribution_points SET install_state = 'Pending', "
-                                "last_step = 'reset', updated_at = now() "
-                                "WHERE site_code = $1 AND action = 0 RETURNING dpid",
-                                1, p, &r);
+    /* db/095_provider_writes.sql: the role cannot update the rows itself */
+    dpf_status st = dpf_db_exec(db, "SELECT provider_site_reset($1)", 1, p, &r);
     if (st == DPF_OK)
         *count = dpf_db_result_rows(r);
     dpf_db_result_free(r);

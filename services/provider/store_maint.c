@@ -1,6 +1,8 @@
 /* SQL for maintenance mode and validation requests. The impact query is the
  * one place that decides what "left without a source" means, so the 409,
- * the forced 2396 and the tests all read the same answer. */
+ * the forced 2396 and the tests all read the same answer. The provider's
+ * database role cannot write or lock distribution_points rows: the writes
+ * and the row lock are the functions of db/095_provider_writes.sql. */
 #include "store_maint.h"
 
 #include <stdio.h>
@@ -26,13 +28,16 @@ dpf_status prov_store_maint_lock(dpf_db *db)
     "WHERE ($1::text IS NOT NULL AND server_name = upper($1)) " \
     "   OR ($1::text IS NULL AND lower(nal_path) = lower($2)) " \
     "ORDER BY action, dpid DESC LIMIT 1"
+/* the same row, locked: the provider's role may not lock distribution_points
+ * rows itself (db/095_provider_writes.sql) */
+#define SQL_MAINT_DP_LOCK "SELECT * FROM provider_dp_lock($1::text, $2::text)"
 
 dpf_status prov_store_maint_dp(dpf_db *db, const char *server, const char *nal, int lock,
                                prov_maint_dp *out)
 {
     const char *p[] = {server, nal};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec_row(db, lock ? SQL_MAINT_DP " FOR UPDATE" : SQL_MAINT_DP, 2, p,
+    dpf_status st = dpf_db_exec_row(db, lock ? SQL_MAINT_DP_LOCK : SQL_MAINT_DP, 2, p,
                                     &r);
     if (st != DPF_OK)
         return st;
@@ -53,10 +58,7 @@ dpf_status prov_store_maint_set(dpf_db *db, long long dpid, int on, const char *
     char id[24];
     id_text(dpid, id);
     const char *p[] = {id, on ? "true" : "false", user};
-    return dpf_db_exec(db,
-                       "UPDATE distribution_points SET maintenance_mode = $2::boolean, "
-                       "  maintenance_changed_by = $3, maintenance_changed_at = now() "
-                       "WHERE dpid = $1::bigint",
+    return dpf_db_exec(db, "SELECT provider_dp_maintenance_set($1::bigint, $2::boolean, $3)",
                        3, p, NULL);
 }
 
@@ -125,8 +127,5 @@ dpf_status prov_store_validate_request(dpf_db *db, long long dpid)
     char id[24];
     id_text(dpid, id);
     const char *p[] = {id};
-    return dpf_db_exec(db,
-                       "UPDATE distribution_points SET validation_requested_at = now() "
-                       "WHERE dpid = $1::bigint",
-                       1, p, NULL);
+    return dpf_db_exec(db, "SELECT provider_dp_validate_request($1::bigint)", 1, p, NULL);
 }

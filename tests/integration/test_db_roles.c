@@ -32,16 +32,20 @@ static long long num(dpf_db *db, const char *q, int n, const char *const *p)
 }
 
 /* Runs sql as role in a transaction that is rolled back; "" when it
- * succeeded, its SQLSTATE otherwise. When check is given, it runs as the
- * owner afterwards in the same transaction (to see what a trigger wrote)
- * and *check_out gets its number. */
-static const char *as_role(dpf_db *db, const char *role, const char *sql, int n,
-                           const char *const *p, const char *check, long long *check_out)
+ * succeeded, its SQLSTATE otherwise. prep (may be NULL) runs first as the
+ * owner in the same transaction, to put the DP in the state the test needs.
+ * When check is given, it runs as the owner afterwards in the same
+ * transaction (to see what a trigger wrote) and *check_out gets its number. */
+static const char *as_role_after(dpf_db *db, const char *prep, const char *role,
+                                 const char *sql, int n, const char *const *p, const char *check,
+                                 long long *check_out)
 {
     static char state[8];
     char set[64];
     snprintf(set, sizeof set, "SET LOCAL ROLE %s", role);
     assert_int_equal(dpf_db_begin(db), DPF_OK);
+    if (prep != NULL)
+        dpf_test_sql(db, prep, strstr(prep, "$1") ? 1 : 0, p);
     dpf_test_sql(db, set, 0, NULL);
     dpf_status st = dpf_db_exec(db, sql, n, p, NULL);
     snprintf(state, sizeof state, "%s", st == DPF_OK ? "" : dpf_db_sqlstate(db));
@@ -51,6 +55,13 @@ static const char *as_role(dpf_db *db, const char *role, const char *sql, int n,
     }
     dpf_db_rollback(db);
     return state;
+}
+
+/* as_role_after without a preparation */
+static const char *as_role(dpf_db *db, const char *role, const char *sql, int n,
+                           const char *const *p, const char *check, long long *check_out)
+{
+    return as_role_after(db, NULL, role, sql, n, p, check, check_out);
 }
 
 static void denied_on(dpf_db *db, const char *role, const char *sql, int n, const char *const *p)
@@ -169,17 +180,10 @@ static void test_provider(void **state)
     denied("dpf_provider", "DELETE FROM status_messages");
     denied("dpf_provider", "SELECT count(*) FROM hman_site_state");
     /* its job: site control (the trigger writes the outbox row for it),
-     * maintenance mode, a validation request, tokens, packages, audit */
+     * tokens, packages, audit; DP actions in test_provider_dp_functions */
     allowed_with_outbox("dpf_provider",
                         "UPDATE site_control SET serial = serial + 1 WHERE site_code = 'PS1'",
                         "sitecontrol.changed.PS1");
-    allowed("dpf_provider", "UPDATE distribution_points SET maintenance_mode = true, "
-                            "maintenance_changed_by = 'CONTOSO\\Admin', "
-                            "maintenance_changed_at = now() WHERE dpid = $1::bigint");
-    allowed_with_outbox("dpf_provider",
-                        "UPDATE distribution_points SET validation_requested_at = now() "
-                        "WHERE dpid = $1::bigint",
-                        "dp.val.%");
     allowed("dpf_provider", "INSERT INTO site_system_roles (site_code, role_name, nal_path, "
                             "server_name) VALUES ('PS1', 'SMS Distribution Point', 'n', 'S')");
     allowed("dpf_provider", "INSERT INTO api_tokens (user_name, role, created_by, secret_sha256) "
@@ -189,6 +193,126 @@ static void test_provider(void **state)
                             "class_name, object, correlation_id) VALUES ('u', 'dpfleet', 'm', "
                             "'modified', 'SMS_SCI_SysResUse', 'o', 'c')");
     allowed_with_outbox("dpf_provider", SQL_RAISE, "statmsg.PS1.X.2301");
+}
+
+/* No column of distribution_points is writable by the provider's role: an
+ * UPDATE of each column, whatever the schema has today, is refused, and so
+ * is a row lock (the functions below take it for the provider). */
+static void test_provider_writes_no_dp_column(void **state)
+{
+    (void)state;
+    dpf_db_result *cols = NULL;
+    assert_int_equal(dpf_db_exec(g_db, "SELECT quote_ident(column_name::text) FROM "
+                                       "information_schema.columns WHERE table_schema = 'public' "
+                                       "AND table_name = 'distribution_points' ORDER BY 1",
+                                 0, NULL, &cols),
+                     DPF_OK);
+    int n = dpf_db_result_rows(cols);
+    assert_true(n >= 40); /* the query sees the table (dpid .. validation columns) */
+    for (int i = 0; i < n; i++) {
+        char sql[256];
+        const char *c = dpf_db_result_get(cols, i, 0);
+        snprintf(sql, sizeof sql, "UPDATE distribution_points SET %s = %s WHERE dpid = $1::bigint",
+                 c, c);
+        denied("dpf_provider", sql);
+    }
+    dpf_db_result_free(cols);
+    assert_int_equal(num(g_db, "SELECT count(*) FROM information_schema.columns WHERE "
+                               "table_schema = 'public' AND table_name = 'distribution_points' "
+                               "AND has_column_privilege('dpf_provider', 'distribution_points', "
+                               "column_name::text, 'INSERT,UPDATE,REFERENCES')",
+                         0, NULL),
+                     0);
+    assert_int_equal(num(g_db, "SELECT count(*) FROM (VALUES ('INSERT'), ('UPDATE'), ('DELETE'), "
+                               "('TRUNCATE'), ('TRIGGER')) v(p) WHERE has_table_privilege("
+                               "'dpf_provider', 'distribution_points', v.p)",
+                         0, NULL),
+                     0);
+    denied("dpf_provider", "SELECT dpid FROM distribution_points WHERE dpid = $1::bigint FOR UPDATE");
+    denied("dpf_provider", "SELECT dpid FROM distribution_points WHERE dpid = $1::bigint FOR SHARE");
+    allowed("dpf_provider", "SELECT count(*) FROM distribution_points"); /* it still reads */
+}
+
+/* sql as role after prep (as the owner); expects SQLSTATE want ("" = it ran)
+ * and, when check is given, its number to be check_want. */
+static void expect_after(const char *prep, const char *role, const char *sql, const char *want,
+                         const char *check, long long check_want)
+{
+    const char *p[] = {g_dpid};
+    long long got = -1;
+    const char *s = as_role_after(g_db, prep, role, sql, strstr(sql, "$1") ? 1 : 0, p, check,
+                                  &got);
+    if (strcmp(s, want) != 0)
+        fail_msg("%s: \"%s\": SQLSTATE '%s', expected '%s' (%s)", role, sql, s, want,
+                 dpf_db_error(g_db));
+    if (*want == '\0' && check != NULL && got != check_want)
+        fail_msg("%s: \"%s\": %s is %lld, expected %lld", role, sql, check, got, check_want);
+}
+
+#define INSTALLED "UPDATE distribution_points SET install_state = 'Installed' WHERE dpid = $1::bigint"
+#define REMOVING "UPDATE distribution_points SET action = 3 WHERE dpid = $1::bigint"
+#define INSTALLED_REMOVING \
+    "UPDATE distribution_points SET install_state = 'Installed', action = 3 WHERE dpid = $1::bigint"
+
+/* The provider's three actions on a DP through db/095_provider_writes.sql:
+ * each writes its columns (and its trigger's outbox row), checks its
+ * arguments and the DP's state, and is executable by no other role. */
+static void test_provider_dp_functions(void **state)
+{
+    (void)state;
+    const char *prov = "dpf_provider";
+    /* maintenance mode */
+    expect_after(NULL, prov, "SELECT provider_dp_maintenance_set($1::bigint, true, 'CONTOSO\\Admin')",
+                 "", "SELECT count(*) FROM distribution_points WHERE maintenance_mode AND "
+                     "maintenance_changed_by = 'CONTOSO\\Admin' AND maintenance_changed_at "
+                     "IS NOT NULL", 1);
+    expect_after(NULL, prov, "SELECT provider_dp_maintenance_set($1::bigint, true, '')", "22023",
+                 NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_dp_maintenance_set($1::bigint, true, E'a\\nb')",
+                 "22023", NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_dp_maintenance_set($1::bigint, NULL, 'u')", "22023",
+                 NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_dp_maintenance_set(-1, true, 'u')", "P0002", NULL, 0);
+    expect_after(REMOVING, prov, "SELECT provider_dp_maintenance_set($1::bigint, true, 'u')",
+                 "55000", NULL, 0);
+    expect_after(REMOVING, prov, "SELECT provider_dp_maintenance_set($1::bigint, false, 'u')", "",
+                 NULL, 0);
+    /* the row lock, by name or NAL path, and the lookup's answer */
+    expect_after(NULL, prov, "SELECT * FROM provider_dp_lock('ps1dp1.contoso.com', NULL)", "",
+                 NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_dp_lock(NULL, NULL)", "22023", NULL, 0);
+    assert_int_equal(num(g_db, "SELECT dp_id FROM provider_dp_lock(NULL, "
+                               "'[\"display=\\\\ps1dp1.contoso.com\\\"]mswnet:')",
+                         0, NULL),
+                     atoll(g_dpid));
+    /* a validation request: Installed DPs only; the trigger queues dp.val */
+    expect_after(INSTALLED, prov, "SELECT provider_dp_validate_request($1::bigint)", "",
+                 "SELECT count(*) FROM outbox WHERE subject LIKE 'dp.val.%'", 1);
+    expect_after(NULL, prov, "SELECT provider_dp_validate_request($1::bigint)", "55000", NULL, 0);
+    expect_after(INSTALLED_REMOVING, prov, "SELECT provider_dp_validate_request($1::bigint)",
+                 "55000", NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_dp_validate_request(NULL)", "22023", NULL, 0);
+    /* a site reset: the site's DPs to Pending, each a dp.ins event */
+    expect_after(INSTALLED, prov, "SELECT provider_site_reset('PS1')", "",
+                 "SELECT count(*) FROM distribution_points d JOIN outbox o ON o.subject = "
+                 "'dp.ins.' || d.dpid WHERE d.install_state = 'Pending' AND d.last_step = 'reset'",
+                 1);
+    expect_after(NULL, prov, "SELECT provider_site_reset('ps1')", "22023", NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_site_reset('PS1'' OR ''1')", "22023", NULL, 0);
+    expect_after(NULL, prov, "SELECT provider_site_reset('ZZ9')", "P0002", NULL, 0);
+    /* nobody else may call them */
+    static const char *const others[] = {"dpf_hman", "dpf_distmgr", "dpf_dbmon", "dpf_reader"};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        denied(others[i], "SELECT provider_dp_maintenance_set($1::bigint, true, 'u')");
+        denied(others[i], "SELECT provider_dp_validate_request($1::bigint)");
+        denied(others[i], "SELECT provider_site_reset('PS1')");
+        denied(others[i], "SELECT * FROM provider_dp_lock('PS1DP1.CONTOSO.COM', NULL)");
+    }
+    assert_int_equal(num(g_db, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'provider\\_%' "
+                               "AND (NOT prosecdef OR proconfig IS NULL OR "
+                               "has_function_privilege('public', oid, 'EXECUTE'))",
+                         0, NULL),
+                     0);
 }
 
 static void test_hman(void **state)
@@ -311,7 +435,8 @@ static void test_migration_is_idempotent(void **state)
         assert_int_equal(num(g_db, grants, 0, NULL), before);
     }
     denied("dpf_provider", "UPDATE distribution_points SET server_name = 'EVIL'");
-    allowed("dpf_provider", "UPDATE distribution_points SET maintenance_mode = true");
+    denied("dpf_provider", "UPDATE distribution_points SET maintenance_mode = true");
+    allowed("dpf_provider", "SELECT provider_dp_maintenance_set($1::bigint, true, 'u')");
 }
 
 /* The second database of the cluster got its own grants. */
@@ -330,6 +455,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles_are_nologin_groups),
         cmocka_unit_test(test_provider),
+        cmocka_unit_test(test_provider_writes_no_dp_column),
+        cmocka_unit_test(test_provider_dp_functions),
         cmocka_unit_test(test_hman),
         cmocka_unit_test(test_distmgr),
         cmocka_unit_test(test_dbmon),
