@@ -16,6 +16,7 @@
 
 #include "bus_p.h"
 #include "dpf/log.h"
+#include "dpf/metrics.h"
 #include "dpf/util.h"
 
 /* while destroy waits for a running handler, it says so this often */
@@ -60,6 +61,7 @@ dpf_bus_msg *dpf_bus__wrap_msg(natsMsg *msg, int jetstream)
         if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta != NULL)
             m->deliveries = meta->NumDelivered;
         jsMsgMetaData_Destroy(meta);
+        dpf_metrics_event(DPF_M_EVENTS_RECEIVED, natsMsg_GetSubject(msg), NULL);
     }
     return m;
 }
@@ -106,7 +108,10 @@ dpf_status dpf_bus_msg_ack(dpf_bus_msg *m)
     if (m == NULL)
         return DPF_ERR_INVALID;
     jsErrCode jerr = 0;
-    return dpf_bus__status(natsMsg_AckSync(m->msg, NULL, &jerr), jerr, "ack");
+    dpf_status st = dpf_bus__status(natsMsg_AckSync(m->msg, NULL, &jerr), jerr, "ack");
+    if (st == DPF_OK)
+        dpf_metrics_event(DPF_M_EVENTS_ACKED, natsMsg_GetSubject(m->msg), NULL);
+    return st;
 }
 
 dpf_status dpf_bus_msg_nak(dpf_bus_msg *m, int delay_ms)
@@ -115,6 +120,7 @@ dpf_status dpf_bus_msg_nak(dpf_bus_msg *m, int delay_ms)
         return DPF_ERR_INVALID;
     natsStatus s = delay_ms > 0 ? natsMsg_NakWithDelay(m->msg, delay_ms, NULL)
                                 : natsMsg_Nak(m->msg, NULL);
+    dpf_metrics_event(DPF_M_HANDLER_ERRORS, natsMsg_GetSubject(m->msg), "nak");
     return dpf_bus__status(s, 0, "nak");
 }
 
@@ -122,6 +128,7 @@ dpf_status dpf_bus_msg_term(dpf_bus_msg *m)
 {
     if (m == NULL)
         return DPF_ERR_INVALID;
+    dpf_metrics_event(DPF_M_HANDLER_ERRORS, natsMsg_GetSubject(m->msg), "term");
     return dpf_bus__status(natsMsg_Term(m->msg, NULL), 0, "term");
 }
 

@@ -13,13 +13,14 @@
 #include "dpf/db.h"
 #include "dpf/health.h"
 #include "dpf/log.h"
+#include "dpf/metrics.h"
 #include "dpf/netaddr.h"
 #include "dpf/util.h"
 
 #define MAX_CHECKS 8
 #define WHY_MAX 256
 #define CACHE_US 1000000
-#define OUT_MAX 65536
+#define OUT_MAX (512 * 1024) /* HTTP histograms: ~30 routes x 14 lines */
 
 typedef struct {
     const char *name;
@@ -48,6 +49,7 @@ struct dpf_health {
     check checks[MAX_CHECKS];
     int nchecks;
     int started;         /* dpf_health_set_started was called */
+    int stopping;        /* dpf_health_set_stopping was called */
     int ready;           /* last answer */
     int ever_evaluated;  /* evaluated_us is meaningful */
     int logged_not_ready; /* "Ready again" only after a "Not ready" */
@@ -72,6 +74,12 @@ static void out_printf(dpf_health_out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
+void dpf_health_metric_family(dpf_health_out *out, const char *name, const char *type,
+                              const char *help)
+{
+    out_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 void dpf_health_metric(dpf_health_out *out, const char *name, const char *labels, double value)
 {
     if (labels != NULL && *labels != '\0')
@@ -86,10 +94,12 @@ static void evaluate(dpf_health *h)
     int64_t now = dpf_mono_us();
     if (h->ever_evaluated && now - h->evaluated_us < CACHE_US)
         return;
-    int ready = h->started;
+    int ready = h->started && !h->stopping;
     char summary[WHY_MAX * 2] = "";
     if (!h->started)
         snprintf(summary, sizeof summary, "starting");
+    else if (h->stopping)
+        snprintf(summary, sizeof summary, "stopping");
     for (int i = 0; i < h->nchecks; i++) {
         check *c = &h->checks[i];
         c->why[0] = '\0';
@@ -103,7 +113,7 @@ static void evaluate(dpf_health *h)
     }
     /* once per episode; "starting" is not news (the service logs what it
      * is waiting for) */
-    if (!ready && h->started && !h->logged_not_ready) {
+    if (!ready && h->started && !h->stopping && !h->logged_not_ready) {
         DPF_WARN("Not ready (%s /readyz answers 503): %s", h->service, summary);
         h->logged_not_ready = 1;
     } else if (ready && h->logged_not_ready) {
@@ -117,8 +127,9 @@ static void evaluate(dpf_health *h)
 
 static void readyz_body(dpf_health *h, dpf_health_out *o)
 {
-    out_printf(o, "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,\"checks\":{",
-               h->service, h->ready ? "true" : "false", h->started ? "true" : "false");
+    out_printf(o, "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,%s\"checks\":{",
+               h->service, h->ready ? "true" : "false", h->started ? "true" : "false",
+               h->stopping ? "\"stopping\":true," : "");
     for (int i = 0; i < h->nchecks; i++) {
         const check *c = &h->checks[i];
         /* reasons are our own text; quotes and backslashes are replaced so the
@@ -145,11 +156,14 @@ static void metrics_body(dpf_health *h, dpf_health_out *o)
     out_printf(o, "# HELP dpfleet_ready 1 when every readiness check passes.\n"
                   "# TYPE dpfleet_ready gauge\n");
     dpf_health_metric(o, "dpfleet_ready", labels, h->ready);
-    out_printf(o, "# TYPE dpfleet_uptime_seconds gauge\n");
+    out_printf(o, "# HELP dpfleet_uptime_seconds Seconds since the process started.\n"
+                  "# TYPE dpfleet_uptime_seconds gauge\n");
     dpf_health_metric(o, "dpfleet_uptime_seconds", labels,
                       (double)(dpf_mono_us() - h->started_us) / 1e6);
     if (h->metrics != NULL)
         h->metrics(h->metrics_arg, o);
+    if (o->buf != NULL && o->len < o->cap)
+        o->len += dpf_metrics_render(o->buf + o->len, o->cap - o->len);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -283,6 +297,16 @@ void dpf_health_set_started(dpf_health *h)
         return;
     pthread_mutex_lock(&h->mu);
     h->started = 1;
+    h->ever_evaluated = 0;
+    pthread_mutex_unlock(&h->mu);
+}
+
+void dpf_health_set_stopping(dpf_health *h)
+{
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stopping = 1;
     h->ever_evaluated = 0;
     pthread_mutex_unlock(&h->mu);
 }

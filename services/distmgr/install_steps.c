@@ -12,6 +12,7 @@
 
 #include <dpf/agent.h>
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/util.h>
 
 
@@ -114,4 +115,6 @@ void dm_install_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_r
            write_settings(r) &&
            configure_pxe(r) &&
            configure_pulldp(r));
+    dpf_metrics_inc(DPF_M_DP_INSTALLS, res->outcome == DM_STEPS_OK ? "ok"
+                    : res->outcome == DM_STEPS_FAILED ? "failed" : "interrupted", NULL, NULL);
 }

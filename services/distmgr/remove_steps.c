@@ -10,9 +10,10 @@
 
 #include <dpf/agent.h>
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 
-void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
-                   dm_steps_result *res)
+static void remove_all(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
+                       dm_steps_result *res)
 {
     dm_step_run run;
     dm_step_run_init(&run, ctx, it, slot, dp, res);
@@ -45,4 +46,12 @@ void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_ro
     /* the host is no DP any more: its NATS identity goes with it (issue 9) */
     if (dm_step(r, DPF_STEP_REMOVE_SETTINGS, NULL, 0, NULL))
         (void)dm_agent_creds_revoke(dp);
+}
+
+void dm_remove_run(const dm_ctx *ctx, dm_item *it, dpf_db **slot, const dm_dp_row *dp,
+                   dm_steps_result *res)
+{
+    remove_all(ctx, it, slot, dp, res);
+    dpf_metrics_inc(DPF_M_DP_REMOVALS, res->outcome == DM_STEPS_OK ? "ok"
+                    : res->outcome == DM_STEPS_FAILED ? "failed" : "interrupted", NULL, NULL);
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/statmsg.h>
 #include <dpf/util.h>
@@ -198,6 +199,7 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
                                     hman_result *res)
 {
     memset(res, 0, sizeof *res);
+    int64_t t_start = dpf_mono_us();
     char path[160];
     hman_run r = {.db = db, .res = res, .opts = opts ? opts : &DEFAULT_OPTS, .path = path};
     if (site_code == NULL || !dpf_site_code_valid(site_code)) {
@@ -278,6 +280,8 @@ cleanup:
         res->sysres_added = res->sysres_removed = res->set_aside = res->covered = 0;
     }
 done:
+    dpf_metrics_observe(DPF_M_HMAN_CHANGE_SECONDS, st == DPF_OK ? "ok" : "failed", NULL, NULL,
+                        (double)(dpf_mono_us() - t_start) / 1e6);
     dpf_db_result_free(r.packages);
     hman_site_destroy(r.site);
     hman_txlog_clear(&r.log);

@@ -3,8 +3,9 @@
  *   GET /healthz  200 "ok" while the process serves requests (liveness);
  *   GET /readyz   200 {"ready":true,"checks":{...}} when every registered
  *                 check passes, else 503 with each failing check's reason;
- *   GET /metrics  Prometheus text: dpfleet_up, dpfleet_ready, and whatever
- *                 the service's metrics callback writes.
+ *   GET /metrics  Prometheus text: dpfleet_up, dpfleet_ready, what the
+ *                 service's metrics callback writes, then the registry
+ *                 (dpf/metrics.h: counters, histograms, consumer gauges).
  * A change of readiness is logged once ("Not ready: nats: ..." / "Ready
  * again"), so an outage shows in the log as well as on /readyz.
  * Checks run on a request, at most once a second (later requests in that
@@ -37,6 +38,9 @@ void dpf_health_stop(dpf_health *h);
 /* Until this is called /readyz answers 503 "starting" (the service is
  * still connecting or preparing); checks count from then on. NULL: no-op. */
 void dpf_health_set_started(dpf_health *h);
+/* From now on /readyz answers 503 "stopping" (a Kubernetes Service stops
+ * sending traffic while the process drains). NULL: no-op. */
+void dpf_health_set_stopping(dpf_health *h);
 /* The port it listens on (0 if h is NULL). */
 int dpf_health_port(const dpf_health *h);
 
@@ -47,6 +51,10 @@ dpf_status dpf_health_add_check(dpf_health *h, const char *name, dpf_health_chec
                                 void *arg) DPF_MUSTCHECK;
 void dpf_health_set_metrics(dpf_health *h, dpf_health_metrics_fn fn, void *arg);
 
+/* The # HELP and # TYPE lines of a family (type: "gauge", "counter"), to
+ * write before its samples. All borrowed. */
+void dpf_health_metric_family(dpf_health_out *out, const char *name, const char *type,
+                              const char *help);
 /* One sample line: name{labels} value. labels may be NULL or "". */
 void dpf_health_metric(dpf_health_out *out, const char *name, const char *labels, double value);
 
