@@ -166,7 +166,10 @@ int main(int argc, char **argv)
         if (dpf_health_add_bus_check(health, bus) == DPF_OK)
             dpf_health_set_started(health);
         run(bus);
+        DPF_INFO("Stopping: the last batch is published; unpublished outbox rows wait for the "
+                 "next dbmon");
     }
+    dpf_health_set_stopping(health);
     dpf_health_stop(health); /* before the bus its check reads */
     dpf_bus_destroy(bus);
     DPF_INFO("Stopped");

@@ -17,6 +17,7 @@
 #include <dpf/log.h>
 #include <dpf/daemon.h>
 #include <dpf/health.h>
+#include <dpf/metrics.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -302,7 +303,13 @@ static void write_metrics(void *arg, dpf_health_out *out)
     static const char *const series[] = {"dpfleet_distmgr_threads_busy",
                                          "dpfleet_distmgr_threads_limit",
                                          "dpfleet_distmgr_jobs_started_total"};
+    static const char *const types[] = {"gauge", "gauge", "counter"};
+    static const char *const helps[] = {
+        "Worker threads of the pool running a job now (busy at the limit: saturated).",
+        "Most worker threads the pool may run (DPUpgradeThreadLimit and the like).",
+        "Jobs the pool started since the process started."};
     for (int k = 0; k < 3; k++) {
+        dpf_health_metric_family(out, series[k], types[k], helps[k]);
         for (int t = 0; t < NTHREADS; t++) {
             dm_pool_stats s;
             dm_pool_get_stats(m->pools[t], &s);
@@ -343,6 +350,17 @@ static int run(dm_ctx *ctx, dpf_db *db, dpf_health *health)
         rc = 0;
         goto cleanup;
     }
+    for (size_t r = 0; r < NROUTES; r++)
+        if (dpf_metrics_watch_consumer(ctx->bus, DPF_STREAM_EVENTS, g_routes[r].durable) !=
+            DPF_OK)
+            DPF_WARN("/metrics will not show consumer %s", g_routes[r].durable);
+    /* the series an operator graphs read 0 before the first job */
+    static const char *const results[] = {"ok", "failed"};
+    for (int i = 0; i < 2; i++) {
+        dpf_metrics_touch(DPF_M_DP_INSTALLS, results[i], NULL, NULL);
+        dpf_metrics_touch(DPF_M_DP_REMOVALS, results[i], NULL, NULL);
+        dpf_metrics_touch(DPF_M_DISTRIBUTIONS, results[i], NULL, NULL);
+    }
     pool_metrics pm = {pools, pool_names};
     dpf_health_set_metrics(health, write_metrics, &pm);
     dpf_health_set_started(health);
@@ -366,6 +384,7 @@ static int run(dm_ctx *ctx, dpf_db *db, dpf_health *health)
 cleanup:
     /* no metrics call reads a pool from here on (it runs under the health lock) */
     dpf_health_set_metrics(health, NULL, NULL);
+    dpf_health_set_stopping(health); /* a Service sends no more traffic while this drains */
     DPF_INFO("Stopping: no new work is taken; running installs and removals stop after their "
              "current step");
     for (int t = 0; t < NTHREADS; t++) {
@@ -495,6 +514,7 @@ int main(int argc, char **argv)
         rc = run(&ctx, db, health);
     }
     dpf_health_stop(health); /* before the bus and pools its checks read */
+    dpf_metrics_unwatch_consumers();
     dm_dbpool_destroy(dbpool);
     dpf_bus_destroy(bus);
     dpf_db_destroy(db);

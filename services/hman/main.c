@@ -7,6 +7,7 @@
 #include <dpf/log.h>
 #include <dpf/daemon.h>
 #include <dpf/health.h>
+#include <dpf/metrics.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -75,13 +76,22 @@ int main(int argc, char **argv)
         DPF_ERROR("Cannot start: %s", dpf_status_text(st));
         rc = 1;
     }
+    if (svc != NULL && dpf_metrics_watch_consumer(svc->bus, DPF_STREAM_EVENTS, cfg.durable) !=
+        DPF_OK)
+        DPF_WARN("/metrics will not show consumer %s", cfg.durable);
+    dpf_metrics_touch(DPF_M_HMAN_CHANGE_SECONDS, "ok", NULL, NULL);
     if (svc != NULL && dpf_health_add_bus_check(health, svc->bus) == DPF_OK)
         dpf_health_set_started(health);
     /* the main thread watches the database, so an outage is logged while
      * it lasts even when no change arrives */
     while (svc != NULL && dpf_daemon_nap(1000))
         hman_service_watch(svc);
+    dpf_health_set_stopping(health);
+    if (svc != NULL)
+        DPF_INFO("Stopping: finishing the site control change in hand; the others stay in "
+                 "JetStream for another replica");
     dpf_health_stop(health); /* before the bus its check reads */
+    dpf_metrics_unwatch_consumers();
     hman_service_destroy(svc);
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);

@@ -8,6 +8,7 @@
 #include "http_conn.h"
 #include "auth.h"
 #include "http_dbbody.h"
+#include "router.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/netaddr.h>
 #include <dpf/util.h>
 
@@ -333,6 +335,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return r;
 }
 
+/* dpfleet_http_requests_total and _duration_seconds: labelled with the
+ * route's pattern, never the raw path (a DP name in a label would make a
+ * series per DP); a path no route matches counts as "unmatched", a method
+ * the API does not serve as "other". */
+static void count_request(const prov_request *req, double seconds)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+    const char *method = "other";
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(req->method, methods[i]) == 0)
+            method = methods[i];
+    size_t n = 0;
+    const prov_route *routes = prov_routes(&n), *route = NULL;
+    char p1[PROV_PARAM_MAX + 1], p2[PROV_PARAM_MAX + 1], allow[64];
+    const char *pattern = "unmatched";
+    if (prov_route_match(routes, n, req->method, req->path, &route, p1, p2, sizeof p1, allow,
+                         sizeof allow) == PROV_ROUTE_FOUND)
+        pattern = route->pattern;
+    char code[8];
+    snprintf(code, sizeof code, "%d", req->status);
+    dpf_metrics_inc(DPF_M_HTTP_REQUESTS, method, pattern, code);
+    dpf_metrics_observe(DPF_M_HTTP_SECONDS, method, pattern, NULL, seconds);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -347,6 +373,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     DPF_INFO("HTTP %s %.200s%s %d %.1f ms corr=%s%s", req->method, req->path,
              strlen(req->path) > 200 ? "..." : "", req->status, ms, req->corr,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    count_request(req, ms / 1000.0);
     dpf_log_set_corr(NULL);
     free(req->body);
     free(req->path);

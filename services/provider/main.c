@@ -11,6 +11,7 @@
 #include <dpf/config.h>
 #include <dpf/log.h>
 #include <dpf/daemon.h>
+#include <dpf/health.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/util.h>
 
@@ -30,6 +31,7 @@ static char *opt_content_roots;
 static char *opt_tls_cert;
 static char *opt_tls_key;
 static int opt_token_cache;
+static char *opt_health_listen;
 
 static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
@@ -55,6 +57,9 @@ static const dpf_option OPTIONS[] = {
     DPF_OPT_INT("token-cache-seconds", "DPFLEET_TOKEN_CACHE_SECONDS", &opt_token_cache, 10, 0,
                 300, "seconds a verified API token is trusted without asking PostgreSQL again "
                 "(a revocation through another provider replica takes effect within this)"),
+    DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &opt_health_listen, "",
+                   "address:port of the ops listener: /healthz, /readyz and /metrics without "
+                   "a token (empty: none; the API port keeps /healthz and /readyz)"),
     DPF_OPT_END,
 };
 
@@ -99,6 +104,10 @@ int main(int argc, char **argv)
     prov_dbpool *pool = NULL;
     prov_http *http = NULL;
     prov_auth *auth = NULL;
+    dpf_health *health = NULL;
+    if (dpf_health_start(opt_health_listen, "provider", &health) != DPF_OK ||
+        dpf_health_add_db_check(health, opt_db_url) != DPF_OK)
+        goto cleanup;
     if (prov_auth_create(opt_token_cache, &auth) != DPF_OK)
         goto cleanup;
     if (prov_dbpool_create(opt_db_url, opt_threads, &pool) != DPF_OK) {
@@ -121,12 +130,15 @@ int main(int argc, char **argv)
     else
         DPF_INFO("content source roots: %s", server.content_roots);
     wait_for_database(pool);
+    dpf_health_set_started(health);
     dpf_daemon_wait_stop();
+    dpf_health_set_stopping(health);
     DPF_INFO("stopping: finishing running requests");
     rc = 0;
 
 cleanup:
     prov_http_stop(http);
+    dpf_health_stop(health);
     prov_tls_free(tls);
     prov_dbpool_destroy(pool);
     prov_auth_destroy(auth);
