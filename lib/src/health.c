@@ -68,7 +68,10 @@ static void out_printf(dpf_health_out *o, const char *fmt, ...)
     int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= o->cap - o->len) {
-        o->buf[o->len] = '\0'; /* a line that does not fit is left out whole */
+        /* a line that does not fit is left out whole, and so is all that
+         * follows (a sample without its # TYPE line would be wrong) */
+        o->buf[o->len] = '\0';
+        o->cap = o->len + 1;
         return;
     }
     o->len += (size_t)n;

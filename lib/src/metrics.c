@@ -223,7 +223,10 @@ static void put(out *o, const char *fmt, ...)
     int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= o->cap - o->len) {
-        o->buf[o->len] = '\0'; /* a line that does not fit is left out whole */
+        /* a line that does not fit is left out whole, and so is all that
+         * follows (a sample without its # TYPE line would be wrong) */
+        o->buf[o->len] = '\0';
+        o->cap = o->len + 1;
         return;
     }
     o->len += (size_t)n;
@@ -265,8 +268,8 @@ size_t dpf_metrics_render(char *buf, size_t cap)
         }
     }
     pthread_mutex_unlock(&g_mu);
-    if (o.len < cap)
-        o.len += dpf_metrics_render_consumers(buf + o.len, cap - o.len);
+    if (o.len + 1 < o.cap)
+        o.len += dpf_metrics_render_consumers(buf + o.len, o.cap - o.len);
     return o.len;
 }
 
