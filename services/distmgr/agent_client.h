@@ -22,6 +22,8 @@ typedef struct dm_agent_result {
     long long round_trip_us; /* request to reply, as distmgr saw it */
     char content_url[256];   /* the host's content server ("http://<addr>:<port>") as the
                                 reply gave it; "" when it gave none */
+    char log[4096];          /* the reply's log lines (what the host's smsdpprov.log says),
+                                '\n'-separated, cut at a line that does not fit; "" if none */
 } dm_agent_result;
 
 /* Runs step on the agent of dp (subject agent.<SERVER>.step), waiting up to

@@ -50,7 +50,7 @@ static void raise_msg(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsign
 }
 
 static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
-                          const dm_dp_row *dp)
+                          const dm_dp_row *dp, dm_steps_result *res)
 {
     char words[128];
     dpf_status st = dpf_db_begin(db);
@@ -58,8 +58,11 @@ static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
         st = dpf_db_set_corr(db, it->corr);
     if (st == DPF_OK)
         st = dm_store_dp_delete(db, dp->dpid, it->token);
+    if (st == DPF_OK) /* the last step's end on the timeline commits with the deletion */
+        st = dm_step_trace_end(db, res);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
+        (void)dm_step_trace_end(db, res);
         dm_item_lost(it, db, dp->dpid, "its row could be deleted");
         return dm_outcome_done();
     }
@@ -80,7 +83,7 @@ static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
 }
 
 static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                         const dm_steps_result *res)
+                         dm_steps_result *res)
 {
     char words[128];
     int attempts = 0;
@@ -91,6 +94,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_REMOVE_FAILED,
                                      res->step, res->reason, &attempts);
+    if (st == DPF_OK)
+        st = dm_step_trace_end(db, res);
     if (st == DPF_OK) {
         raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
         st = dpf_db_commit(db);
@@ -126,6 +131,12 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp
         else
             snprintf(when, sizeof when, "at the next reconcile (%d s)", ctx->reconcile_s);
         dm_item_release(it, db, dp->dpid);
+        if (st == DPF_OK) {
+            char why[DM_TOKEN_MAX + 512];
+            snprintf(why, sizeof why, "the transfer of package %s to the DP must stop first "
+                     "(held by %s); looking again %s", pkg, holder, when);
+            dm_step_trace_wait(db, it, dp, why);
+        }
         if (st == DPF_OK)
             DPF_INFO("DPID %lld: waiting for the transfer of package %s to stop (held by %s); "
                      "will look again %s", dp->dpid, pkg, holder, when);
@@ -144,7 +155,7 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp
         return dm_item_no_db_after_steps(it, dp, &res, "removal");
     switch (res.outcome) {
     case DM_STEPS_OK:
-        return removed(ctx, it, db, dp);
+        return removed(ctx, it, db, dp, &res);
     case DM_STEPS_FAILED:
         return failed(ctx, it, db, dp, &res);
     case DM_STEPS_STOPPING:
@@ -152,6 +163,7 @@ static dm_outcome remove_dp(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp
     case DM_STEPS_REMOVED:
         break;
     }
+    (void)dm_step_trace_end(db, &res);
     return dm_item_steps_interrupted(it, db, dp, &res, "removal");
 }
 
@@ -164,8 +176,12 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_ro
         DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
         return dm_outcome_done();
     }
-    if (st == DPF_ERR_BUSY)
+    if (st == DPF_ERR_BUSY) {
+        char why[DM_TOKEN_MAX + 64];
+        snprintf(why, sizeof why, "another job (%s) holds the DP", dp->lease_owner);
+        dm_step_trace_wait(db, it, dp, why);
         return dm_item_lease_busy(ctx, it, dp);
+    }
     if (st != DPF_OK)
         return dm_item_read_failed(ctx, it, db);
     if (dp->action != 3) {

@@ -73,7 +73,7 @@ static void note_reset(const dm_item *it, const dm_dp_row *dp)
 }
 
 static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
-                            const dm_dp_row *dp, const dm_steps_result *res)
+                            const dm_dp_row *dp, dm_steps_result *res)
 {
     dpf_status st = dpf_db_begin(db);
     if (st == DPF_OK)
@@ -82,8 +82,11 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
         st = dm_store_dp_mark_installed(db, dp->dpid, it->token, dp->state, DM_EV_SUCCEEDED,
                                         dp->dp_crc, DPF_COMPONENT_VERSION,
                                         res->pull_dp_state, res->content_url);
+    if (st == DPF_OK) /* the last step's end on the timeline commits with Installed */
+        st = dm_step_trace_end(db, res);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
+        (void)dm_step_trace_end(db, res);
         dm_item_lost(it, db, dp->dpid, "it could be marked Installed");
         return dm_outcome_done();
     }
@@ -112,7 +115,7 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
 }
 
 static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const dm_dp_row *dp,
-                         const dm_steps_result *res)
+                         dm_steps_result *res)
 {
     char words[128];
     int attempts = 0;
@@ -123,6 +126,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     if (st == DPF_OK)
         st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_STEP_FAILED,
                                      res->step, res->reason, &attempts);
+    if (st == DPF_OK)
+        st = dm_step_trace_end(db, res);
     if (st == DPF_OK) {
         if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
                           res->reason) != DPF_OK)
@@ -172,6 +177,7 @@ static dm_outcome install(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_r
     case DM_STEPS_REMOVED:
         break;
     }
+    (void)dm_step_trace_end(db, &res);
     return dm_item_steps_interrupted(it, db, dp, &res, "install");
 }
 
@@ -209,8 +215,12 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_ro
         if (!needs_install(it, dp))
             return dm_outcome_done();
         st = dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp);
-        if (st == DPF_ERR_BUSY)
+        if (st == DPF_ERR_BUSY) {
+            char why[DM_TOKEN_MAX + 64];
+            snprintf(why, sizeof why, "another job (%s) holds the DP", dp->lease_owner);
+            dm_step_trace_wait(db, it, dp, why);
             return dm_item_lease_busy(ctx, it, dp);
+        }
         if (st != DPF_OK && st != DPF_ERR_NOT_FOUND) {
             /* the database, not the DP: look again soon */
             DPF_ERROR("DPID %lld: cannot take the lease (%s); will retry in %d s", it->dpid,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <dpf/log.h>
+#include <dpf/trace.h>
 #include <dpf/util.h>
 
 #include "item.h"
@@ -59,11 +60,72 @@ static int between_steps(dm_step_run *r, const char *next)
     return 1;
 }
 
+dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res)
+{
+    if (res->trace_id <= 0)
+        return DPF_OK;
+    long long id = res->trace_id;
+    res->trace_id = 0;
+    dpf_status st = dpf_trace_step_finish(db, id,
+                                          res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK,
+                                          res->trace_failed ? res->reason : NULL,
+                                          res->trace_lines);
+    if (st != DPF_OK)
+        DPF_WARN("could not record the end of step %s on the timeline (row %lld): %s",
+                 res->step[0] != '\0' ? res->step : "(last)", id,
+                 db != NULL ? dpf_db_error(db) : dpf_status_text(st));
+    return st;
+}
+
+const char *dm_step_job(const dm_dp_row *dp)
+{
+    if (dp->state == DM_ST_REMOVING)
+        return "remove";
+    int had = (dp->installed_crc != NULL && dp->installed_crc[0] != '\0') ||
+              (dp->installed_version != NULL && dp->installed_version[0] != '\0');
+    return had ? "upgrade" : "install";
+}
+
+void dm_step_trace_wait(dpf_db *db, const dm_item *it, const dm_dp_row *dp, const char *why)
+{
+    if (db == NULL || it == NULL || dp == NULL)
+        return;
+    dpf_trace_who who = {.corr = it->corr, .component = DPF_TRACE_DISTMGR, .dpid = dp->dpid,
+                         .server = dp->server_name, .job = dm_step_job(dp),
+                         .job_id = it->token};
+    if (dpf_trace_event(db, &who, "wait", DPF_TRACE_WAITING, why) != DPF_OK)
+        DPF_WARN("DPID %lld: could not record on the timeline that it waits: %s", dp->dpid,
+                 dpf_db_error(db));
+}
+
+/* The previous step's end and this step's start on the timeline, on the
+ * connection between_steps renewed the lease with (no transaction open:
+ * each commits by itself). Best effort: a row that cannot be written is
+ * logged and the DP's work goes on. */
+static void trace_step_start(dm_step_run *r, const char *name)
+{
+    dpf_db *db = *r->slot;
+    if (db == NULL)
+        return;
+    (void)dm_step_trace_end(db, r->res);
+    dpf_trace_who who = {.corr = r->it->corr, .component = DPF_TRACE_DISTMGR,
+                         .dpid = r->dp->dpid, .server = r->dp->server_name, .job = dm_step_job(r->dp),
+                         .job_id = r->it->token};
+    long long id = 0;
+    if (dpf_trace_step_start(db, &who, name, &id) != DPF_OK)
+        DPF_WARN("DPID %lld: could not record step %s on the timeline: %s", r->dp->dpid, name,
+                 dpf_db_error(db));
+    r->res->trace_id = id;
+    r->res->trace_failed = 0;
+    r->res->trace_lines[0] = '\0';
+}
+
 int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t n,
             const dm_components *comps)
 {
     if (!between_steps(r, name))
         return 0;
+    trace_step_start(r, name);
     /* the agent may take seconds: the connection serves other jobs meanwhile */
     dm_item_db_put(r->ctx, r->slot);
     dm_agent_result ar;
@@ -72,8 +134,10 @@ int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t 
                                  sizeof r->res->reason);
     if (ar.content_url[0] != '\0')
         snprintf(r->res->content_url, sizeof r->res->content_url, "%s", ar.content_url);
+    snprintf(r->res->trace_lines, sizeof r->res->trace_lines, "%s", ar.log);
     if (st == DPF_OK)
         return 1;
+    r->res->trace_failed = 1;
     r->res->outcome = DM_STEPS_FAILED;
     snprintf(r->res->step, sizeof r->res->step, "%s", name);
     return 0;

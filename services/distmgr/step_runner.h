@@ -28,6 +28,13 @@ typedef struct dm_steps_result {
     char reason[2 * DM_ERR_MAX];
     char pull_dp_state[16];      /* install: to record on success, "Installed" or "" */
     char content_url[256];       /* the last non-empty content_url an agent reply gave */
+    /* The timeline (dpf/trace.h): the last step's trace_events row, whose
+     * end is written with the next step's start or, for the step that ends
+     * the run, by dm_step_trace_end in the transaction of the DP state the
+     * run's outcome moves. trace_id 0: nothing pending. */
+    long long trace_id;
+    int trace_failed;            /* the pending step failed (reason says why) */
+    char trace_lines[4096];      /* its agent's reply lines, '\n'-separated */
 } dm_steps_result;
 
 /* One run over one DP. All borrowed; res is written. slot: the job's
@@ -51,5 +58,23 @@ void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **s
  * it replied ok; 0 when the run must end (res says why). */
 int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t n,
             const dm_components *comps);
+
+/* Writes the end of res's pending step (if any) on db, in the caller's
+ * transaction when one is open: result ok or failed with res->reason and
+ * the agent's lines. A failure is logged and aborts an open transaction
+ * like any failed statement (DPF_ERR_DB is returned); nothing pending is
+ * DPF_OK. res->trace_id is 0 afterwards. */
+dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res);
+
+/* A 'waiting' row on the timeline for dp (the reader's "Waiting: <why>"):
+ * its job (dm_step_job) has not started, or stopped, because of why. On
+ * db, in the caller's transaction if one is open; best effort (logged).
+ * All borrowed. */
+void dm_step_trace_wait(dpf_db *db, const dm_item *it, const dm_dp_row *dp, const char *why);
+
+/* The job a run over dp is on the timeline: "remove" while the DP is
+ * Removing, else "upgrade" when the host already had a DP installed, else
+ * "install". dp borrowed. */
+const char *dm_step_job(const dm_dp_row *dp);
 
 #endif

@@ -69,14 +69,17 @@ static void *reply_thread(void *arg)
     if (p->delay_ms > 0)
         usleep((useconds_t)p->delay_ms * 1000);
     Dpf__AgentReply rep = DPF__AGENT_REPLY__INIT;
-    char *lines[] = {"fake agent did it"};
+    /* what the host's smsdpprov.log would say: the step, then its end */
+    char first[96];
+    snprintf(first, sizeof first, "fake agent: starting %s", p->step);
+    char *lines[] = {first, p->ok ? (char *)"fake agent did it" : p->error};
     rep.ok = p->ok;
     rep.step = p->step;
     rep.fqdn = p->h->fqdn;
     rep.duration_us = 1000;
     rep.changed = 1;
     rep.error = p->ok ? (char *)"" : p->error;
-    rep.n_log = 1;
+    rep.n_log = 2;
     rep.log = lines;
     rep.content_url = p->content_url;
     uint8_t buf[1024];
