@@ -32,7 +32,9 @@ static int g_migrate;
 static int g_migrate_only;
 static int g_batch;
 static int g_retention_days;
+static int g_trace_retention_days;
 static char *g_health_listen;
+static char *g_log_format;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -51,8 +53,14 @@ static const dpf_option g_opts[] = {
     DPF_OPT_INT("StatusMessageRetentionDays", "DPFLEET_STATMSG_RETENTION_DAYS",
                 &g_retention_days, 30, 0, 36500,
                 "status messages older than this are deleted (hourly, in batches); 0 keeps them"),
+    DPF_OPT_INT("TraceRetentionDays", "DPFLEET_TRACE_RETENTION_DAYS",
+                &g_trace_retention_days, 30, 0, 36500,
+                "the timeline of admin actions (trace_events, dpctl trace) older than this is "
+                "deleted (hourly, in batches); 0 keeps it"),
     DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
                    "address:port of /healthz, /readyz and /metrics (empty: none)"),
+    DPF_OPT_STRING("log-format", "DPFLEET_LOG_FORMAT", &g_log_format, "text",
+                   "log lines: text (like the source's logs) or json (one object per line)"),
     DPF_OPT_END,
 };
 
@@ -97,7 +105,7 @@ static void run(dpf_bus *bus)
 {
     dpf_db *db = connect_db(1);
     int backoff = BACKOFF_MIN_MS;
-    dbmon_retention ret = {.days = g_retention_days};
+    dbmon_retention ret = {.days = g_retention_days, .trace_days = g_trace_retention_days};
     if (db != NULL)
         DPF_INFO("Monitoring the outbox (LISTEN %s), batches of %d", DBMON_NOTIFY_CHANNEL,
                  g_batch);
@@ -146,6 +154,11 @@ int main(int argc, char **argv)
     int rc;
     if (dpf_daemon_start("dbmon", DPF_COMP_DBMON, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
+    if (dpf_log_set_format_name(g_log_format) != DPF_OK) {
+        fprintf(stderr, "dbmon: --log-format %s: want text or json\n", g_log_format);
+        dpf_config_free(g_opts);
+        return 2;
+    }
     if (g_migrate || g_migrate_only) {
         if (migrate() != 0) {
             rc = 1;

@@ -54,6 +54,7 @@ static int g_max_packages, g_max_threads_per_pkg, g_content_retry_s, g_content_a
 static int g_validation_limit, g_db_pool_size;
 static char *g_db_url, *g_nats_url, *g_components_dir, *g_replica, *g_site;
 static char *g_health_listen;
+static char *g_log_format;
 static char *g_content_lib, *g_source_roots;
 static char *g_step_key;
 static char *g_nats_issuer, *g_agent_creds_dir;
@@ -116,6 +117,8 @@ static const dpf_option g_opts[] = {
     DPF_OPT_STRING("agent-creds-dir", "DPFLEET_NATS_AGENT_CREDS_DIR", &g_agent_creds_dir, "",
                    "where each DP host's NATS credential is written, <FQDN>.creds (0600), to be "
                    "placed on the host as etc/nats.creds (empty: not managed)"),
+    DPF_OPT_STRING("log-format", "DPFLEET_LOG_FORMAT", &g_log_format, "text",
+                   "log lines: text (like the source's logs) or json (one object per line)"),
     DPF_OPT_END,
 };
 
@@ -416,6 +419,11 @@ int main(int argc, char **argv)
     int rc;
     if (dpf_daemon_start("distmgr", DPF_COMP_DISTMGR, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
+    if (dpf_log_set_format_name(g_log_format) != DPF_OK) {
+        fprintf(stderr, "distmgr: --log-format %s: want text or json\n", g_log_format);
+        dpf_config_free(g_opts);
+        return 2;
+    }
     /* Content chunks (512 KiB) are allocated and freed by several transfer
      * threads; kept mmap'd they go back to the system at once instead of
      * growing every thread's arena (peak RSS stays flat with file size). */

@@ -34,6 +34,7 @@ static char *g_nats_url, *g_hosts_opt, *g_root_opt, *g_key_path, *g_http_listen;
 static char *g_step_key_path;
 static int g_step_delay_ms, g_workers, g_step_max_age;
 
+static char *g_log_format;
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("nats-url", "NATS_URL", &g_nats_url, "nats://127.0.0.1:4222",
                    "NATS server the agent takes its step requests from"),
@@ -56,6 +57,8 @@ static const dpf_option g_opts[] = {
                 "extra time every install/removal step takes (simulates slow hosts; not status)"),
     DPF_OPT_INT("workers", "DPFLEET_AGENT_WORKERS", &g_workers, 8, 1, 256,
                 "steps run at once across all hosts (one at a time per host)"),
+    DPF_OPT_STRING("log-format", "DPFLEET_LOG_FORMAT", &g_log_format, "text",
+                   "log lines: text (like the source's logs) or json (one object per line)"),
     DPF_OPT_END};
 
 typedef struct served {
@@ -307,6 +310,11 @@ int main(int argc, char **argv)
     }
     if (rc != DPF_OK) {
         fprintf(stderr, "dpagent: %s\n", err);
+        return 2;
+    }
+    if (dpf_log_set_format_name(g_log_format) != DPF_OK) {
+        fprintf(stderr, "dpagent: --log-format %s: want text or json\n", g_log_format);
+        dpf_config_free(g_opts);
         return 2;
     }
 

@@ -3,6 +3,8 @@
  * process.c) until SIGINT/SIGTERM. */
 #include "service.h"
 
+#include <stdio.h>
+
 #include <dpf/config.h>
 #include <dpf/log.h>
 #include <dpf/daemon.h>
@@ -20,6 +22,7 @@ static int g_max_deliver;
 static int g_max_ack_pending;
 static int g_set_aside;
 static char *g_health_listen;
+static char *g_log_format;
 
 static const dpf_option g_opts[] = {
     DPF_OPT_STRING("database-url", "DATABASE_URL", &g_db_url,
@@ -41,6 +44,8 @@ static const dpf_option g_opts[] = {
                    "site for status messages about messages that name no site"),
     DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &g_health_listen, "",
                    "address:port of /healthz, /readyz and /metrics (empty: none)"),
+    DPF_OPT_STRING("log-format", "DPFLEET_LOG_FORMAT", &g_log_format, "text",
+                   "log lines: text (like the source's logs) or json (one object per line)"),
     DPF_OPT_END,
 };
 
@@ -49,6 +54,11 @@ int main(int argc, char **argv)
     int rc;
     if (dpf_daemon_start("hman", DPF_COMP_HMAN, g_opts, argc, argv, &rc) != DPF_OK)
         return rc;
+    if (dpf_log_set_format_name(g_log_format) != DPF_OK) {
+        fprintf(stderr, "hman: --log-format %s: want text or json\n", g_log_format);
+        dpf_config_free(g_opts);
+        return 2;
+    }
 
     dpf_health *health = NULL;
     if (dpf_health_start(g_health_listen, "hman", &health) != DPF_OK ||

@@ -32,6 +32,7 @@ static char *opt_tls_cert;
 static char *opt_tls_key;
 static int opt_token_cache;
 static char *opt_health_listen;
+static char *opt_log_format;
 
 static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("listen", "DPFLEET_LISTEN", &opt_listen, "127.0.0.1:8080",
@@ -60,6 +61,8 @@ static const dpf_option OPTIONS[] = {
     DPF_OPT_STRING("health-listen", "DPFLEET_HEALTH_LISTEN", &opt_health_listen, "",
                    "address:port of the ops listener: /healthz, /readyz and /metrics without "
                    "a token (empty: none; the API port keeps /healthz and /readyz)"),
+    DPF_OPT_STRING("log-format", "DPFLEET_LOG_FORMAT", &opt_log_format, "text",
+                   "log lines: text (like the source's logs) or json (one object per line)"),
     DPF_OPT_END,
 };
 
@@ -88,6 +91,11 @@ int main(int argc, char **argv)
         return prov_issue_token_main(argc - 1, argv + 1);
     if (dpf_daemon_start("provider", DPF_COMP_PROVIDER, OPTIONS, argc, argv, &rc) != DPF_OK)
         return rc;
+    if (dpf_log_set_format_name(opt_log_format) != DPF_OK) {
+        fprintf(stderr, "provider: --log-format %s: want text or json\n", opt_log_format);
+        dpf_config_free(OPTIONS);
+        return 2;
+    }
     if (opt_db_url == NULL || *opt_db_url == '\0') {
         fprintf(stderr, "provider: DATABASE_URL (or --database-url) is required\n");
         dpf_config_free(OPTIONS);
