@@ -40,3 +40,5 @@ GRANT SELECT ON trace_events TO dpf_provider, dpf_reader;
 GRANT SELECT, DELETE ON trace_events TO dpf_dbmon;            -- retention
 GRANT USAGE ON SEQUENCE trace_events_id_seq
     TO dpf_provider, dpf_hman, dpf_distmgr, dpf_dbmon;
+-- dbmon's 'publish' rows name the DP a dp.* change is about
+GRANT SELECT (dpid, server_name) ON distribution_points TO dpf_dbmon;

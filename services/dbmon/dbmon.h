@@ -72,6 +72,14 @@ void dbmon_store_row(const dpf_db_result *r, int i, dbmon_row *row);
 /* Deletes the outbox rows with the n given ids (ids borrowed). */
 dpf_status dbmon_store_delete(dpf_db *db, const long long *ids, int n) DPF_MUSTCHECK;
 
+/* store_trace.c: one trace_events row (SMSDBMON, step "publish", the RCV
+ * and SND words) per outbox row of ids (n of them, borrowed) that is not a
+ * status message and has a correlation id, written from the outbox rows in
+ * the caller's transaction, before they are deleted, under a savepoint: a
+ * failure to write them is logged and does not fail the batch (DPF_OK).
+ * Another error is the database's (the savepoint could not be taken). */
+dpf_status dbmon_store_trace(dpf_db *db, const long long *ids, int n) DPF_MUSTCHECK;
+
 /* drain.c */
 typedef struct dbmon_drain_stats {
     int claimed;    /* rows claimed in this batch */
@@ -102,6 +110,10 @@ typedef struct dbmon_retention {
     int days;                 /* StatusMessageRetentionDays; 0 = keep forever */
     int64_t next_ms;          /* when the next run starts (0: now) */
     long long run_deleted;    /* rows deleted so far by the current run */
+    /* the timeline (trace_events), on the same schedule, its own setting */
+    int trace_days;           /* TraceRetentionDays; 0 = keep forever */
+    int64_t trace_next_ms;
+    long long trace_run_deleted;
 } dbmon_retention;
 
 /* Deletes up to limit status messages older than days (oldest first),
@@ -109,9 +121,15 @@ typedef struct dbmon_retention {
  * *deleted: how many. days <= 0 deletes nothing. */
 dpf_status dbmon_retention_delete(dpf_db *db, int days, int limit, int *deleted) DPF_MUSTCHECK;
 
+/* Deletes up to limit trace_events rows that started more than days ago
+ * (oldest first); *deleted: how many. days <= 0 deletes nothing. */
+dpf_status dbmon_trace_retention_delete(dpf_db *db, int days, int limit,
+                                        int *deleted) DPF_MUSTCHECK;
+
 /* Called by the main loop after each drain, with the wall clock: runs one
  * batch when a run is due, logs the run's total when it ends and schedules
  * the next one an hour later (also after a failure, which is logged).
+ * The same for the timeline (trace_events, TraceRetentionDays).
  * Returns 1 while the current run has more to delete (the loop should not
  * sleep), else 0. db, ret borrowed. */
 int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms);

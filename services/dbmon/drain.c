@@ -63,9 +63,9 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
 
     int64_t t0 = dpf_mono_us();
     dpf_db_result *r = NULL;
-    long long *done = NULL;
+    long long *done = NULL, *pub = NULL;
     bad_row *bad = NULL;
-    int ndone = 0, nbad = 0;
+    int ndone = 0, nbad = 0, npub = 0;
     dpf_status pub_st = DPF_OK;
 
     dpf_status st = dpf_db_begin(db);
@@ -85,7 +85,8 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
 
     done = calloc((size_t)n, sizeof *done);
     bad = calloc((size_t)n, sizeof *bad);
-    if (done == NULL || bad == NULL) {
+    pub = calloc((size_t)n, sizeof *pub);
+    if (done == NULL || bad == NULL || pub == NULL) {
         st = DPF_ERR_NOMEM;
         goto cleanup;
     }
@@ -140,6 +141,7 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
         else
             DPF_INFO("SND: Dropped %s (%s) [%lld]", row.subject, ev.inbox, row.id);
         done[ndone++] = row.id;
+        pub[npub++] = row.id;
     }
     dpf_log_set_corr(NULL);
 
@@ -150,6 +152,8 @@ dpf_status dbmon_drain_once(dpf_db *db, dpf_bus *bus, int limit, const char *sit
         st = report_bad(bus, db, site, &row, bad[b].reason);
     }
     dpf_log_set_corr(NULL);
+    if (st == DPF_OK) /* the timeline's rows, from the outbox rows before they go */
+        st = dbmon_store_trace(db, pub, npub);
     if (st == DPF_OK)
         st = dbmon_store_delete(db, done, ndone);
     if (st == DPF_OK)
@@ -170,6 +174,7 @@ cleanup:
     dpf_log_set_corr(NULL);
     dpf_db_result_free(r);
     free(done);
+    free(pub);
     free(bad);
     if (st != DPF_OK)
         return st;

@@ -5,7 +5,12 @@
  * DBMON_RETENTION_BATCH rows: each batch is its own short statement, and the
  * main loop drains the outbox between batches, so a first run over a year
  * of messages never holds events back nor locks the table for long. A row
- * whose outbox row dbmon has not published yet is kept until it is. */
+ * whose outbox row dbmon has not published yet is kept until it is.
+ *
+ * The timeline of admin actions (trace_events, `dpctl trace`) is kept
+ * TraceRetentionDays the same way: a row per step per DP per action adds up
+ * to the largest table of all at 5,000 DPs. Its batches delete by the `at`
+ * index, oldest first, one batch per drain like the status messages. */
 #include "dbmon.h"
 
 #include <dpf/log.h>
@@ -20,7 +25,14 @@ static const char SQL_DELETE[] =
     "  ORDER BY s.raised_at LIMIT $2::int) RETURNING 1) "
     "SELECT count(*) FROM d";
 
-dpf_status dbmon_retention_delete(dpf_db *db, int days, int limit, int *deleted)
+static const char SQL_TRACE_DELETE[] =
+    "WITH d AS (DELETE FROM trace_events WHERE id IN ("
+    "  SELECT t.id FROM trace_events t "
+    "  WHERE t.at < now() - make_interval(days => $1::int) "
+    "  ORDER BY t.at LIMIT $2::int) RETURNING 1) "
+    "SELECT count(*) FROM d";
+
+static dpf_status delete_batch(dpf_db *db, const char *sql, int days, int limit, int *deleted)
 {
     *deleted = 0;
     if (days <= 0 || limit <= 0)
@@ -30,14 +42,51 @@ dpf_status dbmon_retention_delete(dpf_db *db, int days, int limit, int *deleted)
     dpf_fmt(l, sizeof l, "%d", limit);
     const char *p[] = {d, l};
     dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec(db, SQL_DELETE, 2, p, &r);
+    dpf_status st = dpf_db_exec(db, sql, 2, p, &r);
     if (st == DPF_OK && dpf_db_result_rows(r) == 1)
         *deleted = (int)dpf_db_result_int(r, 0, 0);
     dpf_db_result_free(r);
     return st;
 }
 
-int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
+dpf_status dbmon_retention_delete(dpf_db *db, int days, int limit, int *deleted)
+{
+    return delete_batch(db, SQL_DELETE, days, limit, deleted);
+}
+
+dpf_status dbmon_trace_retention_delete(dpf_db *db, int days, int limit, int *deleted)
+{
+    return delete_batch(db, SQL_TRACE_DELETE, days, limit, deleted);
+}
+
+static int trace_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
+{
+    if (ret->trace_days <= 0 || now_ms < ret->trace_next_ms)
+        return 0;
+    int n = 0;
+    dpf_status st = dbmon_trace_retention_delete(db, ret->trace_days, DBMON_RETENTION_BATCH, &n);
+    if (st != DPF_OK) {
+        DPF_WARN("Trace retention: deleting timeline rows older than %d days failed (%s); "
+                 "trying again in %d s", ret->trace_days, dpf_db_error(db),
+                 DBMON_RETENTION_INTERVAL_S);
+        ret->trace_run_deleted = 0;
+        ret->trace_next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
+        return 0;
+    }
+    ret->trace_run_deleted += n;
+    if (n == DBMON_RETENTION_BATCH)
+        return 1;
+    if (ret->trace_run_deleted > 0)
+        DPF_INFO("Trace retention: deleted %lld timeline rows older than %d days "
+                 "(TraceRetentionDays)", ret->trace_run_deleted, ret->trace_days);
+    else
+        DPF_DEBUG("Trace retention: no timeline row older than %d days", ret->trace_days);
+    ret->trace_run_deleted = 0;
+    ret->trace_next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
+    return 0;
+}
+
+static int statmsg_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
 {
     if (ret->days <= 0 || now_ms < ret->next_ms)
         return 0;
@@ -62,4 +111,12 @@ int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
     ret->run_deleted = 0;
     ret->next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
     return 0;
+}
+
+int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
+{
+    int more = statmsg_tick(db, ret, now_ms);
+    /* the connection is the drain's: a failed statement above left no
+     * transaction open (each batch is a statement of its own) */
+    return trace_tick(db, ret, now_ms) || more;
 }
