@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "dp_opts.h"
+#include "cmd_trace.h"
 #include "dpctl.h"
 
 static void print(const dpctl_resp *r)
@@ -14,6 +15,7 @@ static void print(const dpctl_resp *r)
     printf("Added distribution point %s to site %s.\n", server ? server : "?", site ? site : "?");
     printf("  NAL path:       %s\n", nal ? nal : "?");
     printf("  correlation id: %s\n", r->corr);
+    dpctl_print_follow(r->corr);
     printf("Follow the install with: dpctl statmsg watch --site %s\n", site ? site : "PS1");
 }
 

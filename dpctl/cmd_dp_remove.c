@@ -2,6 +2,7 @@
  * uninstall it from its host (watch for 2390/2391). */
 #include <stdio.h>
 
+#include "cmd_trace.h"
 #include "dpctl.h"
 
 static void print(const dpctl_resp *r)
@@ -9,6 +10,7 @@ static void print(const dpctl_resp *r)
     printf("Removed the distribution point role of %s; the host is uninstalled next.\n"
            "  correlation id: %s\n",
            json_string_value(json_object_get(r->json, "serverName")), r->corr);
+    dpctl_print_follow(r->corr);
 }
 
 int dpctl_cmd_dp_remove(dpctl_ctx *ctx, int argc, char **argv)

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "dp_opts.h"
+#include "cmd_trace.h"
 #include "dpctl.h"
 
 static void print(const dpctl_resp *r)
 {
     printf("Changed distribution point %s.\n  correlation id: %s\n",
            json_string_value(json_object_get(r->json, "serverName")), r->corr);
+    dpctl_print_follow(r->corr);
 }
 
 int dpctl_cmd_dp_set(dpctl_ctx *ctx, int argc, char **argv)

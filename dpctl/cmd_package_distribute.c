@@ -4,10 +4,12 @@
 #include <stdio.h>
 
 #include "cmd_package.h"
+#include "cmd_trace.h"
 
 static void print(const dpctl_resp *r)
 {
     dpctl_pkg_print_targets(r, "Distributing");
+    dpctl_print_follow(r->corr);
 }
 
 int dpctl_cmd_package_distribute(dpctl_ctx *ctx, int argc, char **argv)

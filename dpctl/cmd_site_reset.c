@@ -1,6 +1,7 @@
 /* dpctl site reset SITE: every DP of the site is upgraded again. */
 #include <stdio.h>
 
+#include "cmd_trace.h"
 #include "dpctl.h"
 
 static void print(const dpctl_resp *r)
@@ -8,6 +9,7 @@ static void print(const dpctl_resp *r)
     printf("Site %s reset: %lld distribution points will be upgraded.\n  correlation id: %s\n",
            json_string_value(json_object_get(r->json, "siteCode")),
            (long long)json_integer_value(json_object_get(r->json, "distributionPoints")), r->corr);
+    dpctl_print_follow(r->corr);
 }
 
 int dpctl_cmd_site_reset(dpctl_ctx *ctx, int argc, char **argv)

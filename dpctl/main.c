@@ -14,11 +14,12 @@
 
 #include "cmd_bg.h"
 #include "cmd_package.h"
+#include "cmd_trace.h"
 #include "dpctl.h"
 
 static const struct command {
     const char *group; /* "dp" */
-    const char *verb;  /* "add" */
+    const char *verb;  /* "add"; NULL: the group is the whole command ("trace ID") */
     dpctl_cmd_fn run;
     const char *usage;
 } COMMANDS[] = {
@@ -36,6 +37,9 @@ static const struct command {
     {"dp", "remove", dpctl_cmd_dp_remove, "dp remove SERVER"},
     {"dp", "maintenance", dpctl_cmd_dp_maintenance, "dp maintenance on|off SERVER [--force]"},
     {"dp", "validate", dpctl_cmd_dp_validate, "dp validate SERVER"},
+    {"dp", "history", dpctl_cmd_dp_history, "dp history SERVER [--limit N]   (its recent jobs)"},
+    {"trace", NULL, dpctl_cmd_trace,
+     "trace CORRELATION-ID [--limit N]   (one action's whole story; --json: the API's JSON)"},
     {"site", "reset", dpctl_cmd_site_reset, "site reset SITE"},
     {"package", "create", dpctl_cmd_package_create,
      "package create NAME --source DIR [--description TEXT] [--site SITE]"},
@@ -161,13 +165,18 @@ int main(int argc, char **argv)
                 cacert, strerror(errno));
         return DPCTL_USAGE;
     }
-    if (argc < 3) {
+    const struct command *cmd = NULL;
+    for (size_t i = 0; i < NCOMMANDS && cmd == NULL && argc >= 2; i++) {
+        if (strcmp(COMMANDS[i].group, argv[1]) == 0 && COMMANDS[i].verb == NULL)
+            cmd = &COMMANDS[i];
+    }
+    if (cmd == NULL && argc < 3) {
         usage(help ? stdout : stderr);
         return help ? DPCTL_OK : DPCTL_USAGE;
     }
-    const struct command *cmd = NULL;
     for (size_t i = 0; i < NCOMMANDS && cmd == NULL; i++) {
-        if (strcmp(COMMANDS[i].group, argv[1]) == 0 && strcmp(COMMANDS[i].verb, argv[2]) == 0)
+        if (strcmp(COMMANDS[i].group, argv[1]) == 0 && COMMANDS[i].verb != NULL &&
+            strcmp(COMMANDS[i].verb, argv[2]) == 0)
             cmd = &COMMANDS[i];
     }
     if (cmd == NULL) {
@@ -193,7 +202,8 @@ int main(int argc, char **argv)
     }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmd->run(&ctx, argc - 2, argv + 2);
+    int words = cmd->verb != NULL ? 2 : 1; /* argv[0] of the command is its last word */
+    int rc = cmd->run(&ctx, argc - words, argv + words);
     curl_global_cleanup();
     if (rc == DPCTL_USAGE)
         fprintf(stderr, "usage: dpctl %s\n", cmd->usage);

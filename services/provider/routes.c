@@ -8,6 +8,7 @@
 #include "provider.h"
 #include "router.h"
 #include "token.h"
+#include "trace.h"
 
 #define H(f) ((void (*)(void))(f))
 /* Full Administrator may do everything; the others what their job needs. */
@@ -25,9 +26,11 @@ static const prov_route ROUTES[] = {
     {"POST", "/v1/distributionpoints/{serverName}/maintenance", H(prov_handle_dp_maintenance),
      INFRA},
     {"POST", "/v1/distributionpoints/{serverName}/validate", H(prov_handle_dp_validate), INFRA},
+    {"GET", "/v1/distributionpoints/{serverName}/history", H(prov_handle_dp_history), READ},
     {"POST", "/v1/SetDPMaintenanceMode", H(prov_handle_set_dp_maint), INFRA},
     {"POST", "/v1/sites/{siteCode}/reset", H(prov_handle_site_reset), INFRA},
     {"GET", "/v1/statmsgs", H(prov_handle_statmsgs), READ},
+    {"GET", "/v1/trace/{correlationId}", H(prov_handle_trace), READ},
     {"POST", "/v1/packages", H(prov_handle_pkg_create), APP},
     {"GET", "/v1/packages", H(prov_handle_pkg_list), READ},
     {"GET", "/v1/packages/{packageId}", H(prov_handle_pkg_show), READ},
