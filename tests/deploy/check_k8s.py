@@ -16,7 +16,10 @@ listen on, runs non-root with a read-only root filesystem, has memory
 requests and limits and a PodDisruptionBudget; what a service writes
 (DPFLEET_CONTENT_LIBRARY, DPFLEET_AGENT_ROOT) is on a writable volume; the
 connections come from configMapRef/secretRef objects that exist or (Secret)
-are documented as made by the operator. Prints "N passed, N failed".
+are documented as made by the operator; a KEDA ScaledObject scales distmgr on
+the stream and durable consumers distmgr really uses (their names are in the
+installed binary) with the dp.ins lag threshold equal to the per-replica
+DPUpgradeThreadLimit. Prints "N passed, N failed".
 """
 import os
 import subprocess
@@ -154,6 +157,37 @@ def check_writable(name, doc, configmaps):
                   "%s: %s=%s is on a writable volume" % (name, k, path))
 
 
+def check_scaledobject(prefix, doc, configmaps):
+    """KEDA measures consumers by name: a renamed durable would leave it
+    reading a consumer that does not exist (no scaling, no error)."""
+    name = doc["metadata"]["name"]
+    spec = doc.get("spec", {})
+    check(spec.get("scaleTargetRef", {}).get("name") == "distmgr",
+          "ScaledObject %s scales the distmgr Deployment" % name)
+    try:
+        with open(os.path.join(prefix, "bin", "distmgr"), "rb") as f:
+            binary = f.read()
+    except OSError:
+        binary = b""
+    consumers = {}
+    for t in spec.get("triggers", []):
+        md = t.get("metadata", {})
+        check(t.get("type") == "nats-jetstream", "ScaledObject %s: trigger type nats-jetstream" % name)
+        for k in ("stream", "consumer"):
+            v = str(md.get(k, ""))
+            check(bool(v) and v.encode() + b"\0" in binary,
+                  "ScaledObject %s: %s %s is the one distmgr uses" % (name, k, v))
+        consumers[md.get("consumer")] = md.get("lagThreshold")
+    check(set(consumers) == {"distmgr-ins", "distmgr-dpn"},
+          "ScaledObject %s: triggers on distmgr-ins and distmgr-dpn" % name)
+    limit = configmaps.get("dpfleet-config", {}).get("DPFLEET_DP_UPGRADE_THREAD_LIMIT")
+    check(consumers.get("distmgr-ins") == limit,
+          "ScaledObject %s: dp.ins lagThreshold (%s) = DPUpgradeThreadLimit (%s)"
+          % (name, consumers.get("distmgr-ins"), limit))
+    check(0 < spec.get("minReplicaCount", 0) <= spec.get("maxReplicaCount", 0),
+          "ScaledObject %s: 0 < minReplicaCount <= maxReplicaCount" % name)
+
+
 def main():
     prefix, manifests = sys.argv[1], sys.argv[2:]
     docs = []
@@ -180,6 +214,9 @@ def main():
                                     if "configMapRef" in r}
         if d.get("kind") == "Deployment":
             check_writable(name, d, configmaps)
+    for d in docs:
+        if d.get("kind") == "ScaledObject":
+            check_scaledobject(prefix, d, configmaps)
     for svc in CONTROL_PLANE:
         check(svc in deployments, "Deployment %s exists" % svc)
         if svc in deployments:
