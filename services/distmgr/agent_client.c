@@ -13,6 +13,7 @@
 #include <dpf/agent.h>
 #include <dpf/dp.h>
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/util.h>
 
 #include "dpfleet.pb-c.h"
@@ -354,6 +355,8 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
              rep->changed ? "changed" : "already in place");
     st = DPF_OK;
 cleanup:
+    dpf_metrics_inc(DPF_M_AGENT_STEPS, step,
+                    st == DPF_OK ? "ok" : st == DPF_ERR_STEP ? "failed" : "error", NULL);
     if (rep != NULL)
         dpf__agent_reply__free_unpacked(rep, NULL);
     free(reply);
