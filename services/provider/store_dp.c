@@ -2,10 +2,13 @@
  * passed as parameters too, so no statement text is ever assembled. */
 #include "store_dp.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <dpf/dp.h>
 #include <dpf/sitecontrol.h>
+#include <dpf/trace.h>
 
 dpf_status prov_store_site_lock(dpf_db *db, const char *site, char *name, size_t len)
 {
@@ -165,15 +168,78 @@ dpf_status prov_store_group_add_member(dpf_db *db, long long group_id, const cha
     return DPF_OK;
 }
 
+/* The admin actions as the timeline names them (`dpctl trace`), by the
+ * class and action of their audit row. */
+static const struct {
+    const char *class_name, *action, *step;
+} TRACE_STEPS[] = {
+    {"SMS_SCI_SysResUse", "created", "DP add"},
+    {"SMS_SCI_SysResUse", "modified", "DP set"},
+    {"SMS_SCI_SysResUse", "deleted", "DP remove"},
+    {"SMS_DistributionPointInfo", "modified", "maintenance mode"},
+    {"SMS_DistributionPointInfo", "validate", "content validation"},
+    {"SMS_Site", "reset", "site reset"},
+    {"SMS_DistributionPoint", "created", "package distribute"},
+    {"SMS_DistributionPoint", "modified", "package redistribute"},
+    {"SMS_DistributionPoint", "deleted", "package remove"},
+    {"SMS_Package", "created", "package add"},
+    {"SMS_Package", "modified", "package update"},
+    {"SMS_Package", "deleted", "package delete"},
+};
+
+/* The server an audit object names through its NAL path
+ * ("...Display=\\SERVER\"..."), upper case, or "". */
+static void object_server(const char *object, char *buf, size_t len)
+{
+    static const char head[] = "Display=\\\\";
+    buf[0] = '\0';
+    const char *at = object != NULL ? strstr(object, head) : NULL;
+    if (at == NULL)
+        return;
+    at += strlen(head);
+    size_t n = 0;
+    while (at[n] != '\0' && at[n] != '\\' && at[n] != '"' && n + 1 < len) {
+        buf[n] = (char)toupper((unsigned char)at[n]);
+        n++;
+    }
+    buf[n] = '\0';
+}
+
+/* The action on the timeline, in the audit row's transaction: one 'info'
+ * row by the SMS Provider naming the step, the user and the object. */
+static dpf_status trace_action(dpf_db *db, const char *user, const char *app,
+                               const char *machine, const char *action,
+                               const char *class_name, const char *object, const char *corr)
+{
+    char step[96], server[DPF_FQDN_MAX + 1], msg[DPF_TRACE_MESSAGE_MAX];
+    snprintf(step, sizeof step, "%s %s", class_name, action);
+    for (size_t i = 0; i < sizeof TRACE_STEPS / sizeof TRACE_STEPS[0]; i++)
+        if (strcmp(class_name, TRACE_STEPS[i].class_name) == 0 &&
+            strcmp(action, TRACE_STEPS[i].action) == 0)
+            snprintf(step, sizeof step, "%s", TRACE_STEPS[i].step);
+    object_server(object, server, sizeof server);
+    snprintf(msg, sizeof msg, "%s by %s (%s on %s): %s %s %s", step, user, app, machine,
+             action, class_name, object);
+    dpf_trace_who who = {.corr = corr, .component = DPF_TRACE_PROVIDER, .server = server,
+                         .job = "change"};
+    return dpf_trace_event(db, &who, step, DPF_TRACE_INFO, msg);
+}
+
 dpf_status prov_store_audit(dpf_db *db, const char *user, const char *app, const char *machine,
                             const char *action, const char *class_name, const char *object,
                             const char *corr)
 {
     const char *p[] = {user, app, machine, action, class_name, object, corr};
-    return dpf_db_exec(db,
-                       "INSERT INTO audit_log (user_name, app_name, machine_name, action, "
-                       "class_name, object, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                       7, p, NULL);
+    dpf_status st = dpf_db_exec(db,
+                                "INSERT INTO audit_log (user_name, app_name, machine_name, "
+                                "action, class_name, object, correlation_id) "
+                                "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                7, p, NULL);
+    if (st != DPF_OK || corr == NULL || corr[0] == '\0')
+        return st;
+    return trace_action(db, user ? user : "", app ? app : "", machine ? machine : "",
+                        action ? action : "", class_name ? class_name : "",
+                        object ? object : "", corr);
 }
 
 dpf_status prov_store_site_bump(dpf_db *db, const char *site)
