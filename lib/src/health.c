@@ -1,7 +1,7 @@
 /* Health endpoints (/healthz, /readyz, /metrics) of every service: what a
  * Kubernetes probe and an operator with curl ask a service (see health.h).
- * One libmicrohttpd thread; readiness is evaluated on a request, at most
- * once a second, and its changes are logged once each. */
+ * libmicrohttpd, a thread per connection; readiness is evaluated on a
+ * request, at most once a second, and its changes are logged once each. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -165,8 +165,6 @@ static void metrics_body(dpf_health *h, dpf_health_out *o)
                       (double)(dpf_mono_us() - h->started_us) / 1e6);
     if (h->metrics != NULL)
         h->metrics(h->metrics_arg, o);
-    if (o->buf != NULL && o->len < o->cap)
-        o->len += dpf_metrics_render(o->buf + o->len, o->cap - o->len);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -214,6 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     pthread_mutex_lock(&h->mu);
     evaluate(h);
+    int is_metrics = 0;
     unsigned status = MHD_HTTP_OK;
     const char *type = "text/plain; version=0.0.4";
     if (strcmp(url, "/readyz") == 0) {
@@ -222,12 +221,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         type = "application/json";
     } else if (strcmp(url, "/metrics") == 0) {
         metrics_body(h, &o);
+        is_metrics = 1;
     } else {
         out_printf(&o, "not found: /healthz, /readyz and /metrics are served here\n");
         status = MHD_HTTP_NOT_FOUND;
         type = "text/plain";
     }
     pthread_mutex_unlock(&h->mu);
+    /* the registry has its own lock, and its consumer gauges may wait for
+     * JetStream: a probe of /readyz meanwhile is not held up */
+    if (is_metrics && o.len + 1 < o.cap)
+        o.len += dpf_metrics_render(o.buf + o.len, o.cap - o.len);
     return reply(c, status, type, o.buf, o.len);
 }
 
@@ -258,7 +262,10 @@ dpf_status dpf_health_start(const char *listen, const char *service, dpf_health 
     h->service = service;
     h->ready = 0;
     h->started_us = dpf_mono_us();
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* a thread per connection: a scrape waiting for JetStream's consumer
+     * info (up to 500 ms a consumer) does not hold up a probe */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(flags, (uint16_t)dpf_sockaddr_port(&ss), NULL, NULL, on_request,

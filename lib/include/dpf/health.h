@@ -1,5 +1,5 @@
 /* Health endpoints of a service, for Kubernetes probes and for an operator
- * with curl: a small HTTP server (libmicrohttpd, one thread) answering
+ * with curl: a small HTTP server (libmicrohttpd, a thread per connection) answering
  *   GET /healthz  200 "ok" while the process serves requests (liveness);
  *   GET /readyz   200 {"ready":true,"checks":{...}} when every registered
  *                 check passes, else 503 with each failing check's reason;
