@@ -38,12 +38,19 @@ struct dpf_bus {
     /* the connection's inbox prefix (natsOptions_SetCustomInboxPrefix), ""
      * for nats.c's "_INBOX": inboxes made here must use it too */
     char inbox_prefix[128];
+    /* 1 when the connection uses TLS (dpf_bus__tls_options) */
+    int tls;
 };
 
 struct dpf_bus_msg {
     natsMsg *msg;
     uint64_t deliveries;
 };
+
+/* TLS options of a connection to url from DPFLEET_NATS_CA (and
+ * DPFLEET_NATS_TLS_HOSTNAME): see bus.c. Logs why it fails; *tls gets 1
+ * when TLS is on. Also used by natsissuer.c's system-account connection. */
+natsStatus dpf_bus__tls_options(natsOptions *o, const char *url, int *tls);
 
 /* Converts s to a dpf_status, logging nats.c's reason for what (the
  * operation) when it is a failure. jerr: the JetStream error code or 0. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus_p.h"
 #include "jwt.h"
 #include "natsroles.h"
 #include "util.h"
@@ -186,8 +187,11 @@ dpf_status dpf_natsissuer_revoke(const dpf_natsissuer *iss, const char *nats_url
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
     natsStatus s = natsOptions_Create(&o);
+    int tls = 0;
     if (s == NATS_OK)
         s = natsOptions_SetURL(o, nats_url);
+    if (s == NATS_OK) /* TLS as every other connection (DPFLEET_NATS_CA) */
+        s = dpf_bus__tls_options(o, nats_url, &tls);
     if (s == NATS_OK)
         s = natsOptions_SetUserCredentialsFromFiles(o, iss->sys_creds, NULL);
     if (s == NATS_OK)

@@ -8,7 +8,9 @@
  * resolver (type full, its store under DIR/jwt) preloaded with both account
  * JWTs; a later, newer account JWT (a revocation) pushed to the resolver
  * replaces the preload and survives restarts, since it is kept in the store
- * and the resolver takes the JWT with the later iat. */
+ * and the resolver takes the JWT with the later iat. With --tls-cert and
+ * --tls-key, nats.conf also has a tls block: every client connection is TLS
+ * (clients trust the CA that signed the certificate: DPFLEET_NATS_CA). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,9 +121,56 @@ static dpf_status write_user(const char *dir, const char *file, const char *name
     return st;
 }
 
-static dpf_status write_conf(const char *dir, const keys *k, char *err, size_t errlen)
+/* The tls block of nats.conf: clients must speak TLS (nats-server 2.9
+ * requires it of every client once the block is there) and see this
+ * certificate; "" without TLS. Names the files by absolute path; refuses a
+ * file it cannot read or that is not PEM, and a key readable by others. */
+static dpf_status tls_block(const natsauth_tls *tls, char *out, size_t len, char *err,
+                            size_t errlen)
 {
-    size_t n = strlen(k->op_jwt) + strlen(k->sys_jwt) + strlen(k->acc_jwt) + 3 * strlen(dir) + 1024;
+    out[0] = '\0';
+    if (tls == NULL || (tls->cert == NULL && tls->key == NULL))
+        return DPF_OK;
+    if (tls->cert == NULL || tls->key == NULL) {
+        dpf_fmt(err, errlen, "--tls-cert and --tls-key go together");
+        return DPF_ERR_INVALID;
+    }
+    char cert[4096], key[4096];
+    const char *given[] = {tls->cert, tls->key};
+    char *abs[] = {cert, key};
+    for (int i = 0; i < 2; i++) {
+        char line[64] = "";
+        FILE *f = realpath(given[i], abs[i]) ? fopen(abs[i], "r") : NULL;
+        if (f == NULL) {
+            dpf_fmt(err, errlen, "cannot read %s: %s", given[i], strerror(errno));
+            return DPF_ERR_IO;
+        }
+        int pem = fgets(line, sizeof line, f) != NULL && strncmp(line, "-----BEGIN ", 11) == 0;
+        struct stat sb;
+        int loose = i == 1 && fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077) != 0;
+        fclose(f);
+        if (!pem) {
+            dpf_fmt(err, errlen, "%s is not a PEM file", given[i]);
+            return DPF_ERR_INVALID;
+        }
+        if (loose) {
+            dpf_fmt(err, errlen, "the TLS key %s is readable by others: make it 0600", given[i]);
+            return DPF_ERR_INVALID;
+        }
+    }
+    if (!dpf_fmt(out, len, "tls: {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 2\n}\n",
+                 cert, key)) {
+        dpf_fmt(err, errlen, "TLS file names too long");
+        return DPF_ERR_INVALID;
+    }
+    return DPF_OK;
+}
+
+static dpf_status write_conf(const char *dir, const keys *k, const char *tls, char *err,
+                             size_t errlen)
+{
+    size_t n = strlen(k->op_jwt) + strlen(k->sys_jwt) + strlen(k->acc_jwt) + 3 * strlen(dir) +
+               strlen(tls) + 1024;
     char *conf = malloc(n);
     if (conf == NULL)
         return DPF_ERR_NOMEM;
@@ -131,9 +180,9 @@ static dpf_status write_conf(const char *dir, const keys *k, char *err, size_t e
              "system_account: %s\n"
              "resolver: {\n  type: full\n  dir: \"%s/jwt\"\n  allow_delete: false\n"
              "  interval: \"2m\"\n  timeout: \"2s\"\n}\n"
-             "resolver_preload: {\n  %s: \"%s\"\n  %s: \"%s\"\n}\n",
+             "resolver_preload: {\n  %s: \"%s\"\n  %s: \"%s\"\n}\n%s",
              dir, dpf_nkey_public(k->sys), dir, dpf_nkey_public(k->sys), k->sys_jwt,
-             dpf_nkey_public(k->acc), k->acc_jwt);
+             dpf_nkey_public(k->acc), k->acc_jwt, tls);
     dpf_status st = write_in(dir, "nats.conf", conf, 0600, err, errlen);
     free(conf);
     return st;
@@ -150,9 +199,12 @@ static int mkdir_private(const char *dir, const char *sub, char *err, size_t err
     return 1;
 }
 
-dpf_status natsauth_init(const char *given, char *err, size_t errlen)
+dpf_status natsauth_init(const char *given, const natsauth_tls *tls, char *err, size_t errlen)
 {
-    char path[4096], dir[4096];
+    char path[4096], dir[4096], tlsconf[9000];
+    dpf_status tst = tls_block(tls, tlsconf, sizeof tlsconf, err, errlen);
+    if (tst != DPF_OK)
+        return tst;
     /* nats.conf names files by absolute path: nats-server may run elsewhere */
     if (!mkdir_private(given, NULL, err, errlen))
         return DPF_ERR_IO;
@@ -201,7 +253,7 @@ dpf_status natsauth_init(const char *given, char *err, size_t errlen)
                         r->everything ? NULL : &r->perms, err, errlen);
     }
     if (st == DPF_OK)
-        st = write_conf(dir, &k, err, errlen);
+        st = write_conf(dir, &k, tlsconf, err, errlen);
     free_keys(&k);
     return st;
 }

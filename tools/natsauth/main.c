@@ -28,11 +28,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: dpf-natsauth init DIR\n"
+    fprintf(f, "usage: dpf-natsauth init DIR [--tls-cert FILE --tls-key FILE]\n"
                "       dpf-natsauth agent DIR FQDN OUT\n\n"
                "init writes DIR/nats.conf (include it in nats-server's configuration), the\n"
                "operator and account keys, DIR/creds/<role>.creds for each role and\n"
-               "DIR/issuer/ (what distmgr needs to issue and revoke agent credentials):\n");
+               "DIR/issuer/ (what distmgr needs to issue and revoke agent credentials).\n"
+               "--tls-cert/--tls-key (PEM, the key 0600) add a tls block to nats.conf: every\n"
+               "client must then use TLS (tls:// URL, DPFLEET_NATS_CA = the signing CA).\n"
+               "Roles:\n");
     for (const dpf_natsrole *r = dpf_natsroles(); r->name != NULL; r++)
         fprintf(f, "  %-16s %s\n", r->name, r->purpose);
 }
@@ -45,8 +48,19 @@ int main(int argc, char **argv)
     }
     char err[512] = "";
     dpf_status st;
-    if (argc == 3 && strcmp(argv[1], "init") == 0) {
-        st = natsauth_init(argv[2], err, sizeof err);
+    if (argc >= 3 && strcmp(argv[1], "init") == 0) {
+        natsauth_tls tls = {NULL, NULL};
+        for (int i = 3; i < argc; i += 2) {
+            const char **slot = strcmp(argv[i], "--tls-cert") == 0  ? &tls.cert
+                                : strcmp(argv[i], "--tls-key") == 0 ? &tls.key
+                                                                    : NULL;
+            if (slot == NULL || i + 1 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            *slot = argv[i + 1];
+        }
+        st = natsauth_init(argv[2], &tls, err, sizeof err);
         if (st == DPF_OK)
             printf("dpf-natsauth: wrote %s/nats.conf and the credentials in %s/creds\n", argv[2],
                    argv[2]);

@@ -5,9 +5,17 @@
 #include <stddef.h>
 #include <dpf/status.h>
 
-/* Creates every key, JWT, credential and DIR/nats.conf; refuses a DIR that
- * already holds a nats.conf (the keys in it are in use). */
-dpf_status natsauth_init(const char *dir, char *err, size_t errlen) DPF_MUSTCHECK;
+/* nats-server's TLS certificate and key (PEM files), both or neither. */
+typedef struct natsauth_tls {
+    const char *cert;
+    const char *key;
+} natsauth_tls;
+
+/* Creates every key, JWT, credential and DIR/nats.conf (with a tls block
+ * when tls names a certificate; tls may be NULL); refuses a DIR that already
+ * holds a nats.conf (the keys in it are in use). Strings borrowed. */
+dpf_status natsauth_init(const char *dir, const natsauth_tls *tls, char *err,
+                         size_t errlen) DPF_MUSTCHECK;
 
 /* One host's agent credential from DIR/issuer, written to out (0600). */
 dpf_status natsauth_agent(const char *dir, const char *fqdn, const char *out, char *err,
