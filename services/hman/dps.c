@@ -13,11 +13,15 @@
  * back. */
 #include "run.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <dpf/dp.h>
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/statmsg.h>
+#include <dpf/trace.h>
 #include <dpf/util.h>
 
 static dpf_status update_cert(hman_run *r, const char *server, const char *guid,
@@ -67,6 +71,28 @@ static dpf_status add_client_packages(hman_run *r, long long dpid, const char *n
     return DPF_OK;
 }
 
+/* One DP's write on the timeline (trace_events), in the pass's transaction
+ * (and under the DP's savepoint when there is one), so it commits or rolls
+ * back with the write it reports. Only DPs that change get a row; the
+ * unchanged ones are one summary row (hman_run_dps). */
+static dpf_status trace_dp(hman_run *r, long long dpid, const char *server, const char *nal,
+                           const char *step, const char *result, const char *fmt, ...)
+    DPF_PRINTF(7, 8);
+
+static dpf_status trace_dp(hman_run *r, long long dpid, const char *server, const char *nal,
+                           const char *step, const char *result, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    dpf_trace_who who = {.corr = r->corr, .component = DPF_TRACE_HMAN, .dpid = dpid,
+                         .server = server, .job = "change"};
+    dpf_status st = dpf_trace_event(r->db, &who, step, result, msg);
+    return st == DPF_OK ? st : hman_run_fail(r, st, nal, "recording the DP on the timeline failed");
+}
+
 static dpf_status insert_dp(hman_run *r, const hman_role *role)
 {
     char guid[37];
@@ -90,6 +116,10 @@ static dpf_status insert_dp(hman_run *r, const hman_role *role)
     if (st == DPF_OK)
         st = update_cert(r, role->server_name, guid, role->nal_path);
     if (st == DPF_OK)
+        st = trace_dp(r, dpid, role->server_name, role->nal_path, "Inserted DP", DPF_TRACE_INFO,
+                      "Inserted DP %s (DPID %lld). CRC:%s, PullDP:%d, PXE:%d", role->nal_path,
+                      dpid, crc, role->is_pull_dp, role->is_pxe);
+    if (st == DPF_OK)
         r->res->inserted++;
     return st;
 }
@@ -112,6 +142,10 @@ static dpf_status update_dp(hman_run *r, const hman_role *role, const hman_dp_ro
              row->dpid);
     st = update_cert(r, role->server_name, row->identity_guid, role->nal_path);
     if (st == DPF_OK)
+        st = trace_dp(r, row->dpid, role->server_name, role->nal_path, "Updated DP",
+                      DPF_TRACE_INFO, "Updated DP %s. DBCRC:%s, NewCRC:%s, PullDP:%d, PXE:%d",
+                      role->nal_path, row->dp_crc, crc, role->is_pull_dp, role->is_pxe);
+    if (st == DPF_OK)
         r->res->updated++;
     return st;
 }
@@ -124,6 +158,11 @@ static dpf_status remove_dp(hman_run *r, const hman_dp_row *row)
     TX_INFO("SQL>>>update DistributionPoints set Action = 3, State = 0 where DPID = %lld",
             row->dpid);
     TX_INFO("SQL>>>insert DPNotification (DPID, TimeKey) values (%lld, now())", row->dpid);
+    st = trace_dp(r, row->dpid, row->server_name, row->nal_path, "Marked DP deleted",
+                  DPF_TRACE_INFO, "DP %s is no longer in the site control: Action = 3 and a "
+                  "DPNotification for the DP manager", row->nal_path);
+    if (st != DPF_OK)
+        return st;
     r->res->removed++;
     return DPF_OK;
 }
@@ -159,6 +198,13 @@ static dpf_status set_aside(hman_run *r, const char *nal)
     dpf_status st = dpf_statmsg_raise(NULL, r->db, &m);
     if (st != DPF_OK)
         return hman_run_fail(r, st, nal, "recording status message 3308 failed");
+    char server[DPF_FQDN_MAX + 1];
+    if (dpf_nal_server(nal, server, sizeof server) != DPF_OK)
+        server[0] = '\0';
+    st = trace_dp(r, 0, server, nal, "Set aside DP", DPF_TRACE_FAILED, "Set aside DP %s: %s; tried "
+                  "again with the next site control change", nal, res->reason);
+    if (st != DPF_OK)
+        return st;
     res->set_aside++;
     res->failed_nal[0] = res->reason[0] = '\0';
     return DPF_OK;
@@ -227,7 +273,9 @@ static dpf_status process_dp(hman_run *r, const hman_role *role, const hman_dp_r
                 "after its removal completes", row->nal_path, row->dp_crc, role->crc,
                 row->action, pull);
         r->res->waiting++;
-        return DPF_OK;
+        return trace_dp(r, row->dpid, row->server_name, row->nal_path, "Will not update DP",
+                        DPF_TRACE_WAITING, "the DP is still being removed; it is added again "
+                        "by the first site control change after its removal completes");
     case HMAN_DP_GONE:
         return DPF_OK;
     }
@@ -292,6 +340,9 @@ dpf_status hman_run_dps(hman_run *r)
         TX_INFO("~Will not update %s DP%s of site %s (unchanged)",
                 thousands(r->res->unchanged, n), r->res->unchanged == 1 ? "" : "s",
                 s->site_code);
+        st = trace_dp(r, 0, "", NULL, "DPs unchanged", DPF_TRACE_INFO, "%s DP%s of site %s "
+                      "unchanged", thousands(r->res->unchanged, n),
+                      r->res->unchanged == 1 ? "" : "s", s->site_code);
     }
     return st;
 }

@@ -201,7 +201,8 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
     memset(res, 0, sizeof *res);
     int64_t t_start = dpf_mono_us();
     char path[160];
-    hman_run r = {.db = db, .res = res, .opts = opts ? opts : &DEFAULT_OPTS, .path = path};
+    hman_run r = {.db = db, .res = res, .opts = opts ? opts : &DEFAULT_OPTS, .path = path,
+                  .corr = corr};
     if (site_code == NULL || !dpf_site_code_valid(site_code)) {
         dpf_fmt(res->reason, sizeof res->reason, "'%s' is not a site code",
                 site_code ? site_code : "");

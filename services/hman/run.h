@@ -12,6 +12,7 @@ typedef struct hman_run {
     hman_result *res;
     const hman_opts *opts;   /* never NULL */
     const char *path;        /* the change as 3306/3307/3308 name it */
+    const char *corr;        /* the change's correlation id (its timeline rows) */
     dpf_db_result *packages; /* loaded on the first new DP */
     hman_txlog log;          /* lines of the transaction, written when it ends */
 } hman_run;

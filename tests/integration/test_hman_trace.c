@@ -1,0 +1,138 @@
+/* HMAN's part of the timeline (trace_events, issue 11) against a real
+ * PostgreSQL, with hman's own code (hman_core): a site control change
+ * leaves one row per DP it inserts, updates or marks deleted, under the
+ * change's correlation id and in the change's transaction, and ONE summary
+ * row for the DPs it leaves alone (never a row per unchanged DP). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <dpf/dp.h>
+#include <dpf/log.h>
+#include <dpf/sitecontrol.h>
+#include "dpf_test.h"
+#include "hman.h"
+
+static dpf_db *g_db;
+
+static int setup(void **state)
+{
+    (void)state;
+    char url[1024];
+    dpf_log_init("SMS_HIERARCHY_MANAGER");
+    if (dpf_test_db_create("hman_trace", url, sizeof url) != 0)
+        return -1;
+    return dpf_db_connect(url, &g_db) == DPF_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dpf_db_destroy(g_db);
+    dpf_test_db_drop("hman_trace");
+    return 0;
+}
+
+static void sql(const char *q, int n, const char *const *p)
+{
+    dpf_test_sql(g_db, q, n, p);
+}
+
+static const char *text(const char *q, const char *p1)
+{
+    static char buf[2048];
+    const char *p[] = {p1};
+    buf[0] = '\0';
+    if (dpf_db_exec_text(g_db, q, p1 ? 1 : 0, p, buf, sizeof buf) != DPF_OK)
+        fail_msg("%s: %s", q, dpf_db_error(g_db));
+    return buf;
+}
+
+/* A DP role with its properties, as the provider writes it. */
+static void add_role(const char *server)
+{
+    char n[DPF_NAL_MAX + 1];
+    assert_int_equal(dpf_nal_path(server, "PS1", n, sizeof n), DPF_OK);
+    const char *rd[] = {n, server};
+    char id[32];
+    if (dpf_db_exec_text(g_db, "INSERT INTO site_system_roles (site_code, role_name, nal_path, "
+                               "server_name) VALUES ('PS1', 'SMS Distribution Point', $1, $2) "
+                               "RETURNING id", 2, rd, id, sizeof id) != DPF_OK)
+        fail_msg("adding the role of %s: %s", server, dpf_db_error(g_db));
+    const char *pp[] = {id, DPF_PROP_DESCRIPTION, "trace", DPF_PROP_DP_DRIVE, "",
+                        DPF_PROP_IS_PXE, "0", DPF_PROP_IS_PULL_DP, "0",
+                        DPF_PROP_PRIORITY, "200", DPF_PROP_MIN_FREE_SPACE, "50",
+                        DPF_PROP_TRANSFER_RATE, "0", DPF_PROP_SSL_STATE, "0"};
+    sql("INSERT INTO site_system_role_props (role_id, name, value1, value3) VALUES "
+        "($1, $2, $3, 0), ($1, $4, $5, 0), "
+        "($1, $6, '', $7::bigint), ($1, $8, '', $9::bigint), "
+        "($1, $10, '', $11::bigint), ($1, $12, '', $13::bigint), "
+        "($1, $14, '', $15::bigint), ($1, $16, '', $17::bigint)", 17, pp);
+}
+
+static void process(const char *corr)
+{
+    hman_result res;
+    assert_int_equal(hman_process_site(g_db, "PS1", corr, &res), DPF_OK);
+}
+
+/* corr's HMAN rows: "step|server|result" in order, ';'-joined. */
+static const char *rows(const char *corr)
+{
+    return text("SELECT coalesce(string_agg(step || '|' || server_name || '|' || result, ';' "
+                "ORDER BY id), '') FROM trace_events WHERE correlation_id = $1 "
+                "AND component = 'HMAN'", corr);
+}
+
+static void test_one_row_per_dp_written_and_one_for_the_rest(void **state)
+{
+    (void)state;
+    add_role("PS1TR1.CONTOSO.COM");
+    add_role("PS1TR2.CONTOSO.COM");
+    add_role("PS1TR3.CONTOSO.COM");
+    process("corr-hman-add");
+    assert_string_equal(rows("corr-hman-add"),
+                        "Inserted DP|PS1TR1.CONTOSO.COM|info;Inserted DP|PS1TR2.CONTOSO.COM|info;"
+                        "Inserted DP|PS1TR3.CONTOSO.COM|info");
+    /* the row names the DP's id and what hman wrote */
+    assert_string_equal(text("SELECT (t.dpid = d.dpid AND t.job = 'change' AND t.message LIKE "
+                             "'Inserted DP %CRC:' || d.dp_crc || '%')::text FROM trace_events t "
+                             "JOIN distribution_points d USING (server_name) "
+                             "WHERE t.correlation_id = $1 AND t.server_name = "
+                             "'PS1TR2.CONTOSO.COM'", "corr-hman-add"), "true");
+
+    /* one DP changed: its row and one summary row for the other two */
+    const char *p[] = {"changed", "PS1TR2.CONTOSO.COM", DPF_PROP_DESCRIPTION};
+    sql("UPDATE site_system_role_props SET value1 = $1 WHERE name = $3 AND role_id = "
+        "(SELECT id FROM site_system_roles WHERE server_name = $2)", 3, p);
+    process("corr-hman-set");
+    assert_string_equal(rows("corr-hman-set"), "Updated DP|PS1TR2.CONTOSO.COM|info;"
+                                                "DPs unchanged||info");
+    assert_string_equal(text("SELECT message FROM trace_events WHERE correlation_id = $1 AND "
+                             "step = 'DPs unchanged'", "corr-hman-set"),
+                        "2 DPs of site PS1 unchanged");
+
+    /* one DP removed from the site control: marked deleted */
+    const char *pr[] = {"PS1TR3.CONTOSO.COM"};
+    sql("DELETE FROM site_system_roles WHERE server_name = $1", 1, pr);
+    process("corr-hman-remove");
+    assert_string_equal(rows("corr-hman-remove"), "Marked DP deleted|PS1TR3.CONTOSO.COM|info;"
+                                                   "DPs unchanged||info");
+
+    /* nothing changed: the summary row only */
+    process("corr-hman-nothing");
+    assert_string_equal(rows("corr-hman-nothing"), "DPs unchanged||info");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_row_per_dp_written_and_one_for_the_rest),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
