@@ -52,6 +52,10 @@ static const family FAMILIES[DPF_M_COUNT] = {
     [DPF_M_DISTRIBUTIONS] = {"dpfleet_distributions_total", COUNTER,
                              "Package distributions to one DP finished, by result (ok, failed).",
                              {"result"}, NULL, 0},
+    [DPF_M_PKG_PROCESSED] = {"dpfleet_packages_processed_total", COUNTER,
+                             "Package versions read from their source into the content library, "
+                             "by result (ok, failed).",
+                             {"result"}, NULL, 0},
     [DPF_M_AGENT_STEPS] = {"dpfleet_agent_steps_total", COUNTER,
                            "On-host steps sent to DP agents, by step and result (ok, failed, "
                            "error: no answer or an unreadable one).",

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/util.h>
 
 #include "content.h"
@@ -288,10 +289,12 @@ dpf_status dm_pkg_process(const dm_ctx *ctx, dpf_db *db, const dm_pkg_row *pkg,
                  "the content library, in %lld ms", pkg->package_id, pkg->source_version, w.n,
                  w.total, w.stored_new, (long long)(dpf_mono_us() - t0) / 1000);
         dm_pkg_files_free(w.files, w.n);
+        dpf_metrics_inc(DPF_M_PKG_PROCESSED, "ok", NULL, NULL);
         return DPF_OK;
     }
     DPF_ERROR("Failed to process package %s: %s", pkg->package_id, err);
     dm_pkg_files_free(w.files, w.n);
     record_failure(ctx, db, pkg, token, corr, err);
+    dpf_metrics_inc(DPF_M_PKG_PROCESSED, "failed", NULL, NULL);
     return st;
 }

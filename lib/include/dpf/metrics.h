@@ -32,6 +32,7 @@ typedef enum dpf_metric_id {
     DPF_M_DP_INSTALLS,       /* counter {result}: DP install/upgrade jobs finished */
     DPF_M_DP_REMOVALS,       /* counter {result}: DP removal jobs finished */
     DPF_M_DISTRIBUTIONS,     /* counter {result}: package distributions to one DP finished */
+    DPF_M_PKG_PROCESSED,     /* counter {result}: package versions snapshotted into the library */
     DPF_M_AGENT_STEPS,       /* counter {step,result}: agent steps answered */
     DPF_M_HMAN_CHANGE_SECONDS, /* histogram {result}: one site control change, start to commit */
     DPF_M_HTTP_REQUESTS,     /* counter {method,route,code}: API requests answered */
