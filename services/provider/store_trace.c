@@ -46,22 +46,28 @@ static const char SQL_OUTCOME_ROWS[] =
     "       array_to_json(istr)::text, correlation_id, NULL::bigint "
     "  FROM status_messages WHERE correlation_id = $1 AND msg_id IN " DECIDING_MSGS;
 
-/* recent: one group per (correlation id, job) on the DP, newest first;
- * trace_events_server serves both the grouping scan and the join. */
+/* One pass over the DP's rows (trace_events_server): each row gets its
+ * job's start, the jobs are ranked newest first and the first $2 kept, no
+ * join back by correlation id (a site reset's id has rows for every DP).
+ * The status messages of those ids are narrowed to those naming the DP in
+ * an ISTR (a prefilter: the handler matches the server exactly). */
 static const char SQL_HISTORY[] =
-    "WITH recent AS ("
-    "  SELECT correlation_id, job, min(at) AS started FROM trace_events "
-    "   WHERE server_name = upper($1) AND job <> '' "
-    "   GROUP BY correlation_id, job ORDER BY started DESC LIMIT $2::int) "
-    "SELECT 0, t.id, " MS("t.at") ", " MS("t.ended_at") ", t.server_name, t.job, t.job_id, "
-    "       t.step, t.result, t.message, 0, '[]', t.correlation_id, " MS("r.started") " "
-    "  FROM recent r JOIN trace_events t ON t.server_name = upper($1) "
-    "   AND t.correlation_id = r.correlation_id AND t.job = r.job "
+    "WITH dp AS ("
+    "  SELECT id, at, ended_at, server_name, job, job_id, step, result, message, correlation_id, "
+    "         min(at) OVER (PARTITION BY correlation_id, job) AS started "
+    "    FROM trace_events WHERE server_name = upper($1) AND job <> ''), "
+    "ranked AS (SELECT *, dense_rank() OVER (ORDER BY started DESC, correlation_id, job) AS rk "
+    "             FROM dp) "
+    "SELECT 0, id, " MS("at") ", " MS("ended_at") ", server_name, job, job_id, step, result, "
+    "       message, 0, '[]', correlation_id, " MS("started") " "
+    "  FROM ranked WHERE rk <= $2::int "
     "UNION ALL "
     "SELECT 1, s.id, " MS("s.raised_at") ", " MS("s.raised_at") ", '', '', '', '', '', '', "
     "       s.msg_id, array_to_json(s.istr)::text, s.correlation_id, NULL::bigint "
-    "  FROM status_messages s WHERE s.correlation_id IN (SELECT correlation_id FROM recent) "
+    "  FROM status_messages s "
+    " WHERE s.correlation_id IN (SELECT correlation_id FROM ranked WHERE rk <= $2::int) "
     "   AND s.msg_id IN " DECIDING_MSGS " "
+    "   AND strpos(upper(array_to_string(s.istr, '|')), upper($1)) > 0 "
     "ORDER BY 14 DESC NULLS LAST, 13, 6, 3, 2";
 
 dpf_status prov_store_trace_timeline(dpf_db *db, const char *corr, int limit,
