@@ -172,6 +172,8 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_ro
     dpf_db *db = dm_item_db(ctx, slot);
     dpf_status st = db != NULL ? dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp)
                                : DPF_ERR_DB;
+    if (st == DPF_ERR_BUSY && dm_item_lease_dead(ctx, db, dp))
+        st = dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp);
     if (st == DPF_ERR_NOT_FOUND) {
         DPF_INFO("DPID %lld is no longer in DistributionPoints, nothing to remove", it->dpid);
         return dm_outcome_done();

@@ -215,6 +215,8 @@ static dm_outcome handle(const dm_ctx *ctx, dm_item *it, dpf_db **slot, dm_dp_ro
         if (!needs_install(it, dp))
             return dm_outcome_done();
         st = dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp);
+        if (st == DPF_ERR_BUSY && dm_item_lease_dead(ctx, db, dp))
+            st = dm_store_dp_lease(db, it->dpid, it->token, ctx->lease_s, dp);
         if (st == DPF_ERR_BUSY) {
             char why[DM_TOKEN_MAX + 64];
             snprintf(why, sizeof why, "another job (%s) holds the DP", dp->lease_owner);

@@ -172,6 +172,27 @@ int dm_item_reclaim_dead(const dm_ctx *ctx, dpf_db *db)
     return n;
 }
 
+int dm_item_lease_dead(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp)
+{
+    size_t n = strlen(ctx->owner);
+    if (dp->lease_owner == NULL || strncmp(dp->lease_owner, ctx->owner, n) != 0 ||
+        dp->lease_owner[n] != '/')
+        return 0; /* another replica's: its own reclaim or the lease's end frees it */
+    int live = 0;
+    pthread_mutex_lock(&g_live_mu);
+    for (size_t i = 0; i < g_nlive && !live; i++)
+        live = strcmp(g_live[i], dp->lease_owner) == 0;
+    pthread_mutex_unlock(&g_live_mu);
+    if (live)
+        return 0;
+    /* a job that ended in the outage after the reclaim on recovery had
+     * run (it was still live then), or before this replica noticed the
+     * recovery: nothing else would free its lease before it runs out */
+    DPF_INFO("DPID %lld is leased by %s, a job of this replica that has ended; releasing its "
+             "lease now", dp->dpid, dp->lease_owner);
+    return dm_item_reclaim_dead(ctx, db) > 0;
+}
+
 /* The connection in this worker's slot was borrowed as a long holder. A
  * job runs on one worker thread from start to end, so the mark is the
  * thread's. */

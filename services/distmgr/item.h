@@ -85,6 +85,14 @@ int dm_item_lease_busy_s(const dm_ctx *ctx);
  * delays the next attempt. */
 void dm_item_release(const dm_item *it, dpf_db *db, long long dpid);
 
+/* dm_store_dp_lease answered DPF_ERR_BUSY (dp read with the holder): when
+ * the holder is a job of this replica that has ended (its token is no
+ * longer live: it ended in a database outage and could not release the
+ * lease), releases this replica's dead leases now (dm_item_reclaim_dead)
+ * and returns 1, so the caller takes the lease again at once instead of
+ * waiting out the lease (AgentStepTimeoutSeconds + 30 s). 0 otherwise. */
+int dm_item_lease_dead(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp);
+
 /* The DP's row could not be read (db NULL: no connection): logs; retry. */
 dm_outcome dm_item_read_failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db);
 
