@@ -12,6 +12,9 @@
  *   DP set aside       (HmanSetAsideFailedDPs) 3308 for that DP, 3306, ack
  *   cannot be decoded  9901, term (never redelivered, never blocks the queue)
  *   site unknown       3307, term (redelivery cannot help)
+ *   database away      (before the pass or under it, which rolls back) the
+ *                      change is held, in progress, and processed as soon as
+ *                      the database answers again: no 3307, no nak
  *   failed             3307 naming the DP and the reason, nak with
  *                      HmanRetryDelaySeconds; the last allowed delivery is
  *                      terminated instead, with a line that says so */
@@ -20,6 +23,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <dpf/log.h>
 #include <dpf/statmsg.h>
@@ -102,6 +106,53 @@ static void failed(hman_service *svc, dpf_bus_msg *msg, const char *site, const 
     finish(msg, dpf_bus_msg_nak(msg, svc->cfg.retry_delay_s * 1000), "nak");
 }
 
+/* 1 when the last error on db says the connection itself failed (no
+ * answer, or the server going down: SQLSTATE class 08, 57P01-57P03), not
+ * the statement. */
+static int lost_connection(const dpf_db *db)
+{
+    const char *state = dpf_db_sqlstate(db);
+    return state == NULL || *state == '\0' || strncmp(state, "08", 2) == 0 ||
+           strncmp(state, "57P0", 4) == 0;
+}
+
+/* How often a change held in an outage looks at the database (the same
+ * cadence as the service's own watch), and tells JetStream it is still in
+ * progress (well inside HmanAckWaitSeconds, at least 1 s). */
+#define OUTAGE_POLL_MS 1000
+#define OUTAGE_PROGRESS_MS 10000
+
+/* Waits, without svc->mu, until the database answers: 1, or 0 when the
+ * service is stopping (the caller gives the change back). */
+static int wait_for_db(hman_service *svc, dpf_bus_msg *msg, const char *path)
+{
+    int64_t since = dpf_mono_us(), told = since;
+    DPF_WARN("The database is not available (%s); %s waits for it and is processed as soon "
+             "as it is back", dpf_db_error(svc->db), path);
+    while (!atomic_load(&svc->stop) && !dpf_stopping()) {
+        struct timespec nap = {OUTAGE_POLL_MS / 1000, (OUTAGE_POLL_MS % 1000) * 1000000L};
+        nanosleep(&nap, NULL);
+        pthread_mutex_lock(&svc->mu);
+        dpf_status st = dpf_db_ensure(svc->db);
+        pthread_mutex_unlock(&svc->mu);
+        int64_t now = dpf_mono_us();
+        if (st == DPF_OK) {
+            DPF_INFO("The database is back after %.1f s; processing %s", (now - since) / 1e6,
+                     path);
+            return 1;
+        }
+        int every = svc->cfg.ack_wait_s * 1000 / 3;
+        if (every > OUTAGE_PROGRESS_MS)
+            every = OUTAGE_PROGRESS_MS;
+        if (now - told >= (int64_t)(every < 1000 ? 1000 : every) * 1000) {
+            told = now;
+            if (dpf_bus_msg_in_progress(msg) != DPF_OK)
+                DPF_DEBUG("%s: in-progress failed; JetStream may deliver it again", path);
+        }
+    }
+    return 0;
+}
+
 void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
 {
     hman_service *svc = closure;
@@ -133,28 +184,42 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
     hman_result res;
     hman_opts opts = {.set_aside_failed = svc->cfg.set_aside_failed};
     pthread_mutex_lock(&svc->mu);
-    dpf_status st = dpf_db_ensure(svc->db);
-    if (st != DPF_OK) {
+    dpf_status st;
+    int tries = 0;
+    for (;;) {
+        st = dpf_db_ensure(svc->db);
+        if (st == DPF_OK) {
+            st = hman_process_change_opts(svc->db, site, dpf_bus_msg_corr(msg), change_id,
+                                          &opts, &res);
+            if (st != DPF_ERR_DB)
+                break;
+            /* before the reconnect clears it */
+            int lost = lost_connection(svc->db) || res.failed_nal[0] == '\0';
+            if (dpf_db_ensure(svc->db) == DPF_OK) {
+                /* the database answers: a change that failed on a dead
+                 * connection (idle since a server restart, or lost under
+                 * the pass) is tried once more; any other error is the
+                 * change's (3307, HmanRetryDelaySeconds) */
+                if (!lost || tries++ > 0)
+                    break;
+                DPF_INFO("Retrying %s once after: %s", path, res.reason);
+                continue;
+            }
+        }
+        /* an outage, not a failed change (the database went before the pass
+         * or in the middle of it, which rolled back): hold the change and
+         * process it the moment the database is back, rather than a nak
+         * and HmanRetryDelaySeconds (work resumes within seconds, issue 8) */
         pthread_mutex_unlock(&svc->mu);
-        /* an outage, not a failed change: look again soon rather than after
-         * HmanRetryDelaySeconds, so the change goes through seconds after
-         * the database is back */
-        int again_s = svc->cfg.retry_delay_s < 2 ? svc->cfg.retry_delay_s : 2;
-        DPF_WARN("The database is not available (%s); %s will be processed again in %d s",
-                 dpf_db_error(svc->db), path, again_s);
-        finish(msg, dpf_bus_msg_nak(msg, again_s * 1000), "nak");
-        dpf_log_set_corr(NULL);
-        return;
-    }
-    st = hman_process_change_opts(svc->db, site, dpf_bus_msg_corr(msg), change_id, &opts,
-                                  &res);
-    if (st == DPF_ERR_DB && res.failed_nal[0] == '\0' && dpf_db_ensure(svc->db) == DPF_OK) {
-        /* failed before touching any DP: most likely the connection died
-         * while idle (a server restart shows only on the next query);
-         * once reconnected, one more try settles it */
-        DPF_INFO("Retrying %s once after: %s", path, res.reason);
-        st = hman_process_change_opts(svc->db, site, dpf_bus_msg_corr(msg), change_id, &opts,
-                                  &res);
+        int back = wait_for_db(svc, msg, path);
+        pthread_mutex_lock(&svc->mu);
+        if (!back) {
+            pthread_mutex_unlock(&svc->mu);
+            finish(msg, dpf_bus_msg_nak(msg, 0), "nak");
+            dpf_log_set_corr(NULL);
+            return;
+        }
+        tries = 0;
     }
     if (st == DPF_OK) {
         /* 3306 committed with the change (or, res.already, when the change
