@@ -9,8 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd_trace.h"
+
+/* Failed lines in bold red on a terminal (not with NO_COLOR or TERM=dumb,
+ * never into a pipe or file, where ">>>" and "FAILED" mark them). */
+static const char *on = "", *off = "";
+
+static void colors(void)
+{
+    const char *term = getenv("TERM");
+    if (isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL && term != NULL &&
+        strcmp(term, "dumb") != 0) {
+        on = "\033[1;31m";
+        off = "\033[0m";
+    }
+}
 
 void dpctl_print_follow(const char *corr)
 {
@@ -81,11 +96,12 @@ static void entry_line(json_t *e)
     const char *dp = str(e, "serverName");
     const char *msg = str(e, "message");
     size_t nlines = json_array_size(json_object_get(e, "agentLines"));
-    printf("%s  %-12s %-16s %-28s %-22s %-7s %-8s %s", when, str(e, "component"), tid,
-           dp[0] ? dp : "-", str(e, "step"), res, dur, msg);
+    int failed = strcmp(res, "FAILED") == 0;
+    printf("%s%s  %-12s %-16s %-28s %-22s %-7s %-8s %s", failed ? on : "", when,
+           str(e, "component"), tid, dp[0] ? dp : "-", str(e, "step"), res, dur, msg);
     if (nlines > 0)
         printf("%s(%zu agent line%s)", msg[0] ? " " : "", nlines, nlines == 1 ? "" : "s");
-    printf("\n");
+    printf("%s\n", failed ? off : "");
 }
 
 /* The latest failed step of each DP, with what the agent said. */
@@ -107,8 +123,8 @@ static void failed_steps(json_t *entries, json_t *summary)
         dpctl_trace_time(json_object_get(last, "time"), when, sizeof when);
         thread(last, tid, sizeof tid);
         int still = strcmp(str(s, "state"), "Failed") == 0;
-        printf("\n>>> FAILED STEP %s on %s%s\n", str(last, "step"), dp,
-               still ? "" : " (a later attempt took over; see the outcome above)");
+        printf("\n%s>>> FAILED STEP %s on %s%s%s\n", on, str(last, "step"), dp,
+               still ? "" : " (a later attempt took over; see the outcome above)", off);
         printf("    at %s, %s thread %s, replica %s, job %s, attempt %s\n", when,
                str(last, "component"), tid, str(last, "replica")[0] ? str(last, "replica") : "-",
                str(last, "job")[0] ? str(last, "job") : "-",
@@ -128,6 +144,7 @@ static void failed_steps(json_t *entries, json_t *summary)
 
 static void print_trace(const dpctl_resp *r)
 {
+    colors();
     json_t *entries = json_object_get(r->json, "entries");
     json_t *summary = json_object_get(r->json, "summary");
     char from[40], to[40];
