@@ -46,7 +46,19 @@ e2e_stack_up() {
         echo "stack up failed; trying again"
     done
     eval "$out"
+    # The logs outlive a test that fails or is killed. ctest kills a test
+    # at its timeout with SIGKILL (cmake 3.25: no trap runs, the stack is
+    # not removed), so from now until the test ends well
+    # <stack>.failed-logs already points at the stack's logs; a failure
+    # that gets to e2e_stack_down replaces the link by a copy.
+    ln -sfn "$DPFLEET_STACK/logs" "$DPFLEET_STACK.failed-logs"
+    echo "# stack in $DPFLEET_STACK: if this test fails or is killed, its whole logs are in" \
+        "$DPFLEET_STACK.failed-logs"
     trap e2e_stack_down EXIT
+    # a TERM (kill, or a ctest with TIMEOUT_SIGNAL_NAME) or INT is a
+    # failure that keeps the logs and takes the stack down
+    trap 'e2e_bad "killed by SIGTERM"; exit 143' TERM
+    trap 'e2e_bad "interrupted (SIGINT)"; exit 130' INT
 }
 
 # Stops the services one by one, so a sanitizer build reports leaks and
@@ -72,10 +84,15 @@ e2e_stack_down() {
         echo "---- service logs (last lines) ----"
         tail -n 40 "$DPFLEET_STACK"/logs/*.log 2>/dev/null || true
         # the whole logs outlive the stack, for a failure that does not repeat
+        rm -f "$DPFLEET_STACK.failed-logs" # the link made at stack up
         if cp -r "$DPFLEET_STACK/logs" "$DPFLEET_STACK.failed-logs" 2>/dev/null; then
             echo "---- every service's whole log kept in $DPFLEET_STACK.failed-logs ----"
+        else
+            echo "---- could not keep the logs in $DPFLEET_STACK.failed-logs ----"
         fi
         [ $rc -eq 0 ] && rc=1
+    else
+        rm -f "$DPFLEET_STACK.failed-logs"
     fi
     "$E2E_ROOT/scripts/stack" down >/dev/null 2>&1 || true
     exit $rc
