@@ -66,6 +66,24 @@ const char *dpf_trace_replica(void)
     return g_replica;
 }
 
+void dpf_trace_join_lines(char *const *lines, size_t n, char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; lines != NULL && i < n; i++) {
+        const char *l = lines[i] != NULL ? lines[i] : "";
+        size_t k = strlen(l);
+        if (used + k + 2 > len)
+            break;
+        memcpy(buf + used, l, k);
+        used += k;
+        buf[used++] = '\n';
+        buf[used] = '\0';
+    }
+}
+
 static int result_known(const char *r)
 {
     static const char *const known[] = {DPF_TRACE_RUNNING, DPF_TRACE_OK, DPF_TRACE_FAILED,

@@ -3,7 +3,9 @@
  * statement per drained batch writes a row for each published change from
  * the outbox rows themselves, in the drain's transaction and before they
  * are deleted, so the row commits exactly when the change leaves the
- * outbox. It runs under a savepoint: the timeline is worth much, but never
+ * outbox. Its time is the batch's (the drain transaction's start, before
+ * the publish): hman's and distmgr's rows for the change, written as soon
+ * as the event reaches them, must not come before it on the timeline. It runs under a savepoint: the timeline is worth much, but never
  * the outbox, so a row that cannot be written is logged and the batch is
  * published and deleted all the same. Status message rows are left out
  * (they are on the timeline as status messages already), and so are
@@ -29,7 +31,7 @@ static const char SQL_TRACE[] =
     " 'publish', $2, $3::bigint, 'info', "
     " 'RCV: ' || o.operation || ' on ' || o.table_name || ' for ' || o.trigger_name || "
     " ' [' || o.object_key || ' ][' || o.id || ']; SND: published ' || o.subject "
-    "FROM outbox o CROSS JOIN (SELECT clock_timestamp() AS t) n "
+    "FROM outbox o CROSS JOIN (SELECT now() AS t) n "
     "CROSS JOIN LATERAL (SELECT CASE WHEN o.subject LIKE 'dp.%' "
     "  AND o.object_key ~ '^[0-9]{1,18}$' THEN o.object_key::bigint END AS dpid) k "
     "LEFT JOIN distribution_points d ON d.dpid = k.dpid "

@@ -13,6 +13,7 @@
 #include <dpf/agent.h>
 #include <dpf/dp.h>
 #include <dpf/log.h>
+#include <dpf/trace.h>
 #include <dpf/metrics.h>
 #include <dpf/util.h>
 
@@ -169,24 +170,6 @@ static void log_done(const dm_dp_row *dp, const char *step, const dm_agent_kv *p
     }
 }
 
-/* The reply's lines into buf, one per '\n', whole lines only (the
- * timeline keeps them with the step, trace_events.agent_lines). */
-static void keep_agent_lines(const Dpf__AgentReply *rep, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < rep->n_log; i++) {
-        const char *l = rep->log[i] != NULL ? rep->log[i] : "";
-        size_t n = strlen(l);
-        if (used + n + 2 > len)
-            break;
-        memcpy(buf + used, l, n);
-        used += n;
-        buf[used++] = '\n';
-        buf[used] = '\0';
-    }
-}
-
 static void log_agent_lines(const Dpf__AgentReply *rep, dpf_log_level level)
 {
     for (size_t i = 0; i < rep->n_log; i++)
@@ -338,7 +321,8 @@ dpf_status dm_agent_run(dpf_bus *bus, const dm_dp_row *dp, const char *step,
     }
     res->changed = rep->changed;
     res->agent_us = rep->duration_us;
-    keep_agent_lines(rep, res->log, sizeof res->log);
+    /* what the host's smsdpprov.log says, for the timeline (trace_events) */
+    dpf_trace_join_lines(rep->log, rep->n_log, res->log, sizeof res->log);
     if (rep->content_url != NULL)
         snprintf(res->content_url, sizeof res->content_url, "%s", rep->content_url);
     if (!rep->ok) {

@@ -17,6 +17,7 @@
 
 #include <dpf/agent.h>
 #include <dpf/log.h>
+#include <dpf/trace.h>
 #include <dpf/util.h>
 
 #include "content.h"
@@ -42,6 +43,8 @@ typedef struct job {
     int files_sent;
     int64_t next_renew_us;
     dm_cagent_buf put;   /* the content_put request, chunk included */
+    long long trace_id;  /* the job's row on the timeline (0: not recorded) */
+    char lines[2048];    /* the agent's lines of the last step but content_put */
 } job;
 
 static void note_base(job *j, const dm_cagent_reply *r)
@@ -88,6 +91,34 @@ static dpf_status run_step(job *j, const char *step, const dm_agent_kv *params, 
                                   clen, offset, j->ctx->step_timeout_s, out, j->reason,
                                   sizeof j->reason);
     note_base(j, out);
+    /* what the host said, for the timeline; not for every chunk */
+    if ((st != DPF_OK || chunk == NULL) && out->rep != NULL)
+        dpf_trace_join_lines(out->rep->log, out->rep->n_log, j->lines, sizeof j->lines);
+    return st;
+}
+
+/* The job on the timeline (dpf/trace.h): one step per job, started on the
+ * job's connection before the first request (no transaction is open) and
+ * ended in the transaction that records the outcome. */
+static void trace_start(job *j, const char *step)
+{
+    dpf_trace_who who = {.corr = j->corr, .component = DPF_TRACE_DISTMGR, .dpid = j->row->dpid,
+                         .server = j->row->server_name,
+                         .job = j->row->state == DM_CS_REMOVING ? "remove content" : "distribute",
+                         .job_id = j->token};
+    if (dpf_trace_step_start(j->db, &who, step, &j->trace_id) != DPF_OK)
+        DPF_WARN("Package %s on DPID %lld: could not record the job on the timeline: %s",
+                 j->row->package_id, j->row->dpid, dpf_db_error(j->db));
+}
+
+static dpf_status trace_end(job *j, const char *result, const char *message)
+{
+    long long id = j->trace_id;
+    j->trace_id = 0;
+    dpf_status st = dpf_trace_step_finish(j->db, id, result, message, j->lines);
+    if (st != DPF_OK)
+        DPF_WARN("Package %s on DPID %lld: could not record the job's end on the timeline: %s",
+                 j->row->package_id, j->row->dpid, dpf_db_error(j->db));
     return st;
 }
 
@@ -326,6 +357,11 @@ static void record_failure(job *j)
     /* a restarted agent may serve on another port: keep the address fresh */
     if (st == DPF_OK)
         st = dm_store_dist_content_base(j->db, j->row->dpid, j->base);
+    if (st == DPF_OK) {
+        char msg[sizeof j->reason + sizeof j->file + 16];
+        dpf_fmt(msg, sizeof msg, "%s%s%s", j->reason, j->file[0] ? ", file " : "", j->file);
+        st = trace_end(j, DPF_TRACE_FAILED, msg);
+    }
     unsigned id = j->row->state == DM_CS_REMOVING ? DM_MSG_PKG_DIST_FAILED
                   : j->no_source                  ? DM_MSG_PULL_NO_SOURCE
                   : gave_up                       ? DM_MSG_PKG_DIST_GAVE_UP
@@ -351,6 +387,9 @@ static void remove_from_dp(job *j)
     dm_agent_kv kv[] = {{"package_id", j->row->package_id}};
     dm_cagent_reply r = {0};
     DPF_INFO("Removing package %s from DP %s", j->row->package_id, j->row->nal_path);
+    char step[96];
+    dpf_fmt(step, sizeof step, "remove package %s", j->row->package_id);
+    trace_start(j, step);
     dpf_status st = run_step(j, DPF_STEP_CONTENT_REMOVE, kv, 1, NULL, 0, NULL, 0, 0, &r);
     dm_cagent_reply_free(&r);
     if (st != DPF_OK) {
@@ -362,6 +401,8 @@ static void remove_from_dp(job *j)
         st = dm_store_dist_removed(j->db, j->row->dpid, j->row->package_id, j->token);
     if (st == DPF_OK)
         st = dm_store_dist_content_base(j->db, j->row->dpid, j->base);
+    if (st == DPF_OK)
+        st = trace_end(j, DPF_TRACE_OK, NULL);
     if (st == DPF_OK)
         st = dm_content_raise(j->ctx, j->db, j->row->site_code, DM_MSG_PKG_REMOVED, 'I',
                               j->row->package_id, j->row->nal_path, j->row->server_name, NULL);
@@ -384,8 +425,13 @@ void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *to
              row->is_pull_dp ? "pulling" : "updating", row->package_id, row->version,
              row->nal_path, row->attempts + 1);
     int64_t t0 = dpf_mono_us();
+    char step[96];
+    dpf_fmt(step, sizeof step, "package %s version %d", row->package_id, row->version);
+    trace_start(&j, step);
     dpf_status st = transfer(&j);
     if (j.cancelled) {
+        /* stopped for the DP (maintenance mode, removal) or taken over */
+        (void)trace_end(&j, j.cancelled == 1 ? DPF_TRACE_WAITING : DPF_TRACE_INFO, j.reason);
         if (j.cancelled == 1 && dm_store_dist_release(db, row->dpid, row->package_id, token) !=
                                     DPF_OK)
             DPF_WARN("Package %s on DPID %lld: could not release the job's lease; it runs out",
@@ -406,6 +452,12 @@ void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *to
                                      j.bytes, j.files_sent);
     if (st == DPF_OK)
         st = dm_store_dist_content_base(db, row->dpid, j.base);
+    if (st == DPF_OK) {
+        char msg[160];
+        dpf_fmt(msg, sizeof msg, "%d files %s, %lld bytes", j.files_sent,
+                row->is_pull_dp ? "downloaded from its sources" : "sent", j.bytes);
+        st = trace_end(&j, DPF_TRACE_OK, msg);
+    }
     if (st == DPF_OK)
         st = dm_content_raise(ctx, db, row->site_code, DM_MSG_PKG_INSTALLED, 'I',
                               row->package_id, row->nal_path, version, row->server_name);

@@ -18,6 +18,7 @@
 #include <dpf/log.h>
 #include <dpf/sitecontrol.h>
 #include <dpf/statmsg.h>
+#include <dpf/trace.h>
 #include <dpf/util.h>
 
 #include "content.h"
@@ -60,9 +61,20 @@ static void describe_bad(const Dpf__AgentReply *rep, char *out, size_t len)
     }
 }
 
-/* Records one package's verdict with 2384 / 2383. */
+/* The validation job on the timeline (dpf/trace.h): who its rows are. */
+static dpf_trace_who val_who(const dm_item *it, const dm_val_dp *dp)
+{
+    dpf_trace_who who = {.corr = it->corr, .component = DPF_TRACE_DISTMGR, .dpid = dp->dpid,
+                         .server = dp->server_name, .job = "validate", .job_id = it->token};
+    return who;
+}
+
+/* Records one package's verdict with 2384 / 2383, and the end of its step
+ * on the timeline (trace_id, with the agent's lines) in the same
+ * transaction. */
 static void verdict(const dm_ctx *ctx, dpf_db *db, const dm_val_dp *dp, const char *corr,
-                    const char *package_id, int ok, const char *why)
+                    const char *package_id, int ok, const char *why, long long trace_id,
+                    const char *lines)
 {
     int changed = 0;
     dpf_status st = dpf_db_begin(db);
@@ -70,6 +82,9 @@ static void verdict(const dm_ctx *ctx, dpf_db *db, const dm_val_dp *dp, const ch
         st = dpf_db_set_corr(db, corr);
     if (st == DPF_OK)
         st = dm_store_val_verdict(db, dp->dpid, package_id, ok, why, &changed);
+    if (st == DPF_OK)
+        st = dpf_trace_step_finish(db, trace_id, ok ? DPF_TRACE_OK : DPF_TRACE_FAILED,
+                                   ok ? NULL : why, lines);
     if (st == DPF_OK)
         st = dm_content_raise(ctx, db, dp->site_code,
                               ok ? DPF_MSG_VALIDATION_OK : DPF_MSG_VALIDATION_FAILED,
@@ -132,6 +147,7 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
                          dp.server_name, NULL, NULL) != DPF_OK)
         DPF_WARN("DPID %lld: status message 2380 could not be stored", dp.dpid);
     dm_cagent_target t = {dp.dpid, dp.server_name, dp.nal_path, dp.site_code};
+    dpf_trace_who who = val_who(it, &dp);
     for (int i = 0; i < n; i++) {
         int stop = 0;
         if (dpf_stopping() ||
@@ -144,21 +160,31 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         }
         dm_agent_kv kv[] = {{"package_id", pkgs[i].package_id}};
         dm_cagent_reply r = {0};
-        char reason[1024], why[1024];
+        char reason[1024], why[1024], step[96], lines[2048] = "";
+        long long trace_id = 0;
+        dpf_fmt(step, sizeof step, "validate package %s", pkgs[i].package_id);
+        if (dpf_trace_step_start(db, &who, step, &trace_id) != DPF_OK)
+            DPF_WARN("DPID %lld: could not record the validation of package %s on the "
+                     "timeline: %s", dp.dpid, pkgs[i].package_id, dpf_db_error(db));
         st = dm_cagent_run(ctx->bus, &t, DPF_STEP_CONTENT_VALIDATE, kv, 1, NULL, 0, NULL, 0, 0,
                            ctx->step_timeout_s, &r, reason, sizeof reason);
+        if (r.rep != NULL)
+            dpf_trace_join_lines(r.rep->log, r.rep->n_log, lines, sizeof lines);
         if (st == DPF_OK && r.rep->n_content == 0) {
-            verdict(ctx, db, &dp, it->corr, pkgs[i].package_id, 1, NULL);
+            verdict(ctx, db, &dp, it->corr, pkgs[i].package_id, 1, NULL, trace_id, lines);
         } else if (st == DPF_OK || st == DPF_ERR_STEP) {
             /* the check ran and found files, or the DP does not hold it */
             if (st == DPF_OK)
                 describe_bad(r.rep, why, sizeof why);
             else
                 dpf_fmt(why, sizeof why, "%s", reason);
-            verdict(ctx, db, &dp, it->corr, pkgs[i].package_id, 0, why);
+            verdict(ctx, db, &dp, it->corr, pkgs[i].package_id, 0, why, trace_id, lines);
             bad++;
         } else {
             dm_cagent_reply_free(&r);
+            if (dpf_trace_step_finish(db, trace_id, DPF_TRACE_FAILED, reason, lines) != DPF_OK)
+                DPF_WARN("DPID %lld: could not record the failed validation step on the "
+                         "timeline: %s", dp.dpid, dpf_db_error(db));
             DPF_ERROR("Content validation of DP %s could not go on: %s; will retry in %d s",
                       dp.nal_path, reason, ctx->retry_delay_s);
             out = dm_content_retry(ctx->retry_delay_s * 1000, "the agent did not answer");
@@ -172,9 +198,20 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         dpf_fmt(result, sizeof result, "Verified: %d packages", n);
     else
         dpf_fmt(result, sizeof result, "Failed: %d of %d packages", bad, n);
-    if (dm_store_val_done(db, dp.dpid, token, dp.requested_at, result) != DPF_OK)
+    /* the end and its row on the timeline commit together */
+    st = dpf_db_begin(db);
+    if (st == DPF_OK)
+        st = dm_store_val_done(db, dp.dpid, token, dp.requested_at, result);
+    if (st == DPF_OK)
+        st = dpf_trace_event(db, &who, "validation finished",
+                             bad ? DPF_TRACE_FAILED : DPF_TRACE_OK, result);
+    if (st == DPF_OK)
+        st = dpf_db_commit(db);
+    if (st != DPF_OK) {
+        dpf_db_rollback(db);
         DPF_WARN("DPID %lld: could not record the end of the validation (%s)", dp.dpid,
                  dpf_db_error(db));
+    }
     DPF_INFO("Content validation finished on DP %s: %s", dp.nal_path, result);
     free(pkgs);
     dm_val_dp_clear(&dp);

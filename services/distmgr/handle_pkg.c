@@ -237,7 +237,7 @@ dm_outcome dm_handle_pkg(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
         DPF_INFO("Package %s: dropped from %d DPs that are not installed (nothing to remove "
                  "there)", pkg.package_id, dropped);
     int held = 0;
-    if (dm_store_dist_hold_for_maintenance(db, pkg.package_id, &held) != DPF_OK)
+    if (dm_store_dist_hold_for_maintenance(db, pkg.package_id, it->corr, &held) != DPF_OK)
         DPF_WARN("Package %s: cannot look for DPs in maintenance mode (%s)", pkg.package_id,
                  dpf_db_error(db));
     /* Most wake-ups find nothing left to do (each DP install wakes its

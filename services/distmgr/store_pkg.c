@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <dpf/log.h>
+#include <dpf/trace.h>
 #include <dpf/util.h>
 
 static char *dup_col(const dpf_db_result *r, int row, int col)
@@ -514,18 +515,31 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         grace_s, seqs, max, n);
 }
 
-dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id, int *n)
+dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id,
+                                              const char *corr, int *n)
 {
-    const char *p[] = {package_id};
+    /* each DP that starts to wait gets its 'waiting' row on the timeline in
+     * the same statement (one for all of them, whatever their number) */
+    char tid[24];
+    dpf_fmt(tid, sizeof tid, "%llu", (unsigned long long)dpf_log_tid());
+    const char *p[] = {package_id, corr != NULL ? corr : "", dpf_trace_replica(), tid};
     dpf_db_result *r = NULL;
     *n = 0;
     dpf_status st = dpf_db_exec(
         db,
-        "UPDATE dp_packages x SET state = 'WaitingMaintenance', updated_at = now() "
-        "FROM distribution_points d WHERE d.dpid = x.dpid AND x.package_id = $1 "
-        "AND d.maintenance_mode AND x.state IN ('Pending', 'Retrying') "
-        "AND (x.lease_until IS NULL OR x.lease_until < now()) RETURNING d.server_name",
-        1, p, &r);
+        "WITH h AS (UPDATE dp_packages x SET state = 'WaitingMaintenance', updated_at = now() "
+        "  FROM distribution_points d WHERE d.dpid = x.dpid AND x.package_id = $1 "
+        "  AND d.maintenance_mode AND x.state IN ('Pending', 'Retrying') "
+        "  AND (x.lease_until IS NULL OR x.lease_until < now()) "
+        "  RETURNING d.dpid, d.server_name), "
+        "t AS (INSERT INTO trace_events (correlation_id, at, ended_at, component, dpid, "
+        "  server_name, job, step, replica, tid, result, message) "
+        "  SELECT $2, c.t, c.t, 'DistMgr', h.dpid, h.server_name, 'distribute', "
+        "  'package ' || $1, $3, $4::bigint, 'waiting', "
+        "  'the DP is in maintenance mode; package ' || $1 || ' waits until it is turned off' "
+        "  FROM h CROSS JOIN (SELECT clock_timestamp() AS t) c WHERE $2 <> '') "
+        "SELECT server_name FROM h",
+        4, p, &r);
     if (st == DPF_OK)
         *n = dpf_db_result_rows(r);
     for (int i = 0; st == DPF_OK && i < *n && i < 20; i++)

@@ -147,10 +147,12 @@ dpf_status dm_store_dist_any_claimable(dpf_db *db, const char *package_id,
                                        int *any) DPF_MUSTCHECK;
 
 /* Rows of package_id waiting to be sent (Pending, Retrying) to DPs in
- * maintenance mode become WaitingMaintenance (logged per DP); *n how many.
- * The provider sets them Pending when maintenance mode ends. */
+ * maintenance mode become WaitingMaintenance (logged per DP, and a
+ * 'waiting' row each on the timeline under corr, unless corr is NULL or
+ * ""); *n how many. The provider sets them Pending when maintenance mode
+ * ends. */
 dpf_status dm_store_dist_hold_for_maintenance(dpf_db *db, const char *package_id,
-                                              int *n) DPF_MUSTCHECK;
+                                              const char *corr, int *n) DPF_MUSTCHECK;
 
 /* Seconds until the earliest Retrying row of package_id is due (0 if due
  * now); DPF_ERR_NOT_FOUND when none is Retrying. */

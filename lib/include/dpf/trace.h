@@ -76,6 +76,12 @@ dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char
 dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,
                                  const char *message, const char *lines) DPF_MUSTCHECK;
 
+/* Joins n lines (an agent reply's log; NULL entries are "") into buf as
+ * dpf_trace_step_finish takes them, one per '\n', whole lines only: the
+ * first line that does not fit ends the list. buf always terminated
+ * (len > 0). All borrowed. */
+void dpf_trace_join_lines(char *const *lines, size_t n, char *buf, size_t len);
+
 /* The replica name rows carry (borrowed, process lifetime). */
 const char *dpf_trace_replica(void);
 
