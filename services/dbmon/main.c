@@ -23,6 +23,8 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define RECONNECT_MAX_MS 1000
+/* a publishing pause looks this often whether NATS came back */
+#define NAP_SLICE_MS 100
 
 static char *g_db_url;
 static char *g_nats_url;
@@ -68,6 +70,24 @@ static int next_backoff(int ms)
 {
     ms *= 2;
     return ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms;
+}
+
+/* The pause after a refused publish: up to ms, but over as soon as the NATS
+ * connection is back (a reconnect since the pause began), so the outbox is
+ * drained within NAP_SLICE_MS of the server's return rather than at the
+ * end of a backoff that grew while it was away (up to BACKOFF_MAX_MS).
+ * 1 when it ended because NATS came back. */
+static int pause_publishing(dpf_bus *bus, int ms)
+{
+    uint64_t seen = dpf_bus_reconnects(bus);
+    int was_connected = dpf_bus_connected(bus);
+    for (int left = ms; left > 0; left -= NAP_SLICE_MS) {
+        if (!dpf_daemon_nap(left < NAP_SLICE_MS ? left : NAP_SLICE_MS))
+            return 0; /* stopping */
+        if (dpf_bus_reconnects(bus) != seen || (!was_connected && dpf_bus_connected(bus)))
+            return 1;
+    }
+    return 0;
 }
 
 static dpf_status listen_outbox(dpf_db *db, void *arg)
@@ -139,8 +159,12 @@ static void run(dpf_bus *bus)
         }
         DPF_WARN("Publishing paused for %d ms (%s); the changes wait in the outbox", backoff,
                  dpf_status_text(st));
-        dpf_daemon_nap(backoff);
-        backoff = next_backoff(backoff);
+        if (pause_publishing(bus, backoff)) {
+            DPF_INFO("NATS is back; publishing the outbox again");
+            backoff = BACKOFF_MIN_MS;
+        } else {
+            backoff = next_backoff(backoff);
+        }
         /* a stream deleted under us (or a JetStream restarted empty) is
          * created again rather than waited for */
         if (st == DPF_ERR_NO_STREAM && dpf_bus_ensure_streams(bus) == DPF_OK)
