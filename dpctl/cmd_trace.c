@@ -171,6 +171,13 @@ static void print_trace(const dpctl_resp *r)
         if (n > 1)
             printf(" (%lld attempts)", n);
         printf("\n");
+        json_t *jobs = json_object_get(e, "jobs");
+        size_t k;
+        json_t *j;
+        if (json_array_size(jobs) > 1) {
+            json_array_foreach(jobs, k, j)
+                printf("      %-40s %s\n", str(j, "job"), str(j, "outcome"));
+        }
     }
     failed_steps(entries, summary);
 }

@@ -46,7 +46,7 @@ static json_t *job_json(const dpf_db_result *r, const prov_trace_rowset *set, si
             group[m++] = set->rows[i];
     }
     prov_trace_outcome o;
-    prov_trace_outcome_of(group, m, &o);
+    prov_trace_dp_outcome(group, m, &o, NULL, 0);
     if (o.state == PROV_TRACE_DONE && o.since_ms > ended)
         ended = o.since_ms;
     char iso[40];

@@ -21,6 +21,8 @@
 #include "trace.h"
 #include "trace_rows.h"
 
+#define TRACE_ITEMS_MAX 64 /* jobs listed per DP (the DP's own, then each package's) */
+
 /* The source's component names of the status messages' COMP= field, as the
  * trace rows name them. */
 static const char *short_component(const char *comp)
@@ -131,8 +133,11 @@ static json_t *summary_json(const dpf_db_result *rows, int *ok)
     json_t *arr = json_array();
     *ok = prov_trace_rowset_load(rows, &set);
     prov_trace_row *group = set.n ? calloc(set.n, sizeof *group) : NULL;
-    if (!*ok || (set.n && group == NULL)) {
+    prov_trace_item *items = calloc(TRACE_ITEMS_MAX, sizeof *items);
+    if (!*ok || (set.n && group == NULL) || items == NULL) {
         *ok = 0;
+        free(group);
+        free(items);
         prov_trace_rowset_free(&set);
         return arr;
     }
@@ -143,13 +148,17 @@ static json_t *summary_json(const dpf_db_result *rows, int *ok)
             group[m++] = set.rows[set.order[b++]];
         if (server[0] != '\0') {
             prov_trace_outcome o;
-            prov_trace_outcome_of(group, m, &o);
-            if (o.state != PROV_TRACE_NONE)
-                json_array_append_new(arr, prov_trace_outcome_json(server, &o));
+            size_t k = prov_trace_dp_outcome(group, m, &o, items, TRACE_ITEMS_MAX);
+            if (o.state != PROV_TRACE_NONE) {
+                json_t *j = prov_trace_outcome_json(server, &o);
+                json_object_set_new(j, "jobs", prov_trace_items_json(items, k, TRACE_ITEMS_MAX));
+                json_array_append_new(arr, j);
+            }
         }
         a = b;
     }
     free(group);
+    free(items);
     prov_trace_rowset_free(&set);
     return arr;
 }

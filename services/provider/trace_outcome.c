@@ -5,6 +5,7 @@
 #include "trace_outcome.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,7 +57,23 @@ static void set(prov_trace_outcome *o, prov_trace_state st, const char *word, co
     }
 }
 
-/* The status message that completes a job of this kind, 0 if none. */
+/* distribute, remove content, validate: one step per attempt. */
+static int is_content_job(const char *job)
+{
+    return strcmp(job, "distribute") == 0 || strcmp(job, "remove content") == 0 ||
+           strcmp(job, "validate") == 0;
+}
+
+static const char *content_done_word(const char *job)
+{
+    if (strcmp(job, "validate") == 0)
+        return "Validated";
+    if (strcmp(job, "remove content") == 0)
+        return "Content removed";
+    return "Distributed";
+}
+
+/* The status message that completes a job of this kind. */
 static int completing_msg(const char *job)
 {
     if (strcmp(job, "remove") == 0)
@@ -205,6 +222,11 @@ void prov_trace_outcome_of(const prov_trace_row *rows, size_t n, prov_trace_outc
         set(out, PROV_TRACE_RUNNING, "Running", running->step, NULL, running->at_ms);
         return;
     }
+    if (is_content_job(s0(latest_start->job))) {
+        set(out, PROV_TRACE_DONE, content_done_word(latest_start->job), NULL, NULL,
+            last->ended_ms >= 0 ? last->ended_ms : last->at_ms);
+        return;
+    }
     int want = completing_msg(s0(latest_start->job));
     for (size_t i = 0; i < n; i++) {
         const prov_trace_row *r = &rows[i];
@@ -218,4 +240,101 @@ void prov_trace_outcome_of(const prov_trace_row *rows, size_t n, prov_trace_outc
         }
     }
     set(out, PROV_TRACE_RUNNING, "Running", latest_start->job, NULL, latest_start->at_ms);
+}
+
+/* The DP's own job's status messages (not content's). */
+static int lifecycle_msg(int id)
+{
+    switch (id) {
+    case 2399: case 2398: case 2390: case 2391: case 2392: case 3307: case 3308: case 2394:
+    case 2395:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int rank(prov_trace_state st)
+{
+    switch (st) {
+    case PROV_TRACE_FAILED: return 4;
+    case PROV_TRACE_RUNNING: return 3;
+    case PROV_TRACE_WAITING: return 2;
+    case PROV_TRACE_DONE: return 1;
+    default: return 0;
+    }
+}
+
+size_t prov_trace_dp_outcome(const prov_trace_row *rows, size_t n, prov_trace_outcome *out,
+                             prov_trace_item *items, size_t max)
+{
+    memset(out, 0, sizeof *out);
+    out->state = PROV_TRACE_NONE;
+    out->since_ms = -1;
+    prov_trace_row *sub = n ? calloc(n, sizeof *sub) : NULL;
+    if (n && sub == NULL)
+        return 0; /* out of memory: no outcome rather than a wrong one */
+    /* content jobs: one item per job and step (the package and version) */
+    size_t nitems = 0, ncontent = 0;
+    int own_rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        const prov_trace_row *r = &rows[i];
+        if (r->is_statmsg || !is_attempt_row(r))
+            continue;
+        if (!is_content_job(s0(r->job))) {
+            own_rows = 1;
+            continue;
+        }
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !rows[j].is_statmsg && is_attempt_row(&rows[j]) &&
+                   strcmp(s0(rows[j].job), s0(r->job)) == 0 &&
+                   strcmp(s0(rows[j].step), s0(r->step)) == 0;
+        if (seen)
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < n; j++)
+            if (!rows[j].is_statmsg && strcmp(s0(rows[j].job), s0(r->job)) == 0 &&
+                strcmp(s0(rows[j].step), s0(r->step)) == 0)
+                sub[m++] = rows[j];
+        prov_trace_outcome o;
+        prov_trace_outcome_of(sub, m, &o);
+        ncontent++;
+        if (rank(o.state) > rank(out->state) ||
+            (rank(o.state) == rank(out->state) && o.since_ms > out->since_ms))
+            *out = o;
+        if (items != NULL && nitems < max) {
+            snprintf(items[nitems].name, sizeof items[nitems].name, "%s: %s", s0(r->job),
+                     s0(r->step));
+            items[nitems].o = o;
+        }
+        nitems++;
+    }
+    /* the DP's own job: its rows and status messages (all of them when
+     * there is no content job, so an old trace still has an outcome) */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const prov_trace_row *r = &rows[i];
+        if (r->is_statmsg ? (ncontent == 0 || lifecycle_msg(r->msg_id))
+                          : !is_content_job(s0(r->job)))
+            sub[m++] = *r;
+    }
+    prov_trace_outcome own;
+    prov_trace_outcome_of(sub, m, &own);
+    free(sub);
+    if (own.state != PROV_TRACE_NONE) {
+        if (items != NULL && max > 0) {
+            /* first in the list */
+            size_t k = nitems < max ? nitems : max - 1;
+            memmove(&items[1], &items[0], k * sizeof *items);
+            snprintf(items[0].name, sizeof items[0].name, "%s", own.job[0] ? own.job : "dp");
+            items[0].o = own;
+        }
+        nitems++;
+        /* known from status messages alone (maintenance mode), it gives way
+         * to a content job that failed, runs or waits */
+        if (own_rows || ncontent == 0 || rank(out->state) <= rank(own.state))
+            *out = own;
+    }
+    return nitems;
 }

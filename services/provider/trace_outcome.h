@@ -58,8 +58,28 @@ typedef struct prov_trace_outcome {
     int attempts;        /* distinct job_ids seen */
 } prov_trace_outcome;
 
-/* rows: n rows of ONE DP, any order (borrowed). Fills *out. */
+/* rows: n rows of ONE job of one DP, any order (borrowed). Fills *out. A
+ * content job (distribute, remove content, validate: one step per attempt,
+ * ended in the transaction of its result) is done when its attempt's row
+ * ended 'ok'; the others need their completing status message. */
 void prov_trace_outcome_of(const prov_trace_row *rows, size_t n, prov_trace_outcome *out);
+
+/* One job of a DP within an action: the DP's own job (install, upgrade,
+ * remove: "dp") or one package's content job ("distribute: package
+ * PS100001 version 1"). */
+typedef struct prov_trace_item {
+    char name[160];
+    prov_trace_outcome o;
+} prov_trace_item;
+
+/* rows: every row of ONE DP in one action (borrowed). The DP's outcome is
+ * its own job's when it has one (install, upgrade, removal: what the
+ * administrator asked about; its default client packages follow it in the
+ * same action); otherwise its content jobs' together (any failed, else any
+ * running, else any waiting, else done). Fills *out and up to max items
+ * (items may be NULL); returns the number of items found. */
+size_t prov_trace_dp_outcome(const prov_trace_row *rows, size_t n, prov_trace_outcome *out,
+                             prov_trace_item *items, size_t max);
 
 /* "2026-12-02T16:01:02.123Z" of ms since the epoch into buf (>= 25 bytes). */
 void prov_trace_iso(int64_t ms, char *buf, size_t len);

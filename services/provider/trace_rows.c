@@ -124,3 +124,17 @@ json_t *prov_trace_outcome_json(const char *server, const prov_trace_outcome *o)
     json_object_set_new(j, "attempts", json_integer(o->attempts));
     return j;
 }
+
+json_t *prov_trace_items_json(const prov_trace_item *items, size_t n, size_t max)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && i < max; i++) {
+        json_t *j = json_object();
+        json_object_set_new(j, "job", json_string(items[i].name));
+        json_object_set_new(j, "outcome", json_string(items[i].o.text));
+        json_object_set_new(j, "state", json_string(items[i].o.word));
+        json_object_set_new(j, "attempts", json_integer(items[i].o.attempts));
+        json_array_append_new(arr, j);
+    }
+    return arr;
+}

@@ -35,4 +35,8 @@ void prov_trace_rowset_free(prov_trace_rowset *set);
  * "attempts"}, new reference owned by the caller. */
 json_t *prov_trace_outcome_json(const char *server, const prov_trace_outcome *o);
 
+/* [{"job", "outcome", "state", "attempts"}] of the first min(n, max) items
+ * (borrowed); new reference owned by the caller. */
+json_t *prov_trace_items_json(const prov_trace_item *items, size_t n, size_t max);
+
 #endif

@@ -265,10 +265,19 @@ static void test_install_failure_then_retry(void **state)
 
     ev(corr, base, 1030, 10, "DistMgr", dp, "install", "att-2", "write_settings", "ok", "", NULL);
     msg_dp(corr, base, 1045, 2399, 'I', dp, NULL);
+    /* the default client package follows in the same action: the DP's
+     * own job still decides, the package is listed beside it */
+    ev(corr, base, 1050, 20, "DistMgr", dp, "distribute", "tok-9", "package CS100002 version 1",
+       "ok", "", NULL);
     trace(corr, &r);
     long long attempts = 0;
     assert_string_equal(outcome(&r, dp, &attempts), "Installed");
     assert_int_equal(attempts, 2);
+    json_t *jobs = json_object_get(json_array_get(json_object_get(r.json, "summary"), 0), "jobs");
+    assert_int_equal(json_array_size(jobs), 2);
+    assert_string_equal(jstr(json_array_get(jobs, 1), "job"),
+                        "distribute: package CS100002 version 1");
+    assert_string_equal(jstr(json_array_get(jobs, 1), "outcome"), "Distributed");
     /* the timeline still shows the failed attempt, and is in time order */
     e = json_object_get(r.json, "entries");
     int failed_seen = 0;
@@ -354,6 +363,34 @@ static void test_site_reset_outcomes(void **state)
     assert_true(json_is_true(json_object_get(r.json, "truncated")));
     assert_int_equal(json_array_size(json_object_get(r.json, "summary")), 6);
     resp_free(&r);
+}
+
+/* A package distribution: one content job per DP and package. */
+static void test_distribution(void **state)
+{
+    (void)state;
+    const char *c = "dist-test-1";
+    ev(c, BASE, 0, 0, "SMS Provider", "", "", "", "package distribute", "info", "PS100001", NULL);
+    ev(c, BASE, 10, 30, "DistMgr", "TRD1.CONTOSO.COM", "distribute", "t1",
+       "package PS100001 version 1", "ok", "2 files, 10 bytes sent", NULL);
+    msg_dp(c, BASE, 41, 2330, 'I', "TRD1.CONTOSO.COM", NULL);
+    ev(c, BASE, 11, 30, "DistMgr", "TRD2.CONTOSO.COM", "distribute", "t2",
+       "package PS100001 version 1", "failed", "disk full, file a.bin", "no space left on device");
+    ev(c, BASE, 12, 0, "DistMgr", "TRD3.CONTOSO.COM", "distribute", "",
+       "package PS100001 version 1", "waiting", "the DP is in maintenance mode", NULL);
+    resp r;
+    trace(c, &r);
+    assert_string_equal(outcome(&r, "TRD1.CONTOSO.COM", NULL), "Distributed");
+    assert_string_equal(outcome(&r, "TRD2.CONTOSO.COM", NULL),
+                        "Failed at package PS100001 version 1: disk full, file a.bin");
+    assert_string_equal(outcome(&r, "TRD3.CONTOSO.COM", NULL),
+                        "Waiting: the DP is in maintenance mode");
+    resp_free(&r);
+    char *out = NULL;
+    assert_int_equal(dpctl("trace dist-test-1", &out), 0);
+    assert_non_null(strstr(out, ">>> FAILED STEP package PS100001 version 1 on TRD2.CONTOSO.COM"));
+    assert_non_null(strstr(out, "      no space left on device"));
+    free(out);
 }
 
 /* A removal lists its steps in the source's order and ends Removed. */
@@ -457,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_malformed_and_unknown),
         cmocka_unit_test(test_install_failure_then_retry),
         cmocka_unit_test(test_site_reset_outcomes),
+        cmocka_unit_test(test_distribution),
         cmocka_unit_test(test_removal),
         cmocka_unit_test(test_analyst_reads),
         cmocka_unit_test(test_history),

@@ -121,6 +121,48 @@ static void test_removal_completes_with_2391_only(void **state)
     assert_string_equal(o.text, "Removed");
 }
 
+/* The DP's own job decides over its client packages' distribution in the
+ * same action; alone, the content jobs decide together. */
+static void test_dp_outcome_own_job_and_content(void **state)
+{
+    (void)state;
+    prov_trace_row rows[] = {
+        step(1, 0, 5, "a", "install_files", "ok", ""),
+        statmsg(2, 10, 2399, "", ""),
+        step(3, 20, 5, "t1", "package CS100002 version 1", "ok", ""),
+        step(4, 21, 5, "t2", "package CS100003 version 1", "failed", "disk full"),
+        step(5, 30, -1, "t3", "package CS100024 version 1", "running", ""),
+    };
+    for (int i = 2; i < 5; i++)
+        rows[i].job = "distribute";
+    prov_trace_outcome o;
+    prov_trace_item items[8];
+    size_t n = prov_trace_dp_outcome(rows, 5, &o, items, 8);
+    assert_string_equal(o.text, "Installed");
+    assert_int_equal(n, 4);
+    assert_string_equal(items[0].name, "install");
+    assert_string_equal(items[1].name, "distribute: package CS100002 version 1");
+    assert_string_equal(items[1].o.text, "Distributed");
+    assert_string_equal(items[2].o.text, "Failed at package CS100003 version 1: disk full");
+    /* a distribution alone: the failed package decides */
+    n = prov_trace_dp_outcome(rows + 2, 3, &o, NULL, 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(o.text, "Failed at package CS100003 version 1: disk full");
+    /* all sent */
+    n = prov_trace_dp_outcome(rows + 2, 1, &o, items, 1);
+    assert_string_equal(o.text, "Distributed");
+    /* a retry of the same package is an attempt of the same job */
+    prov_trace_row retry[] = {rows[3], rows[3]};
+    retry[1].id = 9;
+    retry[1].at_ms += 1000;
+    retry[1].job_id = "t9";
+    retry[1].result = "ok";
+    n = prov_trace_dp_outcome(retry, 2, &o, items, 8);
+    assert_int_equal(n, 1);
+    assert_string_equal(o.text, "Distributed");
+    assert_int_equal(o.attempts, 2);
+}
+
 static void test_iso(void **state)
 {
     (void)state;
@@ -138,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_running_and_waiting),
         cmocka_unit_test(test_statmsgs_alone),
         cmocka_unit_test(test_removal_completes_with_2391_only),
+        cmocka_unit_test(test_dp_outcome_own_job_and_content),
         cmocka_unit_test(test_iso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
