@@ -44,11 +44,21 @@ dpf_build() {
 
 dpf_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Prints a free loopback TCP port.
+# Prints a free loopback TCP port, outside the kernel's ephemeral range
+# (ip_local_port_range, 32768-60999 by default). A port in that range can
+# be taken at any moment as the local end of an outgoing connection, which
+# dpf_port_busy cannot see (nothing listens on it), and a server that binds
+# it later fails: e2e_fault's nats-server, started again on its ports while
+# the services reconnected to everything, died with "bind: address already
+# in use" and never came back (no event flowed after the outage).
 dpf_free_port() {
-    local p i
+    local p i lo=32768 hi=60999 base=10000 span
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    if [ "$lo" -ge 15000 ]; then span=$((lo - base))
+    elif [ "$hi" -le 60000 ]; then base=$((hi + 1)) span=$((65535 - hi))
+    else base=20000 span=40000; fi # no room outside it: as before
     for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((base + (RANDOM * 32768 + RANDOM) % span))
         dpf_port_busy "$p" || { echo "$p"; return 0; }
     done
     dpf_die "no free port found"
