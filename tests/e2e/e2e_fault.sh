@@ -124,7 +124,10 @@ for svc in $READY_SVCS; do
 done
 sleep $((NATS_DOWN_S > 3 ? NATS_DOWN_S - 3 : 0))
 NATS_START=$(now)
-"$STACK_CMD" nats-start || e2e_bad "scripts/stack nats-start"
+# a server that does not come back makes every later check fail after long
+# waits (and the test run into ctest's timeout): stop here, saying why
+"$STACK_CMD" nats-start || { e2e_bad "scripts/stack nats-start: nats-server did not start" \
+    "again (its log: nats.log of the kept logs)"; exit 1; }
 NATS_BACK=$(now)
 sleep 1
 PG_DOWN=$(now)
@@ -140,7 +143,7 @@ for svc in $READY_SVCS; do
 done
 sleep $((PG_DOWN_S > 3 ? PG_DOWN_S - 3 : 0))
 PG_START=$(now)
-"$STACK_CMD" pg-start || e2e_bad "scripts/stack pg-start"
+"$STACK_CMD" pg-start || { e2e_bad "scripts/stack pg-start: PostgreSQL did not start again"; exit 1; }
 PG_BACK=$(now)
 BACK=$(python3 -c "print(max($NATS_BACK, $PG_BACK))")
 echo "# nats-server down $(python3 -c "print(round($NATS_BACK - $NATS_DOWN, 1))") s," \

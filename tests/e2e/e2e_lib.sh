@@ -86,6 +86,8 @@ e2e_stack_down() {
         # the whole logs outlive the stack, for a failure that does not repeat
         rm -f "$DPFLEET_STACK.failed-logs" # the link made at stack up
         if cp -r "$DPFLEET_STACK/logs" "$DPFLEET_STACK.failed-logs" 2>/dev/null; then
+            # and the stack's own (nats-server's, the e2e tests' admin.log...)
+            cp "$DPFLEET_STACK"/*.log "$DPFLEET_STACK.failed-logs/" 2>/dev/null
             echo "---- every service's whole log kept in $DPFLEET_STACK.failed-logs ----"
         else
             echo "---- could not keep the logs in $DPFLEET_STACK.failed-logs ----"
