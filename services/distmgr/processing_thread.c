@@ -24,6 +24,7 @@
 #include <dpf/util.h>
 
 #include "item.h"
+#include "step_runner.h"
 
 /* How long the thread waits for a worker before it re-checks its stop flag
  * and keeps queued messages alive. */
@@ -237,6 +238,16 @@ static void announce(void *arg, const dm_pool_assign *a)
 
 /* Hands n to a worker, waiting for one if needed. Lock not held. 0 when the
  * service is stopping and n was not handed over. */
+/* The job a kind's items are on the timeline (dm_step_trace_queued). */
+static const char *trace_job(const dm_proc_kind *k)
+{
+    if (strcmp(k->verb, "Removing") == 0)
+        return "remove";
+    if (strcmp(k->verb, "Validating") == 0)
+        return "validate";
+    return "install";
+}
+
 static int dispatch(dm_proc *u, node *n)
 {
     char id[160];
@@ -276,6 +287,10 @@ static int dispatch(dm_proc *u, node *n)
         } else if (!waited) {
             DPF_INFO("%s: All %d threads are busy, %s %s waits for a free thread.",
                      u->kind->name, u->limit, arg.what, id);
+            /* "Waiting: ..." on the DP's timeline (one row per DP that waits) */
+            if (good && u->kind->noun == NULL)
+                dm_step_trace_queued(u->ctx, &n->item, trace_job(u->kind), u->kind->name,
+                                     u->limit);
         }
         waited = 1;
         pthread_mutex_lock(&u->mu);

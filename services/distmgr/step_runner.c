@@ -11,6 +11,7 @@
 #include <dpf/trace.h>
 #include <dpf/util.h>
 
+#include "db_pool.h"
 #include "item.h"
 
 void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **slot,
@@ -96,6 +97,37 @@ void dm_step_trace_wait(dpf_db *db, const dm_item *it, const dm_dp_row *dp, cons
     if (dpf_trace_event(db, &who, "wait", DPF_TRACE_WAITING, why) != DPF_OK)
         DPF_WARN("DPID %lld: could not record on the timeline that it waits: %s", dp->dpid,
                  dpf_db_error(db));
+}
+
+/* Written from the DP's row: the processing thread knows only its DPID. */
+static const char SQL_QUEUED[] =
+    "INSERT INTO trace_events (correlation_id, at, ended_at, component, dpid, server_name, "
+    " job, job_id, step, replica, tid, result, message) "
+    "SELECT $1, c.t, c.t, 'DistMgr', d.dpid, d.server_name, "
+    " CASE WHEN $3 = 'install' AND (d.installed_crc <> '' OR d.installed_version <> '') "
+    "      THEN 'upgrade' ELSE $3 END, '', 'wait', $4, $5::bigint, 'waiting', $6 "
+    "FROM distribution_points d CROSS JOIN (SELECT clock_timestamp() AS t) c "
+    "WHERE d.dpid = $2::bigint";
+
+void dm_step_trace_queued(const dm_ctx *ctx, const dm_item *it, const char *job,
+                          const char *thread, int limit)
+{
+    if (ctx == NULL || ctx->dbpool == NULL || it == NULL || it->dpid <= 0 || job == NULL)
+        return;
+    /* a moment only: the dispatcher must not wait on the database */
+    dpf_db *db = dm_dbpool_get(ctx->dbpool, 200);
+    if (db == NULL)
+        return;
+    char dpid[24], tid[24], why[256];
+    snprintf(dpid, sizeof dpid, "%lld", it->dpid);
+    snprintf(tid, sizeof tid, "%llu", (unsigned long long)dpf_log_tid());
+    snprintf(why, sizeof why, "all %d threads of the %s are busy; the DP waits for a free "
+             "thread", limit, thread != NULL ? thread : "processing thread");
+    const char *p[] = {it->corr, dpid, job, dpf_trace_replica(), tid, why};
+    if (dpf_db_exec(db, SQL_QUEUED, 6, p, NULL) != DPF_OK)
+        DPF_WARN("DPID %lld: could not record on the timeline that it waits for a thread: %s",
+                 it->dpid, dpf_db_error(db));
+    dm_dbpool_put(ctx->dbpool, db);
 }
 
 /* The previous step's end and this step's start on the timeline, on the

@@ -72,6 +72,15 @@ dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res);
  * All borrowed. */
 void dm_step_trace_wait(dpf_db *db, const dm_item *it, const dm_dp_row *dp, const char *why);
 
+/* A 'waiting' row on the timeline for the DP it->dpid names while it waits
+ * for a free worker thread: thread names the processing thread ("DP
+ * upgrade processing thread"), limit its thread limit, job "install"
+ * (refined to "upgrade" from the DP's row), "remove" or "validate". On a
+ * connection borrowed from ctx's pool for a moment; none free, or the DP
+ * gone: nothing is written. Best effort (logged). All borrowed. */
+void dm_step_trace_queued(const dm_ctx *ctx, const dm_item *it, const char *job,
+                          const char *thread, int limit);
+
 /* The job a run over dp is on the timeline: "remove" while the DP is
  * Removing, else "upgrade" when the host already had a DP installed, else
  * "install". dp borrowed. */

@@ -32,6 +32,8 @@ static fake_agent *g_agent;
 
 static const char *const HOSTS[] = {
     "PS1TR1.CONTOSO.COM", "PS1TR2.CONTOSO.COM", "PS1TR3.CONTOSO.COM", "PS1TR4.CONTOSO.COM",
+    "PS1TRW1.CONTOSO.COM", "PS1TRW2.CONTOSO.COM", "PS1TRW3.CONTOSO.COM", "PS1TRW4.CONTOSO.COM",
+    "PS1TRW5.CONTOSO.COM",
 };
 
 static const char *const INSTALL_STEPS =
@@ -226,6 +228,44 @@ static void test_failed_removal_step(void **state)
     assert_string_equal(out, REMOVE_STEPS);
 }
 
+/* DPUpgradeThreadLimit 2 and five DPs at once: a DP that waits for a free
+ * thread says so, then its install follows. */
+static void test_waiting_for_a_free_thread(void **state)
+{
+    (void)state;
+    static const char *const five[] = {"PS1TRW1.CONTOSO.COM", "PS1TRW2.CONTOSO.COM",
+                                       "PS1TRW3.CONTOSO.COM", "PS1TRW4.CONTOSO.COM",
+                                       "PS1TRW5.CONTOSO.COM"};
+    fa_set_delay(g_agent, 100);
+    for (int i = 0; i < 5; i++) {
+        char corr[32];
+        snprintf(corr, sizeof corr, "corr-trace-wait-%d", i);
+        long long id = dmt_insert_dp(five[i], 0, 0, "", 0);
+        assert_int_equal(dmt_publish_ins(id, "insert", corr), 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        char corr[32];
+        snprintf(corr, sizeof corr, "corr-trace-wait-%d", i);
+        assert_true(dmt_wait_installed(five[i], WAIT_MS));
+        assert_true(settled(corr, dmt_sql_int("SELECT dpid FROM distribution_points WHERE "
+                                              "server_name = $1", five[i]), "Installed"));
+    }
+    fa_set_delay(g_agent, 0);
+    /* at least one waited, saying why, as an install of that DP */
+    long long waited = dmt_sql_int("SELECT count(*) FROM trace_events WHERE correlation_id LIKE $1 "
+                                   "AND result = 'waiting' AND step = 'wait' AND job = 'install' "
+                                   "AND server_name LIKE 'PS1TRW%' AND message = 'all 2 threads "
+                                   "of the DP upgrade processing thread are busy; the DP waits "
+                                   "for a free thread'", "corr-trace-wait-%");
+    assert_true(waited >= 1);
+    /* and each waiting DP's install steps come after its wait, all ok */
+    assert_int_equal(dmt_sql_int("SELECT count(*) FROM trace_events w WHERE w.correlation_id "
+                                 "LIKE $1 AND w.result = 'waiting' AND (SELECT count(*) FROM "
+                                 "trace_events s WHERE s.correlation_id = w.correlation_id AND "
+                                 "s.server_name = w.server_name AND s.result = 'ok' AND "
+                                 "s.at > w.at) = 7", "corr-trace-wait-%"), waited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_failed_step_then_retry_as_new_attempt),
         cmocka_unit_test(test_removal_steps_in_source_order),
         cmocka_unit_test(test_failed_removal_step),
+        cmocka_unit_test(test_waiting_for_a_free_thread),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
