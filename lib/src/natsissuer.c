@@ -6,7 +6,14 @@
  * means the account's own JWT must list the user key, so the issuer fetches
  * the account JWT the server holds now (its resolver is the truth, and
  * keeps earlier revocations), adds one, re-signs it with the operator
- * signing key and pushes it through the system account. */
+ * signing key and pushes it through the system account.
+ *
+ * That list grows with every DP ever removed, and nats-server takes the
+ * account JWT in one message (1 MB at most): ~14,000 revocations. When the
+ * issuer directory says agent credentials expire (agent-days, written only
+ * by dpf-natsauth init, so every agent credential of this operator has an
+ * "exp"), a revocation older than that lifetime revokes only credentials
+ * that expired anyway, and each push leaves it out. */
 #include "natsissuer.h"
 
 #include <nats/nats.h>
@@ -22,6 +29,7 @@
 
 struct dpf_natsissuer {
     char account[DPF_NKEY_PUBLIC_LEN + 1];
+    long long agent_lifetime_s; /* 0: agent credentials never expire */
     dpf_nkey *account_signing;
     dpf_nkey *operator_signing;
     char sys_creds[4096];
@@ -43,6 +51,58 @@ static dpf_status load_seed(const char *dir, const char *file, dpf_nkey **out, c
     if (st != DPF_OK)
         dpf_fmt(err, errlen, "%s: %s", path, st == DPF_ERR_DECODE ? "not an nkey seed" : dpf_status_text(st));
     return st;
+}
+
+/* DIR/agent-days: absent, or a whole number of days 1..3650 and a newline */
+static dpf_status load_lifetime(const char *dir, long long *out, char *err, size_t errlen)
+{
+    char path[4096], *text = NULL, *end = NULL;
+    size_t len = 0;
+    *out = 0;
+    dpf_fmt(path, sizeof path, "%s/agent-days", dir);
+    dpf_status st = dpf_read_file(path, &text, &len);
+    if (st == DPF_ERR_NOT_FOUND)
+        return DPF_OK;
+    if (st != DPF_OK) {
+        dpf_fmt(err, errlen, "%s: %s", path, dpf_status_text(st));
+        return st;
+    }
+    long long days = strtoll(text, &end, 10);
+    int ok = end != text && (*end == '\0' || strcmp(end, "\n") == 0) && text[0] != '-' &&
+             days >= 1 && days <= DPF_NATSISSUER_AGENT_DAYS_MAX;
+    free(text);
+    if (!ok) {
+        dpf_fmt(err, errlen, "%s: not a number of days from 1 to %d", path,
+                DPF_NATSISSUER_AGENT_DAYS_MAX);
+        return DPF_ERR_INVALID;
+    }
+    *out = days * 86400;
+    return DPF_OK;
+}
+
+long long dpf_natsissuer_agent_lifetime(const dpf_natsissuer *iss)
+{
+    return iss != NULL ? iss->agent_lifetime_s : 0;
+}
+
+size_t dpf_natsissuer_prune(json_t *claims, long long now, long long lifetime_s)
+{
+    json_t *rev = json_object_get(json_object_get(claims, "nats"), "revocations");
+    if (lifetime_s <= 0 || !json_is_object(rev))
+        return 0;
+    size_t pruned = 0;
+    const char *key;
+    json_t *at, *tmp;
+    json_object_foreach_safe(rev, tmp, key, at) {
+        /* "*" revokes every user of the account: never ours to drop */
+        if (strcmp(key, "*") == 0 || !json_is_integer(at))
+            continue;
+        if (json_integer_value(at) + lifetime_s + DPF_NATSISSUER_PRUNE_MARGIN_S < now) {
+            json_object_del(rev, key);
+            pruned++;
+        }
+    }
+    return pruned;
 }
 
 dpf_status dpf_natsissuer_load(const char *dir, dpf_natsissuer **out, char *err, size_t errlen)
@@ -76,6 +136,8 @@ dpf_status dpf_natsissuer_load(const char *dir, dpf_natsissuer **out, char *err,
     }
     if (st == DPF_OK && !dpf_fmt(iss->sys_creds, sizeof iss->sys_creds, "%s/sys.creds", dir))
         st = DPF_ERR_INVALID;
+    if (st == DPF_OK)
+        st = load_lifetime(dir, &iss->agent_lifetime_s, err, errlen);
     if (st != DPF_OK) {
         dpf_natsissuer_destroy(iss);
         return st;
@@ -108,6 +170,10 @@ dpf_status dpf_natsissuer_agent(const dpf_natsissuer *iss, const char *fqdn, cha
     dpf_status st = dpf_nkey_create(DPF_NKEY_USER, &user);
     if (st == DPF_OK)
         st = dpf_jwt_user_claims(dpf_nkey_public(user), name, iss->account, &perms, &claims);
+    if (st == DPF_OK && iss->agent_lifetime_s > 0 &&
+        json_object_set_new(claims, "exp", json_integer((long long)time(NULL) +
+                                                        iss->agent_lifetime_s)) != 0)
+        st = DPF_ERR_NOMEM;
     if (st == DPF_OK)
         st = dpf_jwt_sign(claims, iss->account_signing, &jwt);
     if (st == DPF_OK)
@@ -154,8 +220,11 @@ static dpf_status push_revocation(natsConnection *nc, const dpf_natsissuer *iss,
     }
     natsMsg_Destroy(m);
     m = NULL;
-    if (st == DPF_OK && (st = dpf_jwt_account_revoke(claims, user_pub, (long long)time(NULL))) != DPF_OK)
+    long long now = (long long)time(NULL);
+    if (st == DPF_OK && (st = dpf_jwt_account_revoke(claims, user_pub, now)) != DPF_OK)
         dpf_fmt(err, errlen, "%s is not a user key", user_pub);
+    if (st == DPF_OK)
+        dpf_natsissuer_prune(claims, now, iss->agent_lifetime_s);
     if (st == DPF_OK)
         st = dpf_jwt_sign(claims, iss->operator_signing, &jwt);
     if (st == DPF_OK)

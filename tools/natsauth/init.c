@@ -125,7 +125,7 @@ static dpf_status write_user(const char *dir, const char *file, const char *name
  * requires it of every client once the block is there) and see this
  * certificate; "" without TLS. Names the files by absolute path; refuses a
  * file it cannot read or that is not PEM, and a key readable by others. */
-static dpf_status tls_block(const natsauth_tls *tls, char *out, size_t len, char *err,
+static dpf_status tls_block(const natsauth_opts *tls, char *out, size_t len, char *err,
                             size_t errlen)
 {
     out[0] = '\0';
@@ -199,12 +199,17 @@ static int mkdir_private(const char *dir, const char *sub, char *err, size_t err
     return 1;
 }
 
-dpf_status natsauth_init(const char *given, const natsauth_tls *tls, char *err, size_t errlen)
+dpf_status natsauth_init(const char *given, const natsauth_opts *opts, char *err, size_t errlen)
 {
     char path[4096], dir[4096], tlsconf[9000];
-    dpf_status tst = tls_block(tls, tlsconf, sizeof tlsconf, err, errlen);
+    dpf_status tst = tls_block(opts, tlsconf, sizeof tlsconf, err, errlen);
     if (tst != DPF_OK)
         return tst;
+    int days = opts != NULL ? opts->agent_days : 0;
+    if (days < 0 || days > DPF_NATSISSUER_AGENT_DAYS_MAX) {
+        dpf_fmt(err, errlen, "--agent-days must be 1 to %d", DPF_NATSISSUER_AGENT_DAYS_MAX);
+        return DPF_ERR_INVALID;
+    }
     /* nats.conf names files by absolute path: nats-server may run elsewhere */
     if (!mkdir_private(given, NULL, err, errlen))
         return DPF_ERR_IO;
@@ -246,6 +251,11 @@ dpf_status natsauth_init(const char *given, const natsauth_tls *tls, char *err, 
         st = write_in(issuer, "account.pub", pub, 0644, err, errlen);
     if (st == DPF_OK)
         st = write_user(issuer, "sys.creds", "dpfleet system", k.sys, NULL, NULL, err, errlen);
+    char daystext[16];
+    dpf_fmt(daystext, sizeof daystext, "%d\n", days);
+    /* only here, with the operator: every agent credential it signs then expires */
+    if (st == DPF_OK && days > 0)
+        st = write_in(issuer, "agent-days", daystext, 0600, err, errlen);
     for (const dpf_natsrole *r = dpf_natsroles(); st == DPF_OK && r->name != NULL; r++) {
         char file[128];
         dpf_fmt(file, sizeof file, "%s.creds", r->name);

@@ -5,16 +5,19 @@
 #include <stddef.h>
 #include <dpf/status.h>
 
-/* nats-server's TLS certificate and key (PEM files), both or neither. */
-typedef struct natsauth_tls {
+/* init's options: nats-server's TLS certificate and key (PEM files), both
+ * or neither; agent_days > 0: agent credentials expire that many days after
+ * issue (DIR/issuer/agent-days), and older revocations are pruned. */
+typedef struct natsauth_opts {
     const char *cert;
     const char *key;
-} natsauth_tls;
+    int agent_days;
+} natsauth_opts;
 
 /* Creates every key, JWT, credential and DIR/nats.conf (with a tls block
- * when tls names a certificate; tls may be NULL); refuses a DIR that already
+ * when opts names a certificate; opts may be NULL); refuses a DIR that already
  * holds a nats.conf (the keys in it are in use). Strings borrowed. */
-dpf_status natsauth_init(const char *dir, const natsauth_tls *tls, char *err,
+dpf_status natsauth_init(const char *dir, const natsauth_opts *opts, char *err,
                          size_t errlen) DPF_MUSTCHECK;
 
 /* One host's agent credential from DIR/issuer, written to out (0600). */
