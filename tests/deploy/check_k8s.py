@@ -31,6 +31,8 @@ import yaml
 LIBRARY_ENV = {"DPFLEET_LOG_LEVEL", "DPFLEET_SYSTEM_NAME", "DPFLEET_NATS_CREDS",
                "NATS_USER", "NATS_PASS", "MALLOC_ARENA_MAX"}
 CONTROL_PLANE = ["provider", "dbmon", "hman", "distmgr"]
+# commands of the image's Debian base (coreutils), not of the install tree
+IMAGE_TOOLS = {"install"}
 WRITTEN = {"DPFLEET_CONTENT_LIBRARY", "DPFLEET_AGENT_ROOT"}
 OPERATOR_SECRETS = {"dpfleet-connection", "dpfleet-nats-creds"}
 passed = failed = 0
@@ -84,6 +86,8 @@ def listen_port(addr):
 
 def check_container(prefix, name, c, helps, configmaps):
     binary = (c.get("command") or [""])[0]
+    if binary in IMAGE_TOOLS:
+        return
     text = help_text(prefix, binary)
     check(text is not None, "%s/%s runs %s, which the install provides" % (name, c.get("name"), binary))
     if text is None:
@@ -116,6 +120,8 @@ def check_service(name, doc, configmaps, pdbs):
     check(any(i.get("command") == ["dbmon", "--migrate-only"] for i in inits),
           "%s: an init container runs dbmon --migrate-only before it" % name)
     for i in inits:
+        if (i.get("command") or [""])[0] != "dbmon":
+            continue
         check(i.get("envFrom") == c.get("envFrom"),
               "%s: init container %s has the service's connection settings" % (name, i.get("name")))
     ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
@@ -135,6 +141,19 @@ def check_service(name, doc, configmaps, pdbs):
     res = c.get("resources", {})
     check(bool(res.get("requests", {}).get("memory")) and bool(res.get("limits", {}).get("memory")),
           "%s: memory requests and limits" % name)
+    key = env.get("DPFLEET_STEP_SIGNING_KEY")
+    if name == "distmgr":
+        vols = {v["name"]: v for v in spec.get("volumes", [])}
+        mount = [m for m in c.get("volumeMounts", [])
+                 if key and key.startswith(m["mountPath"].rstrip("/") + "/")]
+        vol = vols.get(mount[0]["name"], {}) if mount else {}
+        # a Secret/ConfigMap file is 0440 under fsGroup (0644 under podman):
+        # distmgr refuses a private key others may read
+        check("emptyDir" in vol and any(
+                  i.get("command", [""])[0] == "install" and "0600" in i.get("command", [])
+                  and key in i.get("command", []) for i in inits),
+              "distmgr: the step signing key %s is a 0600 copy an init container makes on an "
+              "emptyDir, not a Secret file (0440 under fsGroup)" % key)
     labels = spec and doc["spec"]["template"]["metadata"].get("labels", {})
     check(any(all(labels.get(k) == v for k, v in sel.items()) for sel in pdbs),
           "%s: a PodDisruptionBudget covers its pods" % name)
