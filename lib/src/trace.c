@@ -266,3 +266,68 @@ dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,
     free(ls);
     return st;
 }
+
+/* The savepoint around one row: DPF_OK when written or rolled back alone. */
+static dpf_status guarded(dpf_db *db, dpf_status (*write)(dpf_db *, const void *),
+                          const void *arg)
+{
+    if (db == NULL)
+        return DPF_ERR_INVALID;
+    dpf_status st = dpf_db_exec(db, "SAVEPOINT dpf_trace", 0, NULL, NULL);
+    if (st != DPF_OK && strcmp(dpf_db_sqlstate(db), "25P01") == 0) {
+        /* no transaction is open: the row commits by itself and its
+         * failure harms nothing else */
+        st = write(db, arg);
+        if (st != DPF_OK)
+            DPF_WARN("Could not record a row on the timeline (trace_events): %s",
+                     st == DPF_ERR_DB ? dpf_db_error(db) : dpf_status_text(st));
+        return DPF_OK;
+    }
+    if (st != DPF_OK)
+        return st;
+    st = write(db, arg);
+    if (st == DPF_OK)
+        return dpf_db_exec(db, "RELEASE SAVEPOINT dpf_trace", 0, NULL, NULL);
+    DPF_WARN("Could not record a row on the timeline (trace_events): %s; the change it "
+             "belongs to is recorded without it",
+             st == DPF_ERR_DB ? dpf_db_error(db) : dpf_status_text(st));
+    return dpf_db_exec(db, "ROLLBACK TO SAVEPOINT dpf_trace", 0, NULL, NULL);
+}
+
+typedef struct event_args {
+    const dpf_trace_who *who;
+    const char *step, *result, *message;
+} event_args;
+
+static dpf_status write_event(dpf_db *db, const void *a)
+{
+    const event_args *e = a;
+    return dpf_trace_event(db, e->who, e->step, e->result, e->message);
+}
+
+dpf_status dpf_trace_event_tx(dpf_db *db, const dpf_trace_who *who, const char *step,
+                              const char *result, const char *message)
+{
+    event_args e = {who, step, result, message};
+    return guarded(db, write_event, &e);
+}
+
+typedef struct finish_args {
+    long long id;
+    const char *result, *message, *lines;
+} finish_args;
+
+static dpf_status write_finish(dpf_db *db, const void *a)
+{
+    const finish_args *f = a;
+    return dpf_trace_step_finish(db, f->id, f->result, f->message, f->lines);
+}
+
+dpf_status dpf_trace_step_finish_tx(dpf_db *db, long long id, const char *result,
+                                    const char *message, const char *lines)
+{
+    if (id <= 0)
+        return DPF_OK;
+    finish_args f = {id, result, message, lines};
+    return guarded(db, write_finish, &f);
+}

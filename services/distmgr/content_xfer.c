@@ -111,11 +111,12 @@ static void trace_start(job *j, const char *step)
                  j->row->package_id, j->row->dpid, dpf_db_error(j->db));
 }
 
-static dpf_status trace_end(job *j, const char *result, const char *message)
+static dpf_status trace_end(job *j, const char *result, const char *message, int in_tx)
 {
     long long id = j->trace_id;
     j->trace_id = 0;
-    dpf_status st = dpf_trace_step_finish(j->db, id, result, message, j->lines);
+    dpf_status st = in_tx ? dpf_trace_step_finish_tx(j->db, id, result, message, j->lines)
+                          : dpf_trace_step_finish(j->db, id, result, message, j->lines);
     if (st != DPF_OK)
         DPF_WARN("Package %s on DPID %lld: could not record the job's end on the timeline: %s",
                  j->row->package_id, j->row->dpid, dpf_db_error(j->db));
@@ -360,7 +361,7 @@ static void record_failure(job *j)
     if (st == DPF_OK) {
         char msg[sizeof j->reason + sizeof j->file + 16];
         dpf_fmt(msg, sizeof msg, "%s%s%s", j->reason, j->file[0] ? ", file " : "", j->file);
-        st = trace_end(j, DPF_TRACE_FAILED, msg);
+        st = trace_end(j, DPF_TRACE_FAILED, msg, 1);
     }
     unsigned id = j->row->state == DM_CS_REMOVING ? DM_MSG_PKG_DIST_FAILED
                   : j->no_source                  ? DM_MSG_PULL_NO_SOURCE
@@ -402,7 +403,7 @@ static void remove_from_dp(job *j)
     if (st == DPF_OK)
         st = dm_store_dist_content_base(j->db, j->row->dpid, j->base);
     if (st == DPF_OK)
-        st = trace_end(j, DPF_TRACE_OK, NULL);
+        st = trace_end(j, DPF_TRACE_OK, NULL, 1);
     if (st == DPF_OK)
         st = dm_content_raise(j->ctx, j->db, j->row->site_code, DM_MSG_PKG_REMOVED, 'I',
                               j->row->package_id, j->row->nal_path, j->row->server_name, NULL);
@@ -431,7 +432,7 @@ void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *to
     dpf_status st = transfer(&j);
     if (j.cancelled) {
         /* stopped for the DP (maintenance mode, removal) or taken over */
-        (void)trace_end(&j, j.cancelled == 1 ? DPF_TRACE_WAITING : DPF_TRACE_INFO, j.reason);
+        (void)trace_end(&j, j.cancelled == 1 ? DPF_TRACE_WAITING : DPF_TRACE_INFO, j.reason, 0);
         if (j.cancelled == 1 && dm_store_dist_release(db, row->dpid, row->package_id, token) !=
                                     DPF_OK)
             DPF_WARN("Package %s on DPID %lld: could not release the job's lease; it runs out",
@@ -456,7 +457,7 @@ void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *to
         char msg[160];
         dpf_fmt(msg, sizeof msg, "%d files %s, %lld bytes", j.files_sent,
                 row->is_pull_dp ? "downloaded from its sources" : "sent", j.bytes);
-        st = trace_end(&j, DPF_TRACE_OK, msg);
+        st = trace_end(&j, DPF_TRACE_OK, msg, 1);
     }
     if (st == DPF_OK)
         st = dm_content_raise(ctx, db, row->site_code, DM_MSG_PKG_INSTALLED, 'I',

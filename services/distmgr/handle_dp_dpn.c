@@ -59,7 +59,7 @@ static dm_outcome removed(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
     if (st == DPF_OK)
         st = dm_store_dp_delete(db, dp->dpid, it->token);
     if (st == DPF_OK) /* the last step's end on the timeline commits with the deletion */
-        st = dm_step_trace_end(db, res);
+        st = dm_step_trace_end_tx(db, res);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
         (void)dm_step_trace_end(db, res);
@@ -95,7 +95,7 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
         st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_REMOVE_FAILED,
                                      res->step, res->reason, &attempts);
     if (st == DPF_OK)
-        st = dm_step_trace_end(db, res);
+        st = dm_step_trace_end_tx(db, res);
     if (st == DPF_OK) {
         raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
         st = dpf_db_commit(db);

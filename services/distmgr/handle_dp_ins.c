@@ -83,7 +83,7 @@ static dm_outcome succeeded(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
                                         dp->dp_crc, DPF_COMPONENT_VERSION,
                                         res->pull_dp_state, res->content_url);
     if (st == DPF_OK) /* the last step's end on the timeline commits with Installed */
-        st = dm_step_trace_end(db, res);
+        st = dm_step_trace_end_tx(db, res);
     if (st == DPF_ERR_NOT_FOUND) {
         dpf_db_rollback(db);
         (void)dm_step_trace_end(db, res);
@@ -127,7 +127,7 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
         st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_STEP_FAILED,
                                      res->step, res->reason, &attempts);
     if (st == DPF_OK)
-        st = dm_step_trace_end(db, res);
+        st = dm_step_trace_end_tx(db, res);
     if (st == DPF_OK) {
         if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
                           res->reason) != DPF_OK)

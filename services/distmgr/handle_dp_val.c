@@ -83,8 +83,8 @@ static void verdict(const dm_ctx *ctx, dpf_db *db, const dm_val_dp *dp, const ch
     if (st == DPF_OK)
         st = dm_store_val_verdict(db, dp->dpid, package_id, ok, why, &changed);
     if (st == DPF_OK)
-        st = dpf_trace_step_finish(db, trace_id, ok ? DPF_TRACE_OK : DPF_TRACE_FAILED,
-                                   ok ? NULL : why, lines);
+        st = dpf_trace_step_finish_tx(db, trace_id, ok ? DPF_TRACE_OK : DPF_TRACE_FAILED,
+                                      ok ? NULL : why, lines);
     if (st == DPF_OK)
         st = dm_content_raise(ctx, db, dp->site_code,
                               ok ? DPF_MSG_VALIDATION_OK : DPF_MSG_VALIDATION_FAILED,
@@ -203,8 +203,8 @@ dm_outcome dm_handle_dp_val(const dm_ctx *ctx, dm_item *it, dpf_db **slot)
     if (st == DPF_OK)
         st = dm_store_val_done(db, dp.dpid, token, dp.requested_at, result);
     if (st == DPF_OK)
-        st = dpf_trace_event(db, &who, "validation finished",
-                             bad ? DPF_TRACE_FAILED : DPF_TRACE_OK, result);
+        st = dpf_trace_event_tx(db, &who, "validation finished",
+                                bad ? DPF_TRACE_FAILED : DPF_TRACE_OK, result);
     if (st == DPF_OK)
         st = dpf_db_commit(db);
     if (st != DPF_OK) {

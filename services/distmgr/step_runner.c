@@ -61,21 +61,31 @@ static int between_steps(dm_step_run *r, const char *next)
     return 1;
 }
 
-dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res)
+static dpf_status trace_end(dpf_db *db, dm_steps_result *res, int in_tx)
 {
     if (res->trace_id <= 0)
         return DPF_OK;
     long long id = res->trace_id;
     res->trace_id = 0;
-    dpf_status st = dpf_trace_step_finish(db, id,
-                                          res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK,
-                                          res->trace_failed ? res->reason : NULL,
-                                          res->trace_lines);
+    const char *result = res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK;
+    const char *msg = res->trace_failed ? res->reason : NULL;
+    dpf_status st = in_tx ? dpf_trace_step_finish_tx(db, id, result, msg, res->trace_lines)
+                          : dpf_trace_step_finish(db, id, result, msg, res->trace_lines);
     if (st != DPF_OK)
         DPF_WARN("could not record the end of step %s on the timeline (row %lld): %s",
                  res->step[0] != '\0' ? res->step : "(last)", id,
                  db != NULL ? dpf_db_error(db) : dpf_status_text(st));
     return st;
+}
+
+dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res)
+{
+    return trace_end(db, res, 0);
+}
+
+dpf_status dm_step_trace_end_tx(dpf_db *db, dm_steps_result *res)
+{
+    return trace_end(db, res, 1);
 }
 
 const char *dm_step_job(const dm_dp_row *dp)

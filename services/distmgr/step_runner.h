@@ -59,12 +59,17 @@ void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **s
 int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t n,
             const dm_components *comps);
 
-/* Writes the end of res's pending step (if any) on db, in the caller's
- * transaction when one is open: result ok or failed with res->reason and
- * the agent's lines. A failure is logged and aborts an open transaction
- * like any failed statement (DPF_ERR_DB is returned); nothing pending is
- * DPF_OK. res->trace_id is 0 afterwards. */
+/* Writes the end of res's pending step (if any) on db, outside a
+ * transaction: result ok or failed with res->reason and the agent's lines.
+ * A failure is logged and returned; nothing pending is DPF_OK.
+ * res->trace_id is 0 afterwards. */
 dpf_status dm_step_trace_end(dpf_db *db, dm_steps_result *res);
+
+/* The same inside the caller's open transaction (the one that records the
+ * DP state the job moved), under a savepoint (dpf_trace_step_finish_tx): a
+ * row that cannot be written never keeps the DP's state from being
+ * recorded; only a broken connection is returned. */
+dpf_status dm_step_trace_end_tx(dpf_db *db, dm_steps_result *res);
 
 /* A 'waiting' row on the timeline for dp (the reader's "Waiting: <why>"):
  * its job (dm_step_job) has not started, or stopped, because of why. On

@@ -222,7 +222,8 @@ static dpf_status trace_action(dpf_db *db, const char *user, const char *app,
              action, class_name, object);
     dpf_trace_who who = {.corr = corr, .component = DPF_TRACE_PROVIDER, .server = server,
                          .job = "change"};
-    return dpf_trace_event(db, &who, step, DPF_TRACE_INFO, msg);
+    /* under a savepoint: the action is recorded even if its row cannot be */
+    return dpf_trace_event_tx(db, &who, step, DPF_TRACE_INFO, msg);
 }
 
 dpf_status prov_store_audit(dpf_db *db, const char *user, const char *app, const char *machine,

@@ -113,8 +113,14 @@ DEL=$(corr)
 e2e_wait_sql "the DP is gone" "select count(*) from distribution_points where server_name='$DP1'" 0 60
 e2e_wait_sql "the removal steps, in order, each ok" \
     "select string_agg(step || '|' || result, ',' order by at, id) from trace_events
-     where correlation_id='$DEL' and component='DistMgr' and job='remove'" \
+     where correlation_id='$DEL' and component='DistMgr' and job='remove' and step <> 'wait'" \
     "remove_pxe|ok,remove_tasks|ok,remove_pulldp|ok,unregister_provider|ok,remove_shares|ok,remove_vdirs|ok,remove_settings|ok" 10
+# version 2 follows the DP out of maintenance mode: a removal that meets its
+# transfer waits for it, and says so
+e2e_eq "a wait before the removal, if any, says why" 0 \
+    "$(sql "select count(*) from trace_events where correlation_id='$DEL' and step='wait'
+            and (result <> 'waiting' or message = '' or at > (select min(at) from trace_events
+            where correlation_id='$DEL' and step='remove_pxe'))")"
 e2e_eq "hman marked it deleted first" "HMAN|Marked DP deleted|info" \
     "$(rows "$DEL" "and component = 'HMAN'")"
 

@@ -219,6 +219,47 @@ static void test_bad_arguments(void **state)
     assert_int_equal(last_id(), before);
 }
 
+/* The _tx variants: a row that cannot be written never fails the caller's
+ * transaction; the state it belongs to commits without it. */
+static void test_guarded_rows_never_fail_the_caller(void **state)
+{
+    (void)state;
+    char buf[64];
+    dpf_trace_who who = {.corr = "c-guarded", .component = DPF_TRACE_DISTMGR};
+    long long id = 0;
+    assert_int_equal(dpf_trace_step_start(db, &who, "configure_pxe", &id), DPF_OK);
+    dpf_test_sql(db, "CREATE TABLE guarded_state (v int)", 0, NULL);
+    dpf_test_sql(db, "CREATE FUNCTION trace_broken() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                     "BEGIN RAISE EXCEPTION 'the timeline is broken'; END $$", 0, NULL);
+    dpf_test_sql(db, "CREATE TRIGGER trace_broken BEFORE INSERT OR UPDATE ON trace_events "
+                     "FOR EACH ROW EXECUTE FUNCTION trace_broken()", 0, NULL);
+
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    dpf_test_sql(db, "INSERT INTO guarded_state VALUES (1)", 0, NULL);
+    assert_int_equal(dpf_trace_step_finish_tx(db, id, DPF_TRACE_OK, NULL, "x"), DPF_OK);
+    assert_int_equal(dpf_trace_event_tx(db, &who, "done", NULL, "m"), DPF_OK);
+    dpf_test_sql(db, "INSERT INTO guarded_state VALUES (2)", 0, NULL);
+    assert_int_equal(dpf_db_commit(db), DPF_OK);
+    assert_int_equal(num("SELECT count(*) FROM guarded_state", 0, NULL), 2);
+    assert_string_equal(col(id, "result", buf, sizeof buf), "running");
+    /* outside a transaction too */
+    assert_int_equal(dpf_trace_event_tx(db, &who, "done", NULL, "m"), DPF_OK);
+    const char *p[] = {"c-guarded"};
+    assert_int_equal(num("SELECT count(*) FROM trace_events WHERE correlation_id = $1", 1, p), 1);
+
+    /* once the timeline works again the same calls write their rows */
+    dpf_test_sql(db, "DROP TRIGGER trace_broken ON trace_events", 0, NULL);
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    assert_int_equal(dpf_trace_step_finish_tx(db, id, DPF_TRACE_OK, NULL, "x"), DPF_OK);
+    assert_int_equal(dpf_trace_event_tx(db, &who, "done", NULL, "m"), DPF_OK);
+    assert_int_equal(dpf_db_commit(db), DPF_OK);
+    assert_int_equal(dpf_trace_event_tx(db, &who, "done again", NULL, "m"), DPF_OK);
+    assert_string_equal(col(id, "result", buf, sizeof buf), "ok");
+    assert_int_equal(num("SELECT count(*) FROM trace_events WHERE correlation_id = $1", 1, p), 3);
+    assert_int_equal(dpf_trace_step_finish_tx(db, 0, DPF_TRACE_OK, NULL, NULL), DPF_OK);
+    assert_int_equal(dpf_trace_event_tx(NULL, &who, "x", NULL, NULL), DPF_ERR_INVALID);
+}
+
 /* Runs f as role in a transaction that is rolled back: its status. */
 static dpf_status as_role(const char *role, dpf_status (*f)(void))
 {
@@ -275,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_rolled_back_with_the_caller),
         cmocka_unit_test(test_texts_are_bounded_and_valid),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_guarded_rows_never_fail_the_caller),
         cmocka_unit_test(test_roles),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -76,6 +76,19 @@ dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char
 dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,
                                  const char *message, const char *lines) DPF_MUSTCHECK;
 
+/* dpf_trace_event and dpf_trace_step_finish for a caller whose open
+ * transaction carries a state change that matters more than its row on the
+ * timeline (an admin action, a DP's Installed): the row is written under a
+ * savepoint, and one that cannot be written (refused, bad table) is logged
+ * and rolled back alone; the caller's transaction goes on and DPF_OK is
+ * returned. Only when the savepoint itself fails (the connection broke) is
+ * the error returned. Outside a transaction the row is written by itself
+ * and a failure to write it is logged (DPF_OK). */
+dpf_status dpf_trace_event_tx(dpf_db *db, const dpf_trace_who *who, const char *step,
+                              const char *result, const char *message) DPF_MUSTCHECK;
+dpf_status dpf_trace_step_finish_tx(dpf_db *db, long long id, const char *result,
+                                    const char *message, const char *lines) DPF_MUSTCHECK;
+
 /* Joins n lines (an agent reply's log; NULL entries are "") into buf as
  * dpf_trace_step_finish takes them, one per '\n', whole lines only: the
  * first line that does not fit ends the list. buf always terminated
