@@ -12,6 +12,7 @@
  * newline-separated parameter that the statement splits into the text[]. */
 #include "dpf/trace.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,4 +331,118 @@ dpf_status dpf_trace_step_finish_tx(dpf_db *db, long long id, const char *result
         return DPF_OK;
     finish_args f = {id, result, message, lines};
     return guarded(db, write_finish, &f);
+}
+
+/* ---- batches: many point events, one statement ---- */
+
+/* The rows travel as one JSON array parameter (built by jansson), which
+ * the statement turns back into rows: one round trip for any number. */
+static const char SQL_BATCH[] =
+    "INSERT INTO trace_events (correlation_id, at, ended_at, component, dpid, server_name, "
+    " job, job_id, step, replica, tid, result, message) "
+    "SELECT r.corr, n.t, n.t, r.component, r.dpid, r.server, r.job, r.job_id, r.step, $2, "
+    " r.tid, r.result, left(r.message, $3::int) "
+    "FROM jsonb_to_recordset($1::jsonb) AS r(ord int, corr text, component text, dpid bigint, "
+    " server text, job text, job_id text, step text, tid bigint, result text, message text) "
+    "CROSS JOIN (SELECT clock_timestamp() AS t) n ORDER BY r.ord";
+
+struct dpf_trace_batch {
+    json_t *rows; /* array of objects */
+};
+
+dpf_status dpf_trace_batch_create(dpf_trace_batch **out)
+{
+    if (out == NULL)
+        return DPF_ERR_INVALID;
+    *out = NULL;
+    dpf_trace_batch *b = calloc(1, sizeof *b);
+    if (b == NULL || (b->rows = json_array()) == NULL) {
+        free(b);
+        return DPF_ERR_NOMEM;
+    }
+    *out = b;
+    return DPF_OK;
+}
+
+void dpf_trace_batch_destroy(dpf_trace_batch *b)
+{
+    if (b == NULL)
+        return;
+    json_decref(b->rows);
+    free(b);
+}
+
+size_t dpf_trace_batch_count(const dpf_trace_batch *b)
+{
+    return b != NULL ? json_array_size(b->rows) : 0;
+}
+
+void dpf_trace_batch_truncate(dpf_trace_batch *b, size_t n)
+{
+    while (b != NULL && json_array_size(b->rows) > n)
+        json_array_remove(b->rows, json_array_size(b->rows) - 1);
+}
+
+dpf_status dpf_trace_batch_add(dpf_trace_batch *b, const dpf_trace_who *who, const char *step,
+                               const char *result, const char *message)
+{
+    if (result == NULL)
+        result = DPF_TRACE_INFO;
+    if (b == NULL || who == NULL || step == NULL || !result_known(result))
+        return DPF_ERR_INVALID;
+    who_params w;
+    const char *p[9];
+    if (!who_fill(who, step, &w, p))
+        return DPF_ERR_NOMEM;
+    char *msg = clean_text(message, MESSAGE_BYTES);
+    json_t *o = msg != NULL ? json_object() : NULL;
+    dpf_status st = DPF_ERR_NOMEM;
+    if (o != NULL &&
+        json_object_set_new(o, "ord", json_integer((json_int_t)json_array_size(b->rows))) == 0 &&
+        json_object_set_new(o, "corr", json_string(p[0])) == 0 &&
+        json_object_set_new(o, "component", json_string(p[1])) == 0 &&
+        json_object_set_new(o, "dpid", who->dpid > 0 ? json_integer(who->dpid) : json_null()) ==
+            0 &&
+        json_object_set_new(o, "server", json_string(p[3])) == 0 &&
+        json_object_set_new(o, "job", json_string(p[4])) == 0 &&
+        json_object_set_new(o, "job_id", json_string(p[5])) == 0 &&
+        json_object_set_new(o, "step", json_string(p[6])) == 0 &&
+        json_object_set_new(o, "tid", json_integer((json_int_t)dpf_log_tid())) == 0 &&
+        json_object_set_new(o, "result", json_string(result)) == 0 &&
+        json_object_set_new(o, "message", json_string(msg)) == 0 &&
+        json_array_append(b->rows, o) == 0)
+        st = DPF_OK;
+    json_decref(o);
+    free(msg);
+    free_who(&w);
+    return st;
+}
+
+typedef struct batch_args {
+    const char *json;
+} batch_args;
+
+static dpf_status write_batch(dpf_db *db, const void *a)
+{
+    const batch_args *ba = a;
+    char max[16];
+    dpf_fmt(max, sizeof max, "%d", DPF_TRACE_MESSAGE_MAX);
+    const char *p[] = {ba->json, dpf_trace_replica(), max};
+    return dpf_db_exec(db, SQL_BATCH, 3, p, NULL);
+}
+
+dpf_status dpf_trace_batch_write_tx(dpf_db *db, dpf_trace_batch *b)
+{
+    if (db == NULL || b == NULL)
+        return DPF_ERR_INVALID;
+    if (json_array_size(b->rows) == 0)
+        return DPF_OK;
+    char *text = json_dumps(b->rows, JSON_COMPACT);
+    if (text == NULL)
+        return DPF_ERR_NOMEM;
+    batch_args a = {text};
+    dpf_status st = guarded(db, write_batch, &a);
+    free(text);
+    json_array_clear(b->rows);
+    return st;
 }

@@ -71,10 +71,12 @@ static dpf_status add_client_packages(hman_run *r, long long dpid, const char *n
     return DPF_OK;
 }
 
-/* One DP's write on the timeline (trace_events), in the pass's transaction
- * (and under the DP's savepoint when there is one), so it commits or rolls
- * back with the write it reports. Only DPs that change get a row; the
- * unchanged ones are one summary row (hman_run_dps). */
+/* One DP's write on the timeline (trace_events): kept in the pass's batch
+ * and written with one statement before the pass commits (process.c), so
+ * it commits with the write it reports, and forgotten with the DP's writes
+ * when they roll back to its savepoint (write_guarded). Only DPs that
+ * change get a row; the unchanged ones are one summary row
+ * (hman_run_dps). */
 static dpf_status trace_dp(hman_run *r, long long dpid, const char *server, const char *nal,
                            const char *step, const char *result, const char *fmt, ...)
     DPF_PRINTF(7, 8);
@@ -89,7 +91,9 @@ static dpf_status trace_dp(hman_run *r, long long dpid, const char *server, cons
     va_end(ap);
     dpf_trace_who who = {.corr = r->corr, .component = DPF_TRACE_HMAN, .dpid = dpid,
                          .server = server, .job = "change"};
-    dpf_status st = dpf_trace_event(r->db, &who, step, result, msg);
+    if (r->trace == NULL)
+        return DPF_OK;
+    dpf_status st = dpf_trace_batch_add(r->trace, &who, step, result, msg);
     return st == DPF_OK ? st : hman_run_fail(r, st, nal, "recording the DP on the timeline failed");
 }
 
@@ -218,6 +222,7 @@ static dpf_status write_guarded(hman_run *r, const hman_role *role, const hman_d
         return write_dp(r, role, row, v);
     const char *nal = role ? role->nal_path : row->nal_path;
     size_t mark = hman_txlog_mark(&r->log);
+    size_t trace_mark = dpf_trace_batch_count(r->trace);
     dpf_status st = dpf_db_exec(r->db, "SAVEPOINT hman_dp", 0, NULL, NULL);
     if (st != DPF_OK)
         return hman_run_fail(r, st, nal, "starting the DP's savepoint failed");
@@ -233,6 +238,7 @@ static dpf_status write_guarded(hman_run *r, const hman_role *role, const hman_d
     if (dpf_db_exec(r->db, "ROLLBACK TO SAVEPOINT hman_dp", 0, NULL, NULL) != DPF_OK)
         return st;
     hman_txlog_undo(&r->log, mark);
+    dpf_trace_batch_truncate(r->trace, trace_mark);
     return set_aside(r, nal);
 }
 

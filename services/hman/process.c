@@ -173,6 +173,20 @@ static dpf_status run_pass(hman_run *r, const char *site_code, long long change_
     return st;
 }
 
+/* A change the last pass already saw, on its timeline: nothing to write
+ * for its DPs, the pass for the other change did. */
+static dpf_status trace_covered(hman_run *r, long long change_id, const hman_pass *last)
+{
+    char msg[256];
+    dpf_fmt(msg, sizeof msg, "site control change [%lld] was covered by the pass for change "
+            "[%lld] (serial %lld); no second pass", change_id, last->change_id, last->serial);
+    dpf_trace_who who = {.corr = r->corr, .component = DPF_TRACE_HMAN, .job = "change"};
+    if (r->trace == NULL)
+        return DPF_OK;
+    dpf_status st = dpf_trace_batch_add(r->trace, &who, "covered", DPF_TRACE_INFO, msg);
+    return st == DPF_OK ? st : hman_run_fail(r, st, NULL, "recording the change failed");
+}
+
 /* A change the last pass already saw: recorded (above) and reported, no
  * second pass. */
 static void log_covered(const char *site, long long change_id, const hman_pass *last)
@@ -212,6 +226,9 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
     dpf_status st = dpf_db_begin(db);
     if (st != DPF_OK)
         return hman_run_fail(&r, st, NULL, "starting the transaction failed");
+    if (dpf_trace_batch_create(&r.trace) != DPF_OK)
+        DPF_WARN("No memory for the timeline of change [%lld]; processed without it",
+                 change_id);
     st = dpf_db_set_corr(db, corr ? corr : "");
     if (st != DPF_OK) {
         hman_run_fail(&r, st, NULL, "setting the correlation id failed");
@@ -252,6 +269,15 @@ dpf_status hman_process_change_opts(dpf_db *db, const char *site_code, const cha
         res->covered = 1;
     else
         st = run_pass(&r, site_code, change_id, &last);
+    if (st == DPF_OK && res->covered)
+        st = trace_covered(&r, change_id, &last);
+    /* the pass's rows on the timeline, one statement (a failure is logged
+     * and does not roll the change back) */
+    if (st == DPF_OK && r.trace != NULL) {
+        st = dpf_trace_batch_write_tx(db, r.trace);
+        if (st != DPF_OK)
+            hman_run_fail(&r, st, NULL, "recording the change on the timeline failed");
+    }
     if (st == DPF_OK)
         st = raise_processed(&r, site_code);
     if (st == DPF_OK) {
@@ -284,6 +310,7 @@ done:
     dpf_metrics_observe(DPF_M_HMAN_CHANGE_SECONDS, st == DPF_OK ? "ok" : "failed", NULL, NULL,
                         (double)(dpf_mono_us() - t_start) / 1e6);
     dpf_db_result_free(r.packages);
+    dpf_trace_batch_destroy(r.trace);
     hman_site_destroy(r.site);
     hman_txlog_clear(&r.log);
     return st;

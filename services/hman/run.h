@@ -3,6 +3,8 @@
 #ifndef HMAN_RUN_H
 #define HMAN_RUN_H
 
+#include <dpf/trace.h>
+
 #include "hman.h"
 #include "txlog.h"
 
@@ -13,6 +15,8 @@ typedef struct hman_run {
     const hman_opts *opts;   /* never NULL */
     const char *path;        /* the change as 3306/3307/3308 name it */
     const char *corr;        /* the change's correlation id (its timeline rows) */
+    dpf_trace_batch *trace;  /* the pass's timeline rows, written with one statement before
+                                the commit; NULL: none are kept */
     dpf_db_result *packages; /* loaded on the first new DP */
     hman_txlog log;          /* lines of the transaction, written when it ends */
 } hman_run;

@@ -129,10 +129,52 @@ static void test_one_row_per_dp_written_and_one_for_the_rest(void **state)
     assert_string_equal(rows("corr-hman-nothing"), "DPs unchanged||info");
 }
 
+/* HmanSetAsideFailedDPs: the DP whose writes fail has a 'failed' row with
+ * the reason, the others their rows; a timeline that cannot be written
+ * never rolls a change back. */
+static void test_set_aside_and_broken_timeline(void **state)
+{
+    (void)state;
+    sql("ALTER TABLE distribution_points ADD CONSTRAINT no_boom CHECK (server_name <> "
+        "'PS1BOOM.CONTOSO.COM')", 0, NULL);
+    add_role("PS1BOOM.CONTOSO.COM");
+    add_role("PS1TR4.CONTOSO.COM");
+    hman_result res;
+    hman_opts opts = {.set_aside_failed = 1};
+    assert_int_equal(hman_process_change_opts(g_db, "PS1", "corr-hman-aside", 0, &opts, &res),
+                     DPF_OK);
+    assert_int_equal(res.set_aside, 1);
+    assert_string_equal(rows("corr-hman-aside"),
+                        "Set aside DP|PS1BOOM.CONTOSO.COM|failed;"
+                        "Inserted DP|PS1TR4.CONTOSO.COM|info;DPs unchanged||info");
+    assert_string_equal(text("SELECT (message LIKE '%inserting the DP failed:%no_boom%')::text "
+                             "FROM trace_events WHERE correlation_id = $1 AND result = 'failed'",
+                             "corr-hman-aside"), "true");
+    sql("ALTER TABLE distribution_points DROP CONSTRAINT no_boom", 0, NULL);
+
+    sql("CREATE FUNCTION trace_broken() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'the timeline is broken'; END $$", 0, NULL);
+    sql("CREATE TRIGGER trace_broken BEFORE INSERT ON trace_events "
+        "FOR EACH ROW EXECUTE FUNCTION trace_broken()", 0, NULL);
+    char before[32];
+    snprintf(before, sizeof before, "%s",
+             text("SELECT count(*)::text FROM status_messages WHERE msg_id = 3306", NULL));
+    assert_int_equal(hman_process_site(g_db, "PS1", "corr-hman-broken", &res), DPF_OK);
+    assert_int_equal(res.inserted, 1); /* PS1BOOM, now allowed */
+    assert_string_equal(text("SELECT count(*)::text FROM distribution_points WHERE server_name "
+                             "= $1", "PS1BOOM.CONTOSO.COM"), "1");
+    assert_string_equal(rows("corr-hman-broken"), "");
+    /* the change is processed all the same: its 3306 */
+    assert_string_equal(text("SELECT (count(*) - $1::int)::text FROM status_messages "
+                             "WHERE msg_id = 3306", before), "1");
+    sql("DROP TRIGGER trace_broken ON trace_events", 0, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_row_per_dp_written_and_one_for_the_rest),
+        cmocka_unit_test(test_set_aside_and_broken_timeline),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -260,6 +260,47 @@ static void test_guarded_rows_never_fail_the_caller(void **state)
     assert_int_equal(dpf_trace_event_tx(NULL, &who, "x", NULL, NULL), DPF_ERR_INVALID);
 }
 
+/* A batch: the rows in the order added, in one statement, with who and
+ * the texts as single rows would have them; truncate forgets the last. */
+static void test_batch(void **state)
+{
+    (void)state;
+    char buf[512];
+    dpf_trace_batch *b = NULL;
+    assert_int_equal(dpf_trace_batch_create(&b), DPF_OK);
+    dpf_trace_who w1 = {.corr = "c-batch", .component = DPF_TRACE_HMAN, .dpid = 11,
+                        .server = "PS1DP1.CONTOSO.COM", .job = "change"};
+    dpf_trace_who w2 = {.corr = "c-batch", .component = DPF_TRACE_HMAN, .job = "change"};
+    char bad[] = {'x', (char)0xFF, '"', '\\', 0};
+    assert_int_equal(dpf_trace_batch_add(b, &w1, "Inserted DP", NULL, bad), DPF_OK);
+    assert_int_equal(dpf_trace_batch_add(b, &w2, "DPs unchanged", DPF_TRACE_INFO, "4 DPs"),
+                     DPF_OK);
+    assert_int_equal(dpf_trace_batch_add(b, &w1, "rolled back", DPF_TRACE_FAILED, "x"), DPF_OK);
+    assert_int_equal(dpf_trace_batch_add(b, &w1, "x", "nonsense", "x"), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_batch_count(b), 3);
+    dpf_trace_batch_truncate(b, 2);
+    assert_int_equal(dpf_trace_batch_count(b), 2);
+    assert_int_equal(dpf_db_begin(db), DPF_OK);
+    assert_int_equal(dpf_trace_batch_write_tx(db, b), DPF_OK);
+    assert_int_equal(dpf_db_commit(db), DPF_OK);
+    assert_int_equal(dpf_trace_batch_count(b), 0);
+    assert_int_equal(dpf_trace_batch_write_tx(db, b), DPF_OK); /* empty: nothing */
+    const char *p[] = {"c-batch"};
+    assert_int_equal(dpf_db_exec_text(db, "SELECT string_agg(step || '|' || coalesce(dpid::text, "
+                                          "'-') || '|' || server_name || '|' || result || '|' || "
+                                          "message || '|' || replica || '|' || (tid > 0) || '|' "
+                                          "|| (ended_at = at), ';' ORDER BY id) FROM "
+                                          "trace_events WHERE correlation_id = $1",
+                                      1, p, buf, sizeof buf),
+                     DPF_OK);
+    assert_string_equal(buf, "Inserted DP|11|PS1DP1.CONTOSO.COM|info|x?\"\\|distmgr-7|true|true;"
+                             "DPs unchanged|-||info|4 DPs|distmgr-7|true|true");
+    dpf_trace_batch_destroy(b);
+    dpf_trace_batch_destroy(NULL);
+    assert_int_equal(dpf_trace_batch_add(NULL, &w1, "x", NULL, NULL), DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_batch_create(NULL), DPF_ERR_INVALID);
+}
+
 /* Runs f as role in a transaction that is rolled back: its status. */
 static dpf_status as_role(const char *role, dpf_status (*f)(void))
 {
@@ -317,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_texts_are_bounded_and_valid),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_guarded_rows_never_fail_the_caller),
+        cmocka_unit_test(test_batch),
         cmocka_unit_test(test_roles),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -89,6 +89,27 @@ dpf_status dpf_trace_event_tx(dpf_db *db, const dpf_trace_who *who, const char *
 dpf_status dpf_trace_step_finish_tx(dpf_db *db, long long id, const char *result,
                                     const char *message, const char *lines) DPF_MUSTCHECK;
 
+/* A batch of point events written with one statement: for a caller that
+ * records many rows in one transaction (hman: one per DP a site control
+ * change writes), so the rows cost one round trip, not one each. Rows are
+ * kept in memory until dpf_trace_batch_write_tx. create/destroy pair;
+ * destroy(NULL) is a no-op; *out owned by the caller. */
+typedef struct dpf_trace_batch dpf_trace_batch;
+dpf_status dpf_trace_batch_create(dpf_trace_batch **out) DPF_MUSTCHECK;
+void dpf_trace_batch_destroy(dpf_trace_batch *b);
+/* Adds a point event as dpf_trace_event would write it (who and the texts
+ * copied; the thread id is the caller's now). DPF_ERR_INVALID as there. */
+dpf_status dpf_trace_batch_add(dpf_trace_batch *b, const dpf_trace_who *who, const char *step,
+                               const char *result, const char *message) DPF_MUSTCHECK;
+/* How many rows it holds; dpf_trace_batch_truncate drops those added after
+ * the first n (to forget the rows of writes rolled back to a savepoint). */
+size_t dpf_trace_batch_count(const dpf_trace_batch *b);
+void dpf_trace_batch_truncate(dpf_trace_batch *b, size_t n);
+/* Writes every row in one statement, in the order added, under a savepoint
+ * as dpf_trace_event_tx (a failure is logged and leaves the caller's
+ * transaction going; DPF_OK), then empties the batch. */
+dpf_status dpf_trace_batch_write_tx(dpf_db *db, dpf_trace_batch *b) DPF_MUSTCHECK;
+
 /* Joins n lines (an agent reply's log; NULL entries are "") into buf as
  * dpf_trace_step_finish takes them, one per '\n', whole lines only: the
  * first line that does not fit ends the list. buf always terminated
