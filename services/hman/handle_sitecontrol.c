@@ -123,12 +123,14 @@ static int lost_connection(const dpf_db *db)
 #define OUTAGE_PROGRESS_MS 10000
 
 /* Waits, without svc->mu, until the database answers: 1, or 0 when the
- * service is stopping (the caller gives the change back). */
-static int wait_for_db(hman_service *svc, dpf_bus_msg *msg, const char *path)
+ * service is stopping (the caller gives the change back). why: the error
+ * that showed the outage, copied under svc->mu (svc->db is not read here
+ * without it). */
+static int wait_for_db(hman_service *svc, dpf_bus_msg *msg, const char *path, const char *why)
 {
     int64_t since = dpf_mono_us(), told = since;
     DPF_WARN("The database is not available (%s); %s waits for it and is processed as soon "
-             "as it is back", dpf_db_error(svc->db), path);
+             "as it is back", why, path);
     while (!atomic_load(&svc->stop) && !dpf_stopping()) {
         struct timespec nap = {OUTAGE_POLL_MS / 1000, (OUTAGE_POLL_MS % 1000) * 1000000L};
         nanosleep(&nap, NULL);
@@ -210,8 +212,10 @@ void hman_handle_sitecontrol(dpf_bus_msg *msg, void *closure)
          * or in the middle of it, which rolled back): hold the change and
          * process it the moment the database is back, rather than a nak
          * and HmanRetryDelaySeconds (work resumes within seconds, issue 8) */
+        char why[256];
+        dpf_fmt(why, sizeof why, "%s", dpf_db_error(svc->db));
         pthread_mutex_unlock(&svc->mu);
-        int back = wait_for_db(svc, msg, path);
+        int back = wait_for_db(svc, msg, path, why);
         pthread_mutex_lock(&svc->mu);
         if (!back) {
             pthread_mutex_unlock(&svc->mu);
