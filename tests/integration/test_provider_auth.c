@@ -216,6 +216,8 @@ static const struct {
     {"DELETE", "/v1/boundarygroups/No%20Such%20Group", NULL, 1 | 2,
      "Infrastructure Administrator"},
     {"GET", "/v1/contentlocation?packageId=PS100009&clientIp=10.0.0.1", NULL, 15, NULL},
+    {"GET", "/v1/distributionpoints/PS1NONE.CONTOSO.COM/history", NULL, 15, NULL},
+    {"GET", "/v1/trace/no-such-correlation-id", NULL, 15, NULL},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
