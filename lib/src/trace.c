@@ -46,6 +46,23 @@ static const char SQL_FINISH[] =
     "   WHERE u.l <> '' ORDER BY u.i LIMIT $7::int) "
     "WHERE id = $1::bigint RETURNING id";
 
+/* SQL_FINISH of the previous step ($10..$16) and SQL_START of the next
+ * ($1..$9) in one round trip, at one instant (the next starts when the
+ * previous ends): a job's steps cost one statement each on the
+ * timeline, not two (a site reset of 5,000 DPs runs 35,000 steps). */
+static const char SQL_NEXT[] =
+    "WITH n AS (SELECT clock_timestamp() AS t), "
+    " fin AS (UPDATE trace_events SET ended_at = (SELECT t FROM n), result = $11, "
+    "  message = left($12, $13::int), "
+    "  agent_lines = ARRAY(SELECT left(u.l, $14::int) "
+    "    FROM unnest(string_to_array($15, E'\\n')) WITH ORDINALITY AS u(l, i) "
+    "    WHERE u.l <> '' ORDER BY u.i LIMIT $16::int) "
+    "  WHERE id = $10::bigint RETURNING id) "
+    "INSERT INTO trace_events (at, correlation_id, component, dpid, server_name, job, job_id, "
+    " step, replica, tid, result) "
+    "SELECT n.t, $1, $2, $3::bigint, $4, $5, $6, $7, $8, $9::bigint, 'running' FROM n "
+    "RETURNING id";
+
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_replica[256];
 
@@ -240,6 +257,47 @@ dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char
     if (st == DPF_OK)
         *id = dpf_db_result_int(r, 0, 0);
     dpf_db_result_free(r);
+    free_who(&w);
+    return st;
+}
+
+dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_result,
+                               const char *prev_message, const char *prev_lines,
+                               const dpf_trace_who *who, const char *step, long long *id)
+{
+    if (id != NULL)
+        *id = 0;
+    if (db == NULL || who == NULL || step == NULL || id == NULL || prev_result == NULL ||
+        !result_known(prev_result))
+        return DPF_ERR_INVALID;
+    who_params w;
+    const char *p[16];
+    if (!who_fill(who, step, &w, p))
+        return DPF_ERR_NOMEM;
+    char *msg = clean_text(prev_message, MESSAGE_BYTES);
+    char *ls = clean_text(prev_lines, LINES_BYTES);
+    dpf_status st = DPF_ERR_NOMEM;
+    if (msg != NULL && ls != NULL) {
+        char sid[24], mmax[16], lmax[16], nmax[16];
+        dpf_fmt(sid, sizeof sid, "%lld", prev_id > 0 ? prev_id : 0LL);
+        dpf_fmt(mmax, sizeof mmax, "%d", DPF_TRACE_MESSAGE_MAX);
+        dpf_fmt(lmax, sizeof lmax, "%d", DPF_TRACE_LINE_MAX);
+        dpf_fmt(nmax, sizeof nmax, "%d", DPF_TRACE_LINES_MAX);
+        p[9] = sid;
+        p[10] = prev_result;
+        p[11] = msg;
+        p[12] = mmax;
+        p[13] = lmax;
+        p[14] = ls;
+        p[15] = nmax;
+        dpf_db_result *r = NULL;
+        st = dpf_db_exec_row(db, SQL_NEXT, 16, p, &r);
+        if (st == DPF_OK)
+            *id = dpf_db_result_int(r, 0, 0);
+        dpf_db_result_free(r);
+    }
+    free(msg);
+    free(ls);
     free_who(&w);
     return st;
 }

@@ -149,12 +149,16 @@ static void trace_step_start(dm_step_run *r, const char *name)
     dpf_db *db = *r->slot;
     if (db == NULL)
         return;
-    (void)dm_step_trace_end(db, r->res);
     dpf_trace_who who = {.corr = r->it->corr, .component = DPF_TRACE_DISTMGR,
                          .dpid = r->dp->dpid, .server = r->dp->server_name, .job = dm_step_job(r->dp),
                          .job_id = r->it->token};
-    long long id = 0;
-    if (dpf_trace_step_start(db, &who, name, &id) != DPF_OK)
+    /* the previous step's end and this one's start: one statement */
+    dm_steps_result *res = r->res;
+    long long prev = res->trace_id, id = 0;
+    res->trace_id = 0;
+    if (dpf_trace_step_next(db, prev, res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK,
+                            res->trace_failed ? res->reason : NULL, res->trace_lines, &who,
+                            name, &id) != DPF_OK)
         DPF_WARN("DPID %lld: could not record step %s on the timeline: %s", r->dp->dpid, name,
                  dpf_db_error(db));
     r->res->trace_id = id;

@@ -131,6 +131,48 @@ static void test_step_start_and_finish(void **state)
     assert_string_equal(col(id, "message", buf, sizeof buf), "");
 }
 
+/* A job between two steps: the previous step ends and the next starts in
+ * one statement; the first step of a job has no previous one. */
+static void test_step_next(void **state)
+{
+    (void)state;
+    char buf[512];
+    dpf_trace_who who = {.corr = "c-next", .component = DPF_TRACE_DISTMGR, .dpid = 8,
+                         .server = "PS1DP2.CONTOSO.COM", .job = "upgrade", .job_id = "r/u-2"};
+    long long first = 0, second = 0, third = 0;
+    assert_int_equal(dpf_trace_step_next(db, 0, DPF_TRACE_OK, NULL, NULL, &who, "install_files",
+                                         &first),
+                     DPF_OK);
+    assert_true(first > 0);
+    assert_string_equal(col(first, "result", buf, sizeof buf), "running");
+    assert_int_equal(dpf_trace_step_next(db, first, DPF_TRACE_OK, NULL, "5 files in place\n",
+                                         &who, "create_shares", &second),
+                     DPF_OK);
+    assert_true(second > first);
+    assert_string_equal(col(first, "result", buf, sizeof buf), "ok");
+    assert_string_equal(col(first, "ended_at IS NOT NULL", buf, sizeof buf), "true");
+    assert_string_equal(col(first, "array_to_string(agent_lines, '|')", buf, sizeof buf),
+                        "5 files in place");
+    assert_string_equal(col(second, "step", buf, sizeof buf), "create_shares");
+    assert_string_equal(col(second, "ended_at IS NULL", buf, sizeof buf), "true");
+    assert_int_equal(dpf_trace_step_next(db, second, DPF_TRACE_FAILED, "access denied",
+                                         "Creating share SMS_DP$\nAccess is denied\n", &who,
+                                         "enable_http", &third),
+                     DPF_OK);
+    assert_string_equal(col(second, "result", buf, sizeof buf), "failed");
+    assert_string_equal(col(second, "message", buf, sizeof buf), "access denied");
+    assert_string_equal(col(second, "array_to_string(agent_lines, '|')", buf, sizeof buf),
+                        "Creating share SMS_DP$|Access is denied");
+    assert_string_equal(col(third, "result", buf, sizeof buf), "running");
+    assert_string_equal(col(third, "job_id", buf, sizeof buf), "r/u-2");
+    /* a bad previous result writes neither row */
+    long long none = 1;
+    assert_int_equal(dpf_trace_step_next(db, third, "bogus", NULL, NULL, &who, "x", &none),
+                     DPF_ERR_INVALID);
+    assert_int_equal(none, 0);
+    assert_string_equal(col(third, "result", buf, sizeof buf), "running");
+}
+
 static void test_rolled_back_with_the_caller(void **state)
 {
     (void)state;
@@ -354,6 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_carries_who_where_when),
         cmocka_unit_test(test_step_start_and_finish),
+        cmocka_unit_test(test_step_next),
         cmocka_unit_test(test_rolled_back_with_the_caller),
         cmocka_unit_test(test_texts_are_bounded_and_valid),
         cmocka_unit_test(test_bad_arguments),

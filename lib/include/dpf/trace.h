@@ -76,6 +76,14 @@ dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char
 dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,
                                  const char *message, const char *lines) DPF_MUSTCHECK;
 
+/* dpf_trace_step_finish of prev_id (if > 0) and dpf_trace_step_start of
+ * step, in one statement: what a job does between two steps. On failure
+ * neither is written and *id is 0. */
+dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_result,
+                               const char *prev_message, const char *prev_lines,
+                               const dpf_trace_who *who, const char *step,
+                               long long *id) DPF_MUSTCHECK;
+
 /* dpf_trace_event and dpf_trace_step_finish for a caller whose open
  * transaction carries a state change that matters more than its row on the
  * timeline (an admin action, a DP's Installed): the row is written under a
