@@ -17,6 +17,7 @@
 
 #include <dpf/agent.h>
 #include <dpf/log.h>
+#include <dpf/metrics.h>
 #include <dpf/trace.h>
 #include <dpf/util.h>
 
@@ -335,7 +336,9 @@ static dpf_status begin(job *j)
     return st;
 }
 
-static void finish(job *j, dpf_status st, const char *what)
+/* Commits the outcome's transaction (st: how it went so far); DPF_OK when
+ * the outcome is recorded. */
+static dpf_status finish(job *j, dpf_status st, const char *what)
 {
     if (st == DPF_OK)
         st = dpf_db_commit(j->db);
@@ -345,6 +348,7 @@ static void finish(job *j, dpf_status st, const char *what)
                  "the job is done again", j->row->package_id, j->row->dpid, what,
                  st == DPF_ERR_NOT_FOUND ? "the job lost its row" : dpf_db_error(j->db));
     }
+    return st;
 }
 
 static void record_failure(job *j)
@@ -370,7 +374,8 @@ static void record_failure(job *j)
     if (st == DPF_OK)
         st = dm_content_raise(j->ctx, j->db, j->row->site_code, id, 'E', j->row->package_id,
                               j->row->nal_path, j->file, j->reason);
-    finish(j, st, "the failure");
+    if (finish(j, st, "the failure") == DPF_OK && j->row->state != DM_CS_REMOVING)
+        dpf_metrics_inc(DPF_M_DISTRIBUTIONS, "failed", NULL, NULL);
     if (gave_up)
         DPF_ERROR("Failed to %s package %s on DP %s%s%s: %s. Attempt %d of %d: gave up; "
                   "redistribute it to try again", j->row->state == DM_CS_REMOVING ? "remove"
@@ -407,7 +412,7 @@ static void remove_from_dp(job *j)
     if (st == DPF_OK)
         st = dm_content_raise(j->ctx, j->db, j->row->site_code, DM_MSG_PKG_REMOVED, 'I',
                               j->row->package_id, j->row->nal_path, j->row->server_name, NULL);
-    finish(j, st, "the removal");
+    st = finish(j, st, "the removal");
     if (st == DPF_OK)
         DPF_INFO("Package %s was removed from DP %s", j->row->package_id, j->row->nal_path);
 }
@@ -462,7 +467,9 @@ void dm_xfer_run(const dm_ctx *ctx, dpf_db *db, dm_dist_row *row, const char *to
     if (st == DPF_OK)
         st = dm_content_raise(ctx, db, row->site_code, DM_MSG_PKG_INSTALLED, 'I',
                               row->package_id, row->nal_path, version, row->server_name);
-    finish(&j, st, "the install");
+    st = finish(&j, st, "the install");
+    if (st == DPF_OK)
+        dpf_metrics_inc(DPF_M_DISTRIBUTIONS, "ok", NULL, NULL);
     if (st == DPF_OK)
         DPF_INFO("Package %s version %d is installed on DP %s: %d files, %lld bytes transferred "
                  "in %lld ms", row->package_id, row->version, row->nal_path, j.files_sent, j.bytes,

@@ -144,6 +144,26 @@ done
 e2e_eq "distmgr's package counter rose by exactly the one package processed" 1 \
     "$(value "$M/distmgr.pkg.txt" 'dpfleet_packages_processed_total{result="ok"}')"
 
+# the package sent to the three DPs counts three distributions
+d0=$(value "$M/distmgr.pkg.txt" 'dpfleet_distributions_total{result="ok"}')
+PKG=$(api_body | sed -n 's/.*"packageId" *: *"\([^"]*\)".*/\1/p')
+code=$(api POST "/v1/packages/$PKG/distribute" "{\"distributionPoints\":[\"$DP1\",\"$DP2\",\"$DP3\"]}")
+e2e_eq "distribute $PKG to the three DPs is 202" 202 "$code"
+e2e_wait_sql "one 2330 of $PKG per DP" \
+    "select count(*) from status_messages where msg_id=2330 and istr[1]='$PKG'" 3 60
+n2330=$(sql "select count(*) from status_messages where msg_id=2330")
+for _ in $(seq 1 20); do # counted just after the commit that wrote 2330
+    scrape distmgr distmgr.dist || e2e_bad "distmgr /metrics after the distribution"
+    [ "$(value "$M/distmgr.dist.txt" 'dpfleet_distributions_total{result="ok"}')" -lt "$n2330" ] || break
+    sleep 0.25
+done
+e2e_check "the distribution counter rose by at least the 3 DPs" \
+    test "$(value "$M/distmgr.dist.txt" 'dpfleet_distributions_total{result="ok"}')" -ge $((d0 + 3))
+e2e_eq "distmgr's distribution counter equals the 2330s raised (one per package sent to a DP)" \
+    "$n2330" "$(value "$M/distmgr.dist.txt" 'dpfleet_distributions_total{result="ok"}')"
+e2e_eq "no failed distribution counted" 0 \
+    "$(value "$M/distmgr.dist.txt" 'dpfleet_distributions_total{result="failed"}')"
+
 # SIGTERM: hman drains and says so; back with JSON lines
 L=$DPFLEET_STACK/logs
 "$STACK_CMD" stop hman >/dev/null 2>&1 || e2e_bad "scripts/stack stop hman"
