@@ -363,6 +363,7 @@ static int run(dm_ctx *ctx, dpf_db *db, dpf_health *health)
         dpf_metrics_touch(DPF_M_DP_INSTALLS, results[i], NULL, NULL);
         dpf_metrics_touch(DPF_M_DP_REMOVALS, results[i], NULL, NULL);
         dpf_metrics_touch(DPF_M_PKG_PROCESSED, results[i], NULL, NULL);
+        dpf_metrics_touch(DPF_M_DISTRIBUTIONS, results[i], NULL, NULL);
     }
     pool_metrics pm = {pools, pool_names};
     dpf_health_set_metrics(health, write_metrics, &pm);
