@@ -404,8 +404,7 @@ cleanup:
                      kinds[t]->name, s.jobs, s.peak, s.limit);
         }
     }
-    for (size_t r = 0; r < NROUTES; r++)
-        dpf_bus_pull_destroy(pulls[r]);
+    /* each pull was destroyed by its thread's dm_proc_destroy */
     dm_dbpool_stats ds;
     dm_dbpool_get_stats(ctx->dbpool, &ds);
     DPF_INFO("Database pool: peak %d connections in use out of %d; %lld borrows waited for one",

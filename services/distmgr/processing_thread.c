@@ -543,6 +543,15 @@ void dm_proc_destroy(dm_proc *u)
     pthread_mutex_unlock(&u->mu);
     dm_pool_kick(u->pool);
     pthread_join(u->thread, NULL);
+    /* No fetch runs now: drop the pull subscription before the running
+     * jobs give their messages back. The server keeps this replica's last
+     * pull request a moment after the fetch that sent it has returned, and
+     * a message nak'd meanwhile (a job stopped mid-install) went to it,
+     * where nothing took it: the other replicas got it only after the ack
+     * wait (AgentStepTimeoutSeconds + 30 s). With no subscription left the
+     * server drops that request and hands the message on at once. */
+    dpf_bus_pull_destroy(u->pull);
+    u->pull = NULL;
     /* workers still running a job come back to u when they finish */
     pthread_mutex_lock(&u->mu);
     while (u->running > 0)

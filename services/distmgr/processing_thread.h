@@ -36,9 +36,10 @@ typedef struct dm_proc_kind {
 dpf_status dm_proc_create(const dm_ctx *ctx, const dm_proc_kind *kind, dm_pool *pool,
                           int limit, dm_proc **out) DPF_MUSTCHECK;
 
-/* Stops the thread and waits for the jobs it handed to workers (they stop
- * after their current step). Items still queued are given back: their
- * messages are nak'd without delay so another replica takes them at once.
+/* Stops the thread, destroys its pull (dm_proc_set_pull) and waits for the
+ * jobs it handed to workers (they stop after their current step). Items
+ * still queued are given back: their messages are nak'd without delay so
+ * another replica takes them at once.
  * Destroy the pool after this. NULL is a no-op. */
 void dm_proc_destroy(dm_proc *p);
 
@@ -49,8 +50,10 @@ void dm_proc_on_msg(dpf_bus_msg *msg, void *closure);
 
 /* Feeds the thread from a pull consumer: it fetches one message whenever a
  * worker of its pool is free and nothing queued can run, so what this
- * replica takes depends on its own free workers. Set once; pull borrowed,
- * destroyed only after dm_proc_destroy. */
+ * replica takes depends on its own free workers. Set once; pull owned by
+ * p from here on: dm_proc_destroy destroys it once the thread has stopped,
+ * before the running jobs end (their nak'd messages then go to another
+ * replica at once). */
 void dm_proc_set_pull(dm_proc *p, dpf_bus_pull *pull);
 
 /* Queues a DP found by the reconcile (no message to ack). Returns 1 if
