@@ -36,8 +36,7 @@ typedef struct {
 } db_check;
 
 struct dpf_health_out {
-    char *buf;
-    size_t len, cap;
+    dpf_textbuf text;
 };
 
 struct dpf_health {
@@ -59,36 +58,19 @@ struct dpf_health {
     db_check *db;        /* owned, when dpf_health_add_db_check was called */
 };
 
-static void out_printf(dpf_health_out *o, const char *fmt, ...)
-{
-    if (o->buf == NULL)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
-        /* a line that does not fit is left out whole, and so is all that
-         * follows (a sample without its # TYPE line would be wrong) */
-        o->buf[o->len] = '\0';
-        o->cap = o->len + 1;
-        return;
-    }
-    o->len += (size_t)n;
-}
 
 void dpf_health_metric_family(dpf_health_out *out, const char *name, const char *type,
                               const char *help)
 {
-    out_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    dpf_textbuf_printf(&out->text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 void dpf_health_metric(dpf_health_out *out, const char *name, const char *labels, double value)
 {
     if (labels != NULL && *labels != '\0')
-        out_printf(out, "%s{%s} %.17g\n", name, labels, value);
+        dpf_textbuf_printf(&out->text, "%s{%s} %.17g\n", name, labels, value);
     else
-        out_printf(out, "%s %.17g\n", name, value);
+        dpf_textbuf_printf(&out->text, "%s %.17g\n", name, value);
 }
 
 /* Runs the checks unless the last run is under a second old. mu held. */
@@ -130,9 +112,10 @@ static void evaluate(dpf_health *h)
 
 static void readyz_body(dpf_health *h, dpf_health_out *o)
 {
-    out_printf(o, "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,%s\"checks\":{",
-               h->service, h->ready ? "true" : "false", h->started ? "true" : "false",
-               h->stopping ? "\"stopping\":true," : "");
+    dpf_textbuf_printf(&o->text,
+                       "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,%s\"checks\":{",
+                       h->service, h->ready ? "true" : "false", h->started ? "true" : "false",
+                       h->stopping ? "\"stopping\":true," : "");
     for (int i = 0; i < h->nchecks; i++) {
         const check *c = &h->checks[i];
         /* reasons are our own text; quotes and backslashes are replaced so the
@@ -145,22 +128,22 @@ static void readyz_body(dpf_health *h, dpf_health_out *o)
             else if ((unsigned char)*p < 0x20)
                 *p = ' '; /* libpq's messages span lines */
         }
-        out_printf(o, "%s\"%s\":\"%s\"", i ? "," : "", c->name, why);
+        dpf_textbuf_printf(&o->text, "%s\"%s\":\"%s\"", i ? "," : "", c->name, why);
     }
-    out_printf(o, "}}\n");
+    dpf_textbuf_printf(&o->text, "}}\n");
 }
 
 static void metrics_body(dpf_health *h, dpf_health_out *o)
 {
     char labels[128];
     snprintf(labels, sizeof labels, "service=\"%s\"", h->service);
-    out_printf(o, "# HELP dpfleet_up 1 while the service answers.\n# TYPE dpfleet_up gauge\n");
+    dpf_health_metric_family(o, "dpfleet_up", "gauge", "1 while the service answers.");
     dpf_health_metric(o, "dpfleet_up", labels, 1);
-    out_printf(o, "# HELP dpfleet_ready 1 when every readiness check passes.\n"
-                  "# TYPE dpfleet_ready gauge\n");
+    dpf_health_metric_family(o, "dpfleet_ready", "gauge",
+                             "1 when every readiness check passes.");
     dpf_health_metric(o, "dpfleet_ready", labels, h->ready);
-    out_printf(o, "# HELP dpfleet_uptime_seconds Seconds since the process started.\n"
-                  "# TYPE dpfleet_uptime_seconds gauge\n");
+    dpf_health_metric_family(o, "dpfleet_uptime_seconds", "gauge",
+                             "Seconds since the process started.");
     dpf_health_metric(o, "dpfleet_uptime_seconds", labels,
                       (double)(dpf_mono_us() - h->started_us) / 1e6);
     if (h->metrics != NULL)
@@ -198,17 +181,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    dpf_health_out o = {malloc(OUT_MAX), 0, OUT_MAX};
-    if (o.buf == NULL)
+    dpf_health_out o = {{malloc(OUT_MAX), 0, OUT_MAX}};
+    if (o.text.buf == NULL)
         return MHD_NO;
-    o.buf[0] = '\0';
+    o.text.buf[0] = '\0';
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        out_printf(&o, "only GET\n");
-        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", o.buf, o.len);
+        dpf_textbuf_printf(&o.text, "only GET\n");
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", o.text.buf, o.text.len);
     }
     if (strcmp(url, "/healthz") == 0) {
-        out_printf(&o, "ok\n");
-        return reply(c, MHD_HTTP_OK, "text/plain", o.buf, o.len);
+        dpf_textbuf_printf(&o.text, "ok\n");
+        return reply(c, MHD_HTTP_OK, "text/plain", o.text.buf, o.text.len);
     }
     pthread_mutex_lock(&h->mu);
     evaluate(h);
@@ -223,16 +206,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         metrics_body(h, &o);
         is_metrics = 1;
     } else {
-        out_printf(&o, "not found: /healthz, /readyz and /metrics are served here\n");
+        dpf_textbuf_printf(&o.text, "not found: /healthz, /readyz and /metrics are served here\n");
         status = MHD_HTTP_NOT_FOUND;
         type = "text/plain";
     }
     pthread_mutex_unlock(&h->mu);
     /* the registry has its own lock, and its consumer gauges may wait for
      * JetStream: a probe of /readyz meanwhile is not held up */
-    if (is_metrics && o.len + 1 < o.cap)
-        o.len += dpf_metrics_render(o.buf + o.len, o.cap - o.len);
-    return reply(c, status, type, o.buf, o.len);
+    if (is_metrics && o.text.len + 1 < o.text.cap)
+        o.text.len += dpf_metrics_render(o.text.buf + o.text.len, o.text.cap - o.text.len);
+    return reply(c, status, type, o.text.buf, o.text.len);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -6,9 +6,9 @@
  * label sets a family counts in one "other" series. One mutex guards all
  * of it; an increment holds it for a string compare or a few. */
 #include "dpf/metrics.h"
+#include "dpf/util.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -213,45 +213,23 @@ double dpf_metrics_value(dpf_metric_id id, const char *l1, const char *l2, const
     return v;
 }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} out;
-
-static void put(out *o, const char *fmt, ...)
-{
-    if (o->cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
-        /* a line that does not fit is left out whole, and so is all that
-         * follows (a sample without its # TYPE line would be wrong) */
-        o->buf[o->len] = '\0';
-        o->cap = o->len + 1;
-        return;
-    }
-    o->len += (size_t)n;
-}
-
-static void render_histogram(out *o, const family *f, const series *s)
+static void render_histogram(dpf_textbuf *o, const family *f, const series *s)
 {
     const char *sep = s->key[0] ? "," : "";
     unsigned long long cum = 0;
     for (int b = 0; b < f->nbuckets; b++) {
         cum += s->bucket[b];
-        put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", f->name, s->key, sep, f->buckets[b], cum);
+        dpf_textbuf_printf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", f->name, s->key, sep,
+                           f->buckets[b], cum);
     }
-    put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", f->name, s->key, sep, s->count);
-    put(o, "%s_sum{%s} %.17g\n", f->name, s->key, s->value);
-    put(o, "%s_count{%s} %llu\n", f->name, s->key, s->count);
+    dpf_textbuf_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", f->name, s->key, sep, s->count);
+    dpf_textbuf_printf(o, "%s_sum{%s} %.17g\n", f->name, s->key, s->value);
+    dpf_textbuf_printf(o, "%s_count{%s} %llu\n", f->name, s->key, s->count);
 }
 
 size_t dpf_metrics_render(char *buf, size_t cap)
 {
-    out o = {buf, 0, cap};
+    dpf_textbuf o = {buf, 0, cap};
     if (cap > 0)
         buf[0] = '\0';
     pthread_mutex_lock(&g_mu);
@@ -259,16 +237,16 @@ size_t dpf_metrics_render(char *buf, size_t cap)
         const family *f = &FAMILIES[id];
         if (!g_series[id][0].used)
             continue;
-        put(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-            f->type == COUNTER ? "counter" : "histogram");
+        dpf_textbuf_printf(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+                           f->type == COUNTER ? "counter" : "histogram");
         for (int i = 0; i < DPF_METRICS_MAX_SERIES && g_series[id][i].used; i++) {
             const series *s = &g_series[id][i];
             if (f->type == HISTOGRAM)
                 render_histogram(&o, f, s);
             else if (s->key[0])
-                put(&o, "%s{%s} %.17g\n", f->name, s->key, s->value);
+                dpf_textbuf_printf(&o, "%s{%s} %.17g\n", f->name, s->key, s->value);
             else
-                put(&o, "%s %.17g\n", f->name, s->value);
+                dpf_textbuf_printf(&o, "%s %.17g\n", f->name, s->value);
         }
     }
     pthread_mutex_unlock(&g_mu);

@@ -9,7 +9,6 @@
  * Part of lib because it needs the bus's JetStream context (bus_p.h):
  * natsStatus stays inside lib. */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,27 +87,6 @@ static void refresh(consumer *c)
     jsConsumerInfo_Destroy(ci);
 }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} out;
-
-static void put(out *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len) {
-        /* a line that does not fit is left out whole, and so is all that
-         * follows (a sample without its # TYPE line would be wrong) */
-        o->buf[o->len] = '\0';
-        o->cap = o->len + 1;
-        return;
-    }
-    o->len += (size_t)n;
-}
-
 size_t dpf_metrics_render_consumers(char *buf, size_t cap)
 {
     static const char *const names[4] = {
@@ -119,7 +97,7 @@ size_t dpf_metrics_render_consumers(char *buf, size_t cap)
         "Messages delivered and not yet acknowledged (all replicas).",
         "Messages delivered more than once and not yet acknowledged.",
         "1 when the last consumer info request answered (else the values are stale)."};
-    out o = {buf, 0, cap};
+    dpf_textbuf o = {buf, 0, cap};
     if (cap == 0)
         return 0;
     buf[0] = '\0';
@@ -127,14 +105,14 @@ size_t dpf_metrics_render_consumers(char *buf, size_t cap)
     for (int i = 0; i < g_ncons; i++)
         refresh(&g_cons[i]);
     for (int k = 0; k < 4 && g_ncons > 0; k++) {
-        put(&o, "# HELP %s %s\n# TYPE %s gauge\n", names[k], helps[k], names[k]);
+        dpf_textbuf_printf(&o, "# HELP %s %s\n# TYPE %s gauge\n", names[k], helps[k], names[k]);
         for (int i = 0; i < g_ncons; i++) {
             const consumer *c = &g_cons[i];
             double v = k == 0 ? (double)c->pending
                      : k == 1 ? (double)c->ack_pending
                      : k == 2 ? (double)c->redelivered : c->ok;
-            put(&o, "%s{stream=\"%s\",consumer=\"%s\"} %.17g\n", names[k], c->stream,
-                c->durable, v);
+            dpf_textbuf_printf(&o, "%s{stream=\"%s\",consumer=\"%s\"} %.17g\n", names[k],
+                               c->stream, c->durable, v);
         }
     }
     pthread_mutex_unlock(&g_mu);

@@ -162,6 +162,22 @@ int dpf_parse_int(const char *text, long long min, long long max, long long *out
     return 1;
 }
 
+void dpf_textbuf_printf(dpf_textbuf *t, const char *fmt, ...)
+{
+    if (t == NULL || t->buf == NULL || t->cap == 0 || t->len >= t->cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= t->cap - t->len) {
+        t->buf[t->len] = '\0';
+        t->cap = t->len + 1; /* full: later lines are left out too */
+        return;
+    }
+    t->len += (size_t)n;
+}
+
 int dpf_fmt(char *buf, size_t len, const char *fmt, ...)
 {
     if (buf == NULL || len == 0)

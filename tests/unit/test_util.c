@@ -107,6 +107,27 @@ static void test_fmt(void **state)
     assert_int_equal(dpf_fmt(NULL, 0, "x"), 0);
 }
 
+/* Whole lines or nothing: once one line does not fit, later shorter ones
+ * are left out too (a Prometheus sample must not lose its # TYPE line). */
+static void test_textbuf(void **state)
+{
+    (void)state;
+    char buf[16];
+    dpf_textbuf t = {buf, 0, sizeof buf};
+    dpf_textbuf_printf(&t, "%s\n", "one");
+    dpf_textbuf_printf(&t, "%s\n", "two");
+    assert_string_equal(buf, "one\ntwo\n");
+    assert_int_equal(t.len, 8);
+    dpf_textbuf_printf(&t, "%s\n", "a line too long");
+    assert_string_equal(buf, "one\ntwo\n");
+    dpf_textbuf_printf(&t, "x\n");
+    assert_string_equal(buf, "one\ntwo\n");
+    assert_int_equal(t.len, 8);
+    dpf_textbuf none = {NULL, 0, 0};
+    dpf_textbuf_printf(&none, "x");
+    assert_int_equal(none.len, 0);
+}
+
 static void test_signals(void **state)
 {
     dpf_handle_signals();
@@ -143,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_fmt),
+        cmocka_unit_test(test_textbuf),
         cmocka_unit_test(test_signals),
         cmocka_unit_test(test_status_texts),
     };

@@ -33,4 +33,16 @@ int dpf_parse_int(const char *text, long long min, long long max, long long *out
 /* snprintf that always terminates; returns 0 if truncated, 1 otherwise. */
 int dpf_fmt(char *buf, size_t len, const char *fmt, ...) DPF_PRINTF(3, 4);
 
+/* Text written line by line into a fixed buffer (a /metrics or /readyz
+ * body). dpf_textbuf_printf adds what fmt makes only when it fits whole;
+ * once something does not fit, nothing more is added, so the text never
+ * ends in a cut line nor holds a Prometheus sample whose # TYPE line was
+ * left out. A NULL buf or a cap of 0 writes nothing. buf stays
+ * NUL-terminated; len counts the bytes written. */
+typedef struct dpf_textbuf {
+    char *buf;
+    size_t len, cap;
+} dpf_textbuf;
+void dpf_textbuf_printf(dpf_textbuf *t, const char *fmt, ...) DPF_PRINTF(2, 3);
+
 #endif
