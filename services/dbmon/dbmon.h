@@ -71,6 +71,10 @@ dpf_status dbmon_store_claim(dpf_db *db, int limit, dpf_db_result **out) DPF_MUS
 void dbmon_store_row(const dpf_db_result *r, int i, dbmon_row *row);
 /* Deletes the outbox rows with the n given ids (ids borrowed). */
 dpf_status dbmon_store_delete(dpf_db *db, const long long *ids, int n) DPF_MUSTCHECK;
+/* The n ids (borrowed) as a PostgreSQL array literal "{1,2,3}", the one
+ * parameter a batch statement takes. Owned by the caller (free); NULL when
+ * out of memory. */
+char *dbmon_ids_array(const long long *ids, int n);
 
 /* store_trace.c: one trace_events row (SMSDBMON, step "publish", the RCV
  * and SND words) per outbox row of ids (n of them, borrowed) that is not a

@@ -59,64 +59,54 @@ dpf_status dbmon_trace_retention_delete(dpf_db *db, int days, int limit, int *de
     return delete_batch(db, SQL_TRACE_DELETE, days, limit, deleted);
 }
 
-static int trace_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
+/* What one retention deletes, for its log lines. */
+typedef struct {
+    const char *sql;
+    const char *name;    /* "Status message retention" */
+    const char *row;     /* "status message" */
+    const char *rows;    /* "status messages" */
+    const char *setting; /* "StatusMessageRetentionDays" */
+} kind;
+
+static const kind STATMSG = {SQL_DELETE, "Status message retention", "status message",
+                             "status messages", "StatusMessageRetentionDays"};
+static const kind TRACE = {SQL_TRACE_DELETE, "Trace retention", "timeline row", "timeline rows",
+                           "TraceRetentionDays"};
+
+/* One batch of k when it is due; 1 when more rows wait (the next batch
+ * after the next drain), 0 when the run is over or not due. */
+static int tick(dpf_db *db, const kind *k, int days, int64_t *next_ms, long long *run_deleted,
+                int64_t now_ms)
 {
-    if (ret->trace_days <= 0 || now_ms < ret->trace_next_ms)
+    if (days <= 0 || now_ms < *next_ms)
         return 0;
     int n = 0;
-    dpf_status st = dbmon_trace_retention_delete(db, ret->trace_days, DBMON_RETENTION_BATCH, &n);
+    dpf_status st = delete_batch(db, k->sql, days, DBMON_RETENTION_BATCH, &n);
     if (st != DPF_OK) {
-        DPF_WARN("Trace retention: deleting timeline rows older than %d days failed (%s); "
-                 "trying again in %d s", ret->trace_days, dpf_db_error(db),
-                 DBMON_RETENTION_INTERVAL_S);
-        ret->trace_run_deleted = 0;
-        ret->trace_next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
+        DPF_WARN("%s: deleting %s older than %d days failed (%s); trying again in %d s", k->name,
+                 k->rows, days, dpf_db_error(db), DBMON_RETENTION_INTERVAL_S);
+        *run_deleted = 0;
+        *next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
         return 0;
     }
-    ret->trace_run_deleted += n;
+    *run_deleted += n;
     if (n == DBMON_RETENTION_BATCH)
         return 1;
-    if (ret->trace_run_deleted > 0)
-        DPF_INFO("Trace retention: deleted %lld timeline rows older than %d days "
-                 "(TraceRetentionDays)", ret->trace_run_deleted, ret->trace_days);
+    if (*run_deleted > 0)
+        DPF_INFO("%s: deleted %lld %s older than %d days (%s)", k->name, *run_deleted, k->rows,
+                 days, k->setting);
     else
-        DPF_DEBUG("Trace retention: no timeline row older than %d days", ret->trace_days);
-    ret->trace_run_deleted = 0;
-    ret->trace_next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
-    return 0;
-}
-
-static int statmsg_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
-{
-    if (ret->days <= 0 || now_ms < ret->next_ms)
-        return 0;
-    int n = 0;
-    dpf_status st = dbmon_retention_delete(db, ret->days, DBMON_RETENTION_BATCH, &n);
-    if (st != DPF_OK) {
-        DPF_WARN("Status message retention: deleting messages older than %d days failed (%s); "
-                 "trying again in %d s", ret->days, dpf_db_error(db),
-                 DBMON_RETENTION_INTERVAL_S);
-        ret->run_deleted = 0;
-        ret->next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
-        return 0;
-    }
-    ret->run_deleted += n;
-    if (n == DBMON_RETENTION_BATCH)
-        return 1; /* more to delete: the next batch after the next drain */
-    if (ret->run_deleted > 0)
-        DPF_INFO("Status message retention: deleted %lld status messages older than %d days "
-                 "(StatusMessageRetentionDays)", ret->run_deleted, ret->days);
-    else
-        DPF_DEBUG("Status message retention: no status message older than %d days", ret->days);
-    ret->run_deleted = 0;
-    ret->next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
+        DPF_DEBUG("%s: no %s older than %d days", k->name, k->row, days);
+    *run_deleted = 0;
+    *next_ms = now_ms + DBMON_RETENTION_INTERVAL_S * 1000LL;
     return 0;
 }
 
 int dbmon_retention_tick(dpf_db *db, dbmon_retention *ret, int64_t now_ms)
 {
-    int more = statmsg_tick(db, ret, now_ms);
+    int more = tick(db, &STATMSG, ret->days, &ret->next_ms, &ret->run_deleted, now_ms);
     /* the connection is the drain's: a failed statement above left no
      * transaction open (each batch is a statement of its own) */
-    return trace_tick(db, ret, now_ms) || more;
+    return tick(db, &TRACE, ret->trace_days, &ret->trace_next_ms, &ret->trace_run_deleted,
+                now_ms) || more;
 }

@@ -36,22 +36,30 @@ void dbmon_store_row(const dpf_db_result *r, int i, dbmon_row *row)
     row->corr = dpf_db_result_get(r, i, 7);
 }
 
-dpf_status dbmon_store_delete(dpf_db *db, const long long *ids, int n)
+/* One statement for a batch: the ids travel as a single array parameter
+ * "{1,2,3}", never spliced into the SQL. */
+char *dbmon_ids_array(const long long *ids, int n)
 {
-    if (n <= 0)
-        return DPF_OK;
-    /* one statement for the batch: the ids travel as a single array
-     * parameter "{1,2,3}", never spliced into the SQL */
-    size_t cap = (size_t)n * 21 + 3;
+    size_t cap = (size_t)(n > 0 ? n : 0) * 21 + 3;
     char *arr = malloc(cap);
     if (arr == NULL)
-        return DPF_ERR_NOMEM;
+        return NULL;
     size_t used = 0;
     arr[used++] = '{';
     for (int i = 0; i < n; i++)
         used += (size_t)snprintf(arr + used, cap - used, i ? ",%lld" : "%lld", ids[i]);
     arr[used++] = '}';
     arr[used] = '\0';
+    return arr;
+}
+
+dpf_status dbmon_store_delete(dpf_db *db, const long long *ids, int n)
+{
+    if (n <= 0)
+        return DPF_OK;
+    char *arr = dbmon_ids_array(ids, n);
+    if (arr == NULL)
+        return DPF_ERR_NOMEM;
     const char *params[] = {arr};
     dpf_status st = dpf_db_exec(db, SQL_DELETE, 1, params, NULL);
     free(arr);

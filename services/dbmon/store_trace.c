@@ -43,16 +43,9 @@ dpf_status dbmon_store_trace(dpf_db *db, const long long *ids, int n)
 {
     if (n <= 0)
         return DPF_OK;
-    size_t cap = (size_t)n * 21 + 3;
-    char *arr = malloc(cap);
+    char *arr = dbmon_ids_array(ids, n);
     if (arr == NULL)
         return DPF_ERR_NOMEM;
-    size_t used = 0;
-    arr[used++] = '{';
-    for (int i = 0; i < n; i++)
-        used += (size_t)snprintf(arr + used, cap - used, i ? ",%lld" : "%lld", ids[i]);
-    arr[used++] = '}';
-    arr[used] = '\0';
     char tid[24];
     dpf_fmt(tid, sizeof tid, "%llu", (unsigned long long)dpf_log_tid());
     const char *params[] = {arr, dpf_trace_replica(), tid};
