@@ -72,11 +72,23 @@ static dpf_status add_client_packages(hman_run *r, long long dpid, const char *n
 }
 
 /* One DP's write on the timeline (trace_events): kept in the pass's batch
- * and written with one statement before the pass commits (process.c), so
- * it commits with the write it reports, and forgotten with the DP's writes
- * when they roll back to its savepoint (write_guarded). Only DPs that
- * change get a row; the unchanged ones are one summary row
- * (hman_run_dps). */
+ * and written in the pass's transaction, so it commits with the write it
+ * reports, and forgotten with the DP's writes when they roll back to its
+ * savepoint (write_guarded). The batch goes out between two DPs once it
+ * holds TRACE_CHUNK rows (flush_trace) and the rest before the pass
+ * commits (process.c): a pass over 5,000 DPs holds a few hundred rows, not
+ * 5,000. Only DPs that change get a row; the unchanged ones are one
+ * summary row (hman_run_dps). */
+#define TRACE_CHUNK 250
+
+static dpf_status flush_trace(hman_run *r, const char *nal)
+{
+    if (r->trace == NULL || dpf_trace_batch_count(r->trace) < TRACE_CHUNK)
+        return DPF_OK;
+    dpf_status st = dpf_trace_batch_write_tx(r->db, r->trace);
+    return st == DPF_OK ? st : hman_run_fail(r, st, nal, "recording the change on the timeline failed");
+}
+
 static dpf_status trace_dp(hman_run *r, long long dpid, const char *server, const char *nal,
                            const char *step, const char *result, const char *fmt, ...)
     DPF_PRINTF(7, 8);
@@ -263,6 +275,10 @@ static dpf_status process_dp(hman_run *r, const hman_role *role, const hman_dp_r
 {
     hman_verdict v = hman_classify(role, row, role ? role->crc : "");
     int pull = role ? role->is_pull_dp : row->is_pull_dp;
+    /* between two DPs: no savepoint of a DP is open */
+    dpf_status st = flush_trace(r, role ? role->nal_path : row->nal_path);
+    if (st != DPF_OK)
+        return st;
     switch (v) {
     case HMAN_DP_NEW:
     case HMAN_DP_CHANGED:

@@ -170,11 +170,48 @@ static void test_set_aside_and_broken_timeline(void **state)
     sql("DROP TRIGGER trace_broken ON trace_events", 0, NULL);
 }
 
+/* A pass over more DPs than hman keeps in memory: its timeline goes out a
+ * few hundred rows at a time, between two DPs. Every DP has its row, in
+ * the order processed, and a DP set aside after the first rows went out
+ * loses only its own row. */
+static void test_many_dps_rows_in_chunks(void **state)
+{
+    (void)state;
+    sql("ALTER TABLE distribution_points ADD CONSTRAINT no_big CHECK (server_name <> "
+        "'PS1BIG0400.CONTOSO.COM')", 0, NULL);
+    char server[64];
+    for (int i = 1; i <= 600; i++) {
+        snprintf(server, sizeof server, "PS1BIG%04d.CONTOSO.COM", i);
+        add_role(server);
+    }
+    hman_result res;
+    hman_opts opts = {.set_aside_failed = 1};
+    assert_int_equal(hman_process_change_opts(g_db, "PS1", "corr-hman-big", 0, &opts, &res),
+                     DPF_OK);
+    assert_int_equal(res.inserted, 599);
+    assert_int_equal(res.set_aside, 1);
+    assert_string_equal(text("SELECT count(*)::text FROM trace_events WHERE correlation_id = $1 "
+                             "AND step = 'Inserted DP' AND server_name LIKE 'PS1BIG%'",
+                             "corr-hman-big"), "599");
+    assert_string_equal(text("SELECT string_agg(server_name, ',') FROM trace_events WHERE "
+                             "correlation_id = $1 AND result = 'failed'", "corr-hman-big"),
+                        "PS1BIG0400.CONTOSO.COM");
+    /* in the order hman went through the DPs (by NAL path, here by name) */
+    assert_string_equal(text("SELECT (array_agg(server_name ORDER BY id) = "
+                             "array_agg(server_name ORDER BY server_name))::text "
+                             "FROM trace_events WHERE correlation_id = $1 AND "
+                             "server_name LIKE 'PS1BIG%'", "corr-hman-big"), "true");
+    assert_string_equal(text("SELECT count(*)::text FROM distribution_points WHERE server_name "
+                             "LIKE 'PS1BIG%'", NULL), "599");
+    sql("ALTER TABLE distribution_points DROP CONSTRAINT no_big", 0, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_row_per_dp_written_and_one_for_the_rest),
         cmocka_unit_test(test_set_aside_and_broken_timeline),
+        cmocka_unit_test(test_many_dps_rows_in_chunks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
