@@ -102,7 +102,7 @@ dpf_pg_start() {
     dpf_as_pg "$DPF_PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; rm -rf "$dir"; dpf_die "initdb failed"; }
     dpf_as_pg "$DPF_PGBIN/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off ${DPFLEET_PG_OPTIONS:-}" start >/dev/null \
         || { cat "$dir/server.log" >&2; rm -rf "$dir"; dpf_die "PostgreSQL did not start"; }
     echo "$dir" >"$state/pg.dir"
     echo "postgresql://postgres@127.0.0.1:$port/postgres" >"$state/pg.url"
