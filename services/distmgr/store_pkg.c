@@ -246,9 +246,11 @@ dpf_status dm_store_pkg_delete_if_done(dpf_db *db, long long seq, int *deleted)
     "x.dpid, x.package_id, d.server_name, d.nal_path, d.site_code, d.pull_sources, "    \
     "d.content_base, x.state, x.version, x.attempts, d.is_pull_dp::int"
 
-/* What a transfer job may claim, for package $1 (dp_packages x, DP d). */
+/* What a transfer job may claim, for package $1 (dp_packages x, DP d); the
+ * state list first, as the index of the rows still to do has it (db/096). */
 #define CLAIMABLE                                                                        \
-    "x.package_id = $1 AND d.action = 0 AND d.install_state = 'Installed' "            \
+    "x.package_id = $1 AND x.state IN ('Pending', 'InProgress', 'Retrying', 'Removing') " \
+    "AND d.action = 0 AND d.install_state = 'Installed' "                               \
     "AND (x.state = 'Removing' OR NOT d.maintenance_mode) AND ("                       \
     " (x.state IN ('Pending', 'Removing') AND (x.lease_until IS NULL OR "               \
     "  x.lease_until < now()))"                                                         \
@@ -256,27 +258,43 @@ dpf_status dm_store_pkg_delete_if_done(dpf_db *db, long long seq, int *deleted)
     " OR (x.state = 'Retrying' AND x.retry_at <= now()))"                               \
     " AND (x.state = 'Removing' OR x.version >= 1)"
 
-dpf_status dm_store_dist_claim(dpf_db *db, const char *package_id, const char *token,
-                               int lease_s, dm_dist_row *row)
+/* One claimable row of the package among the DPs that are (pull = "true")
+ * or are not pull DPs, the lowest DPID first: a walk of the to-do rows in
+ * DPID order (index dp_packages_todo, db/096) that stops at the first one
+ * it can take, whatever the number of DPs. The DP row is share-locked so a
+ * removal that moves it to Removing either waits for this claim (and then
+ * sees its lease) or is seen by it. */
+static dpf_status claim_one(dpf_db *db, const char *package_id, const char *token,
+                            const char *secs, const char *pull, dpf_db_result **r)
 {
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", lease_s);
-    const char *p[] = {package_id, token, secs};
-    dpf_db_result *r = NULL;
-    dpf_status st = dpf_db_exec_row(
+    const char *p[] = {package_id, token, secs, pull};
+    return dpf_db_exec_row(
         db,
         "WITH c AS (SELECT x.dpid, x.package_id FROM dp_packages x "
-        " JOIN distribution_points d ON d.dpid = x.dpid WHERE " CLAIMABLE
-        /* pull DPs last: their sources should hold the version first. The DP
-         * row is share-locked so a removal that moves it to Removing either
-         * waits for this claim (and then sees its lease) or is seen by it */
-        " ORDER BY d.is_pull_dp, x.dpid LIMIT 1 FOR UPDATE OF x SKIP LOCKED FOR SHARE OF d), "
+        " JOIN distribution_points d ON d.dpid = x.dpid "
+        " WHERE d.is_pull_dp = $4::boolean AND " CLAIMABLE
+        " ORDER BY x.dpid LIMIT 1 FOR UPDATE OF x SKIP LOCKED FOR SHARE OF d), "
         "x AS (UPDATE dp_packages u SET lease_owner = $2, "
         " lease_until = now() + make_interval(secs => $3::int), updated_at = now(), "
         " state = CASE WHEN u.state = 'Removing' THEN 'Removing' ELSE 'InProgress' END "
         " FROM c WHERE u.dpid = c.dpid AND u.package_id = c.package_id RETURNING u.*) "
         "SELECT " DIST_COLS " FROM x JOIN distribution_points d ON d.dpid = x.dpid",
-        3, p, &r);
+        4, p, r);
+}
+
+dpf_status dm_store_dist_claim(dpf_db *db, const char *package_id, const char *token,
+                               int lease_s, dm_dist_row *row)
+{
+    char secs[16];
+    snprintf(secs, sizeof secs, "%d", lease_s);
+    dpf_db_result *r = NULL;
+    /* pull DPs last: their sources should hold the version first */
+    dpf_status st = claim_one(db, package_id, token, secs, "false", &r);
+    if (st == DPF_ERR_NOT_FOUND) {
+        dpf_db_result_free(r);
+        r = NULL;
+        st = claim_one(db, package_id, token, secs, "true", &r);
+    }
     if (st != DPF_OK) {
         dpf_db_result_free(r);
         return st;
@@ -504,7 +522,8 @@ dpf_status dm_store_pkg_needing_work(dpf_db *db, int grace_s, long long *seqs, i
         "  AND p.updated_at < now() - make_interval(secs => $1::int))"
         " OR p.state = 'Deleting'"
         " OR EXISTS (SELECT 1 FROM dp_packages x JOIN distribution_points d ON d.dpid = x.dpid "
-        "  WHERE x.package_id = p.package_id AND d.action = 0 "
+        "  WHERE x.package_id = p.package_id "
+        "  AND x.state IN ('Pending', 'InProgress', 'Retrying', 'Removing') AND d.action = 0 "
         "  AND d.install_state = 'Installed' "
         "  AND (x.state = 'Removing' OR NOT d.maintenance_mode) AND ("
         "   (x.state IN ('Pending', 'Removing', 'InProgress') AND (x.lease_until IS NULL "
