@@ -50,18 +50,31 @@ static const char SQL_FINISH[] =
  * ($1..$9) in one round trip, at one instant (the next starts when the
  * previous ends): a job's steps cost one statement each on the
  * timeline, not two (a site reset of 5,000 DPs runs 35,000 steps). */
-static const char SQL_NEXT[] =
-    "WITH n AS (SELECT clock_timestamp() AS t), "
-    " fin AS (UPDATE trace_events SET ended_at = (SELECT t FROM n), result = $11, "
-    "  message = left($12, $13::int), "
-    "  agent_lines = ARRAY(SELECT left(u.l, $14::int) "
-    "    FROM unnest(string_to_array($15, E'\\n')) WITH ORDINALITY AS u(l, i) "
-    "    WHERE u.l <> '' ORDER BY u.i LIMIT $16::int) "
+#define NEXT_FIN                                                                        \
+    "WITH n AS (SELECT clock_timestamp() AS t), "                                       \
+    " fin AS (UPDATE trace_events SET ended_at = (SELECT t FROM n), result = $11, "     \
+    "  message = left($12, $13::int), "                                                 \
+    "  agent_lines = ARRAY(SELECT left(u.l, $14::int) "                                 \
+    "    FROM unnest(string_to_array($15, E'\\n')) WITH ORDINALITY AS u(l, i) "         \
+    "    WHERE u.l <> '' ORDER BY u.i LIMIT $16::int) "                                 \
     "  WHERE id = $10::bigint RETURNING id) "
-    "INSERT INTO trace_events (at, correlation_id, component, dpid, server_name, job, job_id, "
-    " step, replica, tid, result) "
+#define NEXT_INSERT                                                                     \
+    "INSERT INTO trace_events (at, correlation_id, component, dpid, server_name, job, "  \
+    " job_id, step, replica, tid, result) "                                             \
     "SELECT n.t, $1, $2, $3::bigint, $4, $5, $6, $7, $8, $9::bigint, 'running' FROM n "
-    "RETURNING id";
+
+static const char SQL_NEXT[] = NEXT_FIN NEXT_INSERT "RETURNING id";
+
+/* SQL_NEXT with the DP's lease ($3, owner $17) renewed for $18 seconds in
+ * the same statement: the new step's row only while the lease is the
+ * owner's, and no row at all (not found) once it is not. */
+static const char SQL_NEXT_LEASED[] =
+    NEXT_FIN
+    ", l AS (UPDATE distribution_points "
+    "  SET lease_until = now() + make_interval(secs => $18::int) "
+    "  WHERE dpid = $3::bigint AND lease_owner = $17 RETURNING action), "
+    " ins AS (" NEXT_INSERT "CROSS JOIN l RETURNING id) "
+    "SELECT ins.id, l.action FROM l LEFT JOIN ins ON true";
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_replica[256];
@@ -261,28 +274,33 @@ dpf_status dpf_trace_step_start(dpf_db *db, const dpf_trace_who *who, const char
     return st;
 }
 
-dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_result,
-                               const char *prev_message, const char *prev_lines,
-                               const dpf_trace_who *who, const char *step, long long *id)
+/* SQL_NEXT, or SQL_NEXT_LEASED when owner is set. */
+static dpf_status step_next(dpf_db *db, long long prev_id, const char *prev_result,
+                            const char *prev_message, const char *prev_lines,
+                            const dpf_trace_who *who, const char *step, const char *owner,
+                            int lease_s, long long *id, int *action)
 {
     if (id != NULL)
         *id = 0;
+    if (action != NULL)
+        *action = 0;
     if (db == NULL || who == NULL || step == NULL || id == NULL || prev_result == NULL ||
-        !result_known(prev_result))
+        !result_known(prev_result) || (owner != NULL && (who->dpid <= 0 || lease_s <= 0)))
         return DPF_ERR_INVALID;
     who_params w;
-    const char *p[16];
+    const char *p[18];
     if (!who_fill(who, step, &w, p))
         return DPF_ERR_NOMEM;
     char *msg = clean_text(prev_message, MESSAGE_BYTES);
     char *ls = clean_text(prev_lines, LINES_BYTES);
     dpf_status st = DPF_ERR_NOMEM;
     if (msg != NULL && ls != NULL) {
-        char sid[24], mmax[16], lmax[16], nmax[16];
+        char sid[24], mmax[16], lmax[16], nmax[16], secs[16];
         dpf_fmt(sid, sizeof sid, "%lld", prev_id > 0 ? prev_id : 0LL);
         dpf_fmt(mmax, sizeof mmax, "%d", DPF_TRACE_MESSAGE_MAX);
         dpf_fmt(lmax, sizeof lmax, "%d", DPF_TRACE_LINE_MAX);
         dpf_fmt(nmax, sizeof nmax, "%d", DPF_TRACE_LINES_MAX);
+        dpf_fmt(secs, sizeof secs, "%d", lease_s);
         p[9] = sid;
         p[10] = prev_result;
         p[11] = msg;
@@ -290,16 +308,42 @@ dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_r
         p[13] = lmax;
         p[14] = ls;
         p[15] = nmax;
+        p[16] = owner;
+        p[17] = secs;
         dpf_db_result *r = NULL;
-        st = dpf_db_exec_row(db, SQL_NEXT, 16, p, &r);
-        if (st == DPF_OK)
+        st = owner != NULL ? dpf_db_exec_row(db, SQL_NEXT_LEASED, 18, p, &r)
+                           : dpf_db_exec_row(db, SQL_NEXT, 16, p, &r);
+        if (st == DPF_OK) {
             *id = dpf_db_result_int(r, 0, 0);
+            if (action != NULL && owner != NULL)
+                *action = (int)dpf_db_result_int(r, 0, 1);
+        }
         dpf_db_result_free(r);
     }
     free(msg);
     free(ls);
     free_who(&w);
     return st;
+}
+
+dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_result,
+                               const char *prev_message, const char *prev_lines,
+                               const dpf_trace_who *who, const char *step, long long *id)
+{
+    return step_next(db, prev_id, prev_result, prev_message, prev_lines, who, step, NULL, 0,
+                     id, NULL);
+}
+
+dpf_status dpf_trace_step_next_leased(dpf_db *db, long long prev_id, const char *prev_result,
+                                      const char *prev_message, const char *prev_lines,
+                                      const dpf_trace_who *who, const char *step,
+                                      const char *owner, int lease_s, long long *id,
+                                      int *action)
+{
+    if (owner == NULL || action == NULL)
+        return DPF_ERR_INVALID;
+    return step_next(db, prev_id, prev_result, prev_message, prev_lines, who, step, owner,
+                     lease_s, id, action);
 }
 
 dpf_status dpf_trace_step_finish(dpf_db *db, long long id, const char *result,

@@ -27,7 +27,8 @@ void dm_step_run_init(dm_step_run *r, const dm_ctx *ctx, dm_item *it, dpf_db **s
     res->outcome = DM_STEPS_OK;
 }
 
-/* Between two steps: stop, keep alive, renew. 0 when the run must end. */
+/* Between two steps: stop when asked, keep the message alive. 0 when the
+ * run must end. */
 static int between_steps(dm_step_run *r, const char *next)
 {
     if (dpf_stopping()) {
@@ -37,30 +38,15 @@ static int between_steps(dm_step_run *r, const char *next)
     }
     if (r->it->msg != NULL && dpf_bus_msg_in_progress(r->it->msg) != DPF_OK)
         DPF_DEBUG("DPID %lld: could not tell JetStream the work is in progress", r->dp->dpid);
-    int action = 0;
-    dpf_db *db = dm_item_db(r->ctx, r->slot);
-    dpf_status st = db != NULL ? dm_store_dp_renew(db, r->dp->dpid, r->it->token,
-                                                   r->ctx->lease_s, &action)
-                               : DPF_ERR_DB;
-    if (st == DPF_ERR_NOT_FOUND) {
-        r->res->outcome = DM_STEPS_LOST_LEASE;
-        snprintf(r->res->step, sizeof r->res->step, "%s", next);
-        return 0;
-    }
-    if (st == DPF_OK && action == 3 && r->stop_if_removed) {
-        r->res->outcome = DM_STEPS_REMOVED;
-        snprintf(r->res->step, sizeof r->res->step, "%s", next);
-        return 0;
-    }
-    if (st != DPF_OK) {
-        /* the lease still runs for lease_s; going on is safe, and the final
-         * update fails cleanly if the database stays away */
-        DPF_WARN("DPID %lld: could not renew the lease before %s: %s", r->dp->dpid, next,
-                 db != NULL ? dpf_db_error(db) : "no database connection");
-    }
     return 1;
 }
 
+static int end_run(dm_step_run *r, dm_steps_outcome outcome, const char *next)
+{
+    r->res->outcome = outcome;
+    snprintf(r->res->step, sizeof r->res->step, "%s", next);
+    return 0;
+}
 static dpf_status trace_end(dpf_db *db, dm_steps_result *res, int in_tx)
 {
     if (res->trace_id <= 0)
@@ -140,38 +126,52 @@ void dm_step_trace_queued(const dm_ctx *ctx, const dm_item *it, const char *job,
     dm_dbpool_put(ctx->dbpool, db);
 }
 
-/* The previous step's end and this step's start on the timeline, on the
- * connection between_steps renewed the lease with (no transaction open:
- * each commits by itself). Best effort: a row that cannot be written is
- * logged and the DP's work goes on. */
-static void trace_step_start(dm_step_run *r, const char *name)
+/* Before a step, one statement: the DP's lease renewed (how the job
+ * learns that it lost the lease or that the DP is being removed), the
+ * previous step's end and this step's start on the timeline. When the
+ * timeline cannot be written the lease is renewed by itself: a broken
+ * timeline is logged and never costs a DP its job. 0 when the run must
+ * end. */
+static int step_begin(dm_step_run *r, const char *name)
 {
-    dpf_db *db = *r->slot;
-    if (db == NULL)
-        return;
+    dpf_db *db = dm_item_db(r->ctx, r->slot);
     dpf_trace_who who = {.corr = r->it->corr, .component = DPF_TRACE_DISTMGR,
                          .dpid = r->dp->dpid, .server = r->dp->server_name, .job = dm_step_job(r->dp),
                          .job_id = r->it->token};
-    /* the previous step's end and this one's start: one statement */
     dm_steps_result *res = r->res;
     long long prev = res->trace_id, id = 0;
-    res->trace_id = 0;
-    if (dpf_trace_step_next(db, prev, res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK,
-                            res->trace_failed ? res->reason : NULL, res->trace_lines, &who,
-                            name, &id) != DPF_OK)
+    int action = 0;
+    dpf_status st = DPF_ERR_DB;
+    if (db != NULL)
+        st = dpf_trace_step_next_leased(db, prev, res->trace_failed ? DPF_TRACE_FAILED : DPF_TRACE_OK,
+                                        res->trace_failed ? res->reason : NULL, res->trace_lines,
+                                        &who, name, r->it->token, r->ctx->lease_s, &id, &action);
+    res->trace_id = id;
+    res->trace_failed = 0;
+    res->trace_lines[0] = '\0';
+    if (st != DPF_OK && st != DPF_ERR_NOT_FOUND && db != NULL) {
         DPF_WARN("DPID %lld: could not record step %s on the timeline: %s", r->dp->dpid, name,
                  dpf_db_error(db));
-    r->res->trace_id = id;
-    r->res->trace_failed = 0;
-    r->res->trace_lines[0] = '\0';
+        st = dm_store_dp_renew(db, r->dp->dpid, r->it->token, r->ctx->lease_s, &action);
+    }
+    if (st == DPF_ERR_NOT_FOUND)
+        return end_run(r, DM_STEPS_LOST_LEASE, name);
+    if (st == DPF_OK && action == 3 && r->stop_if_removed)
+        return end_run(r, DM_STEPS_REMOVED, name);
+    if (st != DPF_OK) {
+        /* the lease still runs for lease_s; going on is safe, and the final
+         * update fails cleanly if the database stays away */
+        DPF_WARN("DPID %lld: could not renew the lease before %s: %s", r->dp->dpid, name,
+                 db != NULL ? dpf_db_error(db) : "no database connection");
+    }
+    return 1;
 }
 
 int dm_step(dm_step_run *r, const char *name, const dm_agent_kv *params, size_t n,
             const dm_components *comps)
 {
-    if (!between_steps(r, name))
+    if (!between_steps(r, name) || !step_begin(r, name))
         return 0;
-    trace_step_start(r, name);
     /* the agent may take seconds: the connection serves other jobs meanwhile */
     dm_item_db_put(r->ctx, r->slot);
     dm_agent_result ar;

@@ -173,6 +173,67 @@ static void test_step_next(void **state)
     assert_string_equal(col(third, "result", buf, sizeof buf), "running");
 }
 
+/* DistMgr's step: the DP's lease renewed in the same statement, the DP's
+ * action read; once the job no longer holds the lease the previous step
+ * still ends but no step starts and the lease is left alone. */
+static void test_step_next_leased(void **state)
+{
+    (void)state;
+    char buf[512];
+    const char *dp[] = {"PS1DPL.CONTOSO.COM"};
+    long long dpid = num("INSERT INTO distribution_points (server_name, nal_path, site_code, "
+                         "identity_guid, dp_crc, install_state, action, lease_owner, lease_until) "
+                         "VALUES ($1, 'nal:' || $1, 'PS1', md5($1), 'ABC', 'Installing', 1, "
+                         "'r/job-1', now() + interval '5 seconds') RETURNING dpid", 1, dp);
+    dpf_trace_who who = {.corr = "c-leased", .component = DPF_TRACE_DISTMGR, .dpid = dpid,
+                         .server = dp[0], .job = "install", .job_id = "r/job-1"};
+    long long first = 0, second = 0;
+    int action = -1;
+    assert_int_equal(dpf_trace_step_next_leased(db, 0, DPF_TRACE_OK, NULL, NULL, &who,
+                                                "install_files", "r/job-1", 600, &first,
+                                                &action), DPF_OK);
+    assert_true(first > 0);
+    assert_int_equal(action, 1);
+    assert_string_equal(col(first, "step || '|' || result", buf, sizeof buf),
+                        "install_files|running");
+    /* renewed: the lease now runs about ten minutes, not five seconds */
+    const char *ps[] = {dp[0]};
+    assert_int_equal(num("SELECT (lease_until > now() + interval '590 seconds')::int FROM "
+                         "distribution_points WHERE server_name = $1", 1, ps), 1);
+
+    /* the DP is being removed: the job reads it from the same statement */
+    dpf_test_sql(db, "UPDATE distribution_points SET action = 3 WHERE server_name = $1", 1, ps);
+    assert_int_equal(dpf_trace_step_next_leased(db, first, DPF_TRACE_OK, NULL, "in place\n",
+                                                &who, "create_shares", "r/job-1", 600, &second,
+                                                &action), DPF_OK);
+    assert_int_equal(action, 3);
+    assert_string_equal(col(first, "result", buf, sizeof buf), "ok");
+
+    /* another job took the lease over: not found, nothing started, the
+     * other job's lease untouched */
+    dpf_test_sql(db, "UPDATE distribution_points SET lease_owner = 'r/job-2', lease_until = "
+                     "now() + interval '5 seconds' WHERE server_name = $1", 1, ps);
+    long long before = last_id(), third = 7;
+    assert_int_equal(dpf_trace_step_next_leased(db, second, DPF_TRACE_FAILED, "lost", NULL, &who,
+                                                "enable_http", "r/job-1", 600, &third, &action),
+                     DPF_ERR_NOT_FOUND);
+    assert_int_equal(third, 0);
+    assert_int_equal(last_id(), before);
+    assert_string_equal(col(second, "result", buf, sizeof buf), "failed");
+    assert_int_equal(num("SELECT (lease_until < now() + interval '10 seconds')::int FROM "
+                         "distribution_points WHERE server_name = $1", 1, ps), 1);
+    /* a lease needs its DP and its length */
+    dpf_trace_who nodp = who;
+    nodp.dpid = 0;
+    assert_int_equal(dpf_trace_step_next_leased(db, 0, DPF_TRACE_OK, NULL, NULL, &nodp, "x",
+                                                "r/job-1", 600, &third, &action),
+                     DPF_ERR_INVALID);
+    assert_int_equal(dpf_trace_step_next_leased(db, 0, DPF_TRACE_OK, NULL, NULL, &who, "x",
+                                                NULL, 600, &third, &action),
+                     DPF_ERR_INVALID);
+    dpf_test_sql(db, "DELETE FROM distribution_points WHERE server_name = $1", 1, ps);
+}
+
 static void test_rolled_back_with_the_caller(void **state)
 {
     (void)state;
@@ -397,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_event_carries_who_where_when),
         cmocka_unit_test(test_step_start_and_finish),
         cmocka_unit_test(test_step_next),
+        cmocka_unit_test(test_step_next_leased),
         cmocka_unit_test(test_rolled_back_with_the_caller),
         cmocka_unit_test(test_texts_are_bounded_and_valid),
         cmocka_unit_test(test_bad_arguments),

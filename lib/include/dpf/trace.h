@@ -83,6 +83,17 @@ dpf_status dpf_trace_step_next(dpf_db *db, long long prev_id, const char *prev_r
                                const char *prev_message, const char *prev_lines,
                                const dpf_trace_who *who, const char *step,
                                long long *id) DPF_MUSTCHECK;
+/* dpf_trace_step_next for a job that holds a DP's lease (DistMgr: the lease
+ * on who->dpid owned by owner): the same statement renews the lease for
+ * lease_s seconds and reads the DP's action into *action, so a step costs
+ * one statement, not two. DPF_ERR_NOT_FOUND when owner no longer holds the
+ * lease: the previous step is ended, no step is started (*id 0). Any other
+ * failure writes nothing and renews nothing. */
+dpf_status dpf_trace_step_next_leased(dpf_db *db, long long prev_id, const char *prev_result,
+                                      const char *prev_message, const char *prev_lines,
+                                      const dpf_trace_who *who, const char *step,
+                                      const char *owner, int lease_s, long long *id,
+                                      int *action) DPF_MUSTCHECK;
 
 /* dpf_trace_event and dpf_trace_step_finish for a caller whose open
  * transaction carries a state change that matters more than its row on the
