@@ -182,6 +182,28 @@ bench_wait_2399() {
     dpf_die "only $got of $n DPs reached 2399 in $secs s"
 }
 
+# bench_wait_quiet SECONDS: until distmgr is idle: no status message and fewer than
+# 10 lines in its log for 3 s. After an install or a reset distmgr sends the
+# client packages to every DP it touched (2330s) and checks them again on
+# each DP's ready event, which loads the machine for a while after the last
+# 2399. Prints the ms since the epoch when the activity ended.
+bench_wait_quiet() {
+    local end=$(( $(date +%s) + $1 )) last=-1 cur lines lines0 still=0 t_end
+    lines0=$(wc -l <"$DPFLEET_STACK/logs/distmgr.log")
+    t_end=$(now_ms)
+    while [ "$(date +%s)" -lt "$end" ]; do
+        sleep 0.5
+        cur=$(bench_max_statmsg_id)
+        lines=$(wc -l <"$DPFLEET_STACK/logs/distmgr.log")
+        if [ "$cur" = "$last" ] && [ $((lines - lines0)) -lt 10 ]; then
+            still=$((still + 1))
+        else
+            still=0 last=$cur lines0=$lines t_end=$(now_ms)
+        fi
+        [ "$still" -ge 6 ] && { echo "$t_end"; return 0; }
+    done
+    dpf_die "distmgr is still busy after $1 s"
+}
 bench_max_statmsg_id() { q "SELECT coalesce(max(id), 0) FROM status_messages"; }
 
 # bench_header TITLE "setting=value ..." : the first lines of every table.
