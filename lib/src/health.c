@@ -2,6 +2,7 @@
  * Kubernetes probe and an operator with curl ask a service (see health.h).
  * libmicrohttpd, a thread per connection; readiness is evaluated on a
  * request, at most once a second, and its changes are logged once each. */
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -110,27 +111,47 @@ static void evaluate(dpf_health *h)
     h->evaluated_us = now;
 }
 
+/* A reason as a JSON string: jansson escapes it; a reason that is not UTF-8
+ * (a library's message in another encoding) keeps its ASCII only. */
+static json_t *reason_value(const char *why)
+{
+    json_t *v = json_string(why);
+    if (v != NULL)
+        return v;
+    char ascii[WHY_MAX];
+    size_t i = 0;
+    for (; why[i] != '\0' && i + 1 < sizeof ascii; i++)
+        ascii[i] = (unsigned char)why[i] < 0x80 ? why[i] : '?';
+    ascii[i] = '\0';
+    return json_string(ascii);
+}
+
+/* {"service":..,"ready":..,"started":..,["stopping":true,]"checks":{name: "ok"
+ * or the reason}}, built by jansson. */
 static void readyz_body(dpf_health *h, dpf_health_out *o)
 {
-    dpf_textbuf_printf(&o->text,
-                       "{\"service\":\"%s\",\"ready\":%s,\"started\":%s,%s\"checks\":{",
-                       h->service, h->ready ? "true" : "false", h->started ? "true" : "false",
-                       h->stopping ? "\"stopping\":true," : "");
-    for (int i = 0; i < h->nchecks; i++) {
+    json_t *checks = json_object();
+    json_t *root = json_object();
+    int ok = checks != NULL && root != NULL &&
+             json_object_set_new(root, "service", json_string(h->service)) == 0 &&
+             json_object_set_new(root, "ready", json_boolean(h->ready)) == 0 &&
+             json_object_set_new(root, "started", json_boolean(h->started)) == 0 &&
+             (!h->stopping || json_object_set_new(root, "stopping", json_true()) == 0);
+    for (int i = 0; ok && i < h->nchecks; i++) {
         const check *c = &h->checks[i];
-        /* reasons are our own text; quotes and backslashes are replaced so the
-         * JSON stays valid whatever a library error message says */
-        char why[WHY_MAX];
-        snprintf(why, sizeof why, "%s", c->ok ? "ok" : c->why[0] ? c->why : "failing");
-        for (char *p = why; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *p = '\'';
-            else if ((unsigned char)*p < 0x20)
-                *p = ' '; /* libpq's messages span lines */
-        }
-        dpf_textbuf_printf(&o->text, "%s\"%s\":\"%s\"", i ? "," : "", c->name, why);
+        const char *why = c->ok ? "ok" : c->why[0] ? c->why : "failing";
+        ok = json_object_set_new(checks, c->name, reason_value(why)) == 0;
     }
-    dpf_textbuf_printf(&o->text, "}}\n");
+    char *text = NULL;
+    if (ok && json_object_set(root, "checks", checks) == 0)
+        text = json_dumps(root, JSON_COMPACT);
+    if (text != NULL)
+        dpf_textbuf_printf(&o->text, "%s\n", text);
+    else /* out of memory: the status code still says it all */
+        dpf_textbuf_printf(&o->text, "{\"ready\":%s}\n", h->ready ? "true" : "false");
+    free(text);
+    json_decref(checks);
+    json_decref(root);
 }
 
 static void metrics_body(dpf_health *h, dpf_health_out *o)
