@@ -294,6 +294,68 @@ static void test_bad_arguments(void **state)
     assert_string_equal(dpf_db_error(NULL), "");
 }
 
+static long long count_prepared(dpf_db *db)
+{
+    char n[32] = "";
+    assert_int_equal(dpf_db_exec_text(db, "SELECT count(*) FROM pg_prepared_statements "
+                                          "WHERE name LIKE 'dpf%'", 0, NULL, n, sizeof n),
+                     DPF_OK);
+    return atoll(n);
+}
+
+/* A statement is prepared once per connection and run by name after; what
+ * the session or the schema does to prepared statements does not show. */
+static void test_statements_prepared_once(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->db, "CREATE TEMP TABLE pq (id int PRIMARY KEY, v text)");
+    long long before = count_prepared(f->db);
+    char v[32];
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "%d", i);
+        const char *p[] = {id, "x"};
+        assert_int_equal(dpf_db_exec(f->db, "INSERT INTO pq VALUES ($1::int, $2)", 2, p, NULL),
+                         DPF_OK);
+    }
+    /* one more, the INSERT, whatever the number of calls (the count's own
+     * statement was prepared before it counted the first time) */
+    assert_int_equal(count_prepared(f->db), before + 1);
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT string_agg(v, '') FROM pq", 0, NULL, v,
+                                      sizeof v), DPF_OK);
+    assert_string_equal(v, "xxx");
+
+    /* the session dropped them (DISCARD ALL, as a pooler would) */
+    exec_ok(f->db, "DEALLOCATE ALL");
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT string_agg(v, '') FROM pq", 0, NULL, v,
+                                      sizeof v), DPF_OK);
+    assert_string_equal(v, "xxx");
+
+    /* a table changed under a cached SELECT *: outside a transaction the
+     * call still answers, with the new column */
+    const char *one[] = {"1"};
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT * FROM pq WHERE id = $1::int", 1, one, v,
+                                      sizeof v), DPF_OK);
+    exec_ok(f->db, "ALTER TABLE pq ADD COLUMN w int DEFAULT 7");
+    dpf_db_result *r = NULL;
+    assert_int_equal(dpf_db_exec(f->db, "SELECT * FROM pq WHERE id = $1::int", 1, one, &r),
+                     DPF_OK);
+    assert_int_equal(dpf_db_result_int(r, 0, 2), 7);
+    dpf_db_result_free(r);
+
+    /* a wrong statement reports its own error, also the first time */
+    assert_int_equal(dpf_db_exec(f->db, "SELEC 1", 0, NULL, NULL), DPF_ERR_DB);
+    assert_string_equal(dpf_db_sqlstate(f->db), "42601");
+    /* in an aborted transaction a new statement says so */
+    assert_int_equal(dpf_db_begin(f->db), DPF_OK);
+    assert_int_equal(dpf_db_exec(f->db, "SELECT 1/0", 0, NULL, NULL), DPF_ERR_DB);
+    assert_int_equal(dpf_db_exec(f->db, "SELECT 2 + $1::int", 1, one, NULL), DPF_ERR_DB);
+    assert_string_equal(dpf_db_sqlstate(f->db), "25P02");
+    dpf_db_rollback(f->db);
+    assert_int_equal(dpf_db_exec_text(f->db, "SELECT 2 + $1::int", 1, one, v, sizeof v), DPF_OK);
+    assert_string_equal(v, "3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_twice_is_noop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_notify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_after_backend_dies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statements_prepared_once, setup, teardown),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
