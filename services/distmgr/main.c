@@ -424,7 +424,7 @@ int main(int argc, char **argv)
         dpf_config_free(g_opts);
         return 2;
     }
-    /* Content chunks (512 KiB) are allocated and freed by several transfer
+    /* Content chunks (256 KiB) are allocated and freed by several transfer
      * threads; kept mmap'd they go back to the system at once instead of
      * growing every thread's arena (peak RSS stays flat with file size). */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
