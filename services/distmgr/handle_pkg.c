@@ -96,7 +96,9 @@ static void *transfer_thread(void *arg)
             dm_dbpool_put_long(r->ctx->dbpool, db);
             break;
         }
+        dpf_log_set_dpid(row.dpid);
         dm_xfer_run(r->ctx, db, &row, token, r->corr);
+        dpf_log_set_dpid(0);
         dm_dbpool_put_long(r->ctx->dbpool, db);
         dm_dist_row_clear(&row);
         jobs++;

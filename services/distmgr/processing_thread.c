@@ -194,6 +194,7 @@ static void run_job(void *arg, void **wstate)
     free(j);
     dm_item *it = &n->item;
     dpf_log_set_corr(it->corr);
+    dpf_log_set_dpid(it->dpid); /* the "dpid" of the job's JSON log records */
     dm_item_new_token(u->ctx, it);
     /* the job borrows connections from the replica's pool into db */
     dpf_db *db = NULL;
@@ -264,8 +265,9 @@ static int dispatch(dm_proc *u, node *n)
         return 0;
     j->u = u;
     j->n = n;
-    /* this thread's lines about the item carry its correlation id */
+    /* this thread's lines about the item carry its correlation id and DP */
     dpf_log_set_corr(n->item.corr);
+    dpf_log_set_dpid(n->item.dpid);
     pthread_mutex_lock(&u->mu);
     u->running++;
     pthread_mutex_unlock(&u->mu);
@@ -308,6 +310,7 @@ static int dispatch(dm_proc *u, node *n)
         pthread_mutex_unlock(&u->mu);
     }
     dpf_log_set_corr(NULL);
+    dpf_log_set_dpid(0);
     return handed;
 }
 

@@ -77,6 +77,7 @@ static void *worker_main(void *arg)
 
         fn(job, &w->state);
         dpf_log_set_corr(NULL);
+        dpf_log_set_dpid(0);
 
         pthread_mutex_lock(&p->mu);
         w->fn = NULL;

@@ -171,6 +171,10 @@ e2e_check "hman logged its drain on SIGTERM" grep -q "Stopping: finishing the si
 e2e_check "hman stopped cleanly" grep -q "Stopped" "$L/hman.log"
 lines=$(wc -l <"$L/hman.log")
 DPFLEET_LOG_FORMAT=json "$STACK_CMD" start hman >/dev/null 2>&1 || e2e_bad "scripts/stack start hman"
+# distmgr too: its job lines name the DP they are about
+"$STACK_CMD" stop distmgr >/dev/null 2>&1 || e2e_bad "scripts/stack stop distmgr"
+dlines=$(wc -l <"$L/distmgr.log")
+DPFLEET_LOG_FORMAT=json "$STACK_CMD" start distmgr >/dev/null 2>&1 || e2e_bad "scripts/stack start distmgr"
 code=$(api POST /v1/distributionpoints "{\"serverName\":\"$DP4\",\"siteCode\":\"PS1\",\"description\":\"json\"}")
 e2e_eq "POST $DP4 is 201" 201 "$code"
 corr=$(api_body | sed -n 's/.*"correlationId" *: *"\([^"]*\)".*/\1/p')
@@ -180,5 +184,13 @@ tail -n +"$((lines + 1))" "$L/hman.log" >"$M/hman.json.log"
 e2e_check "hman's new lines are JSON objects with time, level, component, thread, message" \
     awk '!/^\{"time":"[0-9T:.-]+Z","level":"(debug|info|warn|error)","component":"SMS_HIERARCHY_MANAGER","thread":[0-9]+,.*"message":".*"\}$/ { bad = 1 } END { exit bad || NR == 0 }' "$M/hman.json.log"
 e2e_check "a JSON line carries $DP4's correlation id" grep -qF "\"correlationId\":\"$corr\"" "$M/hman.json.log"
+tail -n +"$((dlines + 1))" "$L/distmgr.log" >"$M/distmgr.json.log"
+dpid4=$(sql "select dpid from distribution_points where server_name = '$DP4'")
+e2e_check "distmgr's JSON line for $DP4's install_files step carries its correlation id and dpid $dpid4" \
+    grep -qE "\"correlationId\":\"$corr\",\"dpid\":$dpid4,\"message\":\"step install_files on $DP4 " \
+    "$M/distmgr.json.log"
+e2e_check "distmgr's lines outside a DP's work carry no dpid" \
+    bash -c "grep -q '\"message\":\"Pulling ' '$M/distmgr.json.log' &&
+             ! grep -q '\"dpid\":[0-9]*,\"message\":\"Pulling ' '$M/distmgr.json.log'"
 
 e2e_finish
