@@ -88,23 +88,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     char words[128];
     int attempts = 0;
     int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-    dpf_status st = dpf_db_begin(db);
-    if (st == DPF_OK)
-        st = dpf_db_set_corr(db, it->corr);
-    if (st == DPF_OK)
-        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_REMOVE_FAILED,
-                                     res->step, res->reason, &attempts);
-    if (st == DPF_OK)
-        st = dm_step_trace_end_tx(db, res);
-    if (st == DPF_OK) {
-        raise_msg(ctx, db, dp, DPF_MSG_DP_REMOVE_FAILED, 'E', res->step, res->reason);
-        st = dpf_db_commit(db);
-    }
-    if (st != DPF_OK) {
-        dpf_db_rollback(db);
-        DPF_ERROR("DPID %lld: could not record the failed removal: %s", dp->dpid,
-                  dpf_db_error(db));
-    }
+    dm_item_record_failure(ctx, it, db, dp, res, DM_EV_REMOVE_FAILED, DPF_MSG_DP_REMOVE_FAILED,
+                           "removal", &attempts);
     DPF_ERROR("DPID %lld - NAL Path %s , ServerName = %s: removal step %s failed: %s. Attempt "
               "%d, %s", dp->dpid, dp->nal_path, dp->server_name, res->step, res->reason,
               attempts, words);

@@ -120,26 +120,8 @@ static dm_outcome failed(const dm_ctx *ctx, const dm_item *it, dpf_db *db, const
     char words[128];
     int attempts = 0;
     int delay = dm_item_retry_ms(ctx, it, words, sizeof words);
-    dpf_status st = dpf_db_begin(db);
-    if (st == DPF_OK)
-        st = dpf_db_set_corr(db, it->corr);
-    if (st == DPF_OK)
-        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, DM_EV_STEP_FAILED,
-                                     res->step, res->reason, &attempts);
-    if (st == DPF_OK)
-        st = dm_step_trace_end_tx(db, res);
-    if (st == DPF_OK) {
-        if (dm_item_raise(ctx, db, dp, DPF_MSG_DP_INSTALL_FAILED, 'E', res->step,
-                          res->reason) != DPF_OK)
-            DPF_WARN("DPID %lld: status message 2398 could not be published; it is stored",
-                     dp->dpid);
-        st = dpf_db_commit(db);
-    }
-    if (st != DPF_OK) {
-        dpf_db_rollback(db);
-        DPF_ERROR("DPID %lld: could not record the failure (%s): %s", dp->dpid,
-                  st == DPF_ERR_NOT_FOUND ? "lease lost" : "database", dpf_db_error(db));
-    }
+    dm_item_record_failure(ctx, it, db, dp, res, DM_EV_STEP_FAILED, DPF_MSG_DP_INSTALL_FAILED,
+                           "install", &attempts);
     DPF_ERROR("DPID %lld - NAL Path %s , ServerName = %s: step %s failed: %s. Attempt %d, %s",
               dp->dpid, dp->nal_path, dp->server_name, res->step, res->reason, attempts, words);
     return dm_outcome_retry(delay, res->reason);

@@ -374,3 +374,29 @@ dm_outcome dm_item_no_db_after_steps(const dm_item *it, const dm_dp_row *dp,
     (void)it;
     return dm_outcome_retry(DM_DB_RETRY_MS, "no database connection after the steps");
 }
+
+void dm_item_record_failure(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
+                            const dm_dp_row *dp, dm_steps_result *res, dm_event ev,
+                            unsigned msg_id, const char *what, int *attempts)
+{
+    *attempts = 0;
+    dpf_status st = dpf_db_begin(db);
+    if (st == DPF_OK)
+        st = dpf_db_set_corr(db, it->corr);
+    if (st == DPF_OK)
+        st = dm_store_dp_mark_failed(db, dp->dpid, it->token, dp->state, ev, res->step,
+                                     res->reason, attempts);
+    if (st == DPF_OK)
+        st = dm_step_trace_end_tx(db, res);
+    if (st == DPF_OK) {
+        if (dm_item_raise(ctx, db, dp, msg_id, 'E', res->step, res->reason) != DPF_OK)
+            DPF_WARN("DPID %lld: status message %u could not be published or stored",
+                     dp->dpid, msg_id);
+        st = dpf_db_commit(db);
+    }
+    if (st != DPF_OK) {
+        dpf_db_rollback(db);
+        DPF_ERROR("DPID %lld: could not record the failed %s (%s): %s", dp->dpid, what,
+                  st == DPF_ERR_NOT_FOUND ? "lease lost" : "database", dpf_db_error(db));
+    }
+}

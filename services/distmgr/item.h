@@ -121,6 +121,16 @@ void dm_item_lost(const dm_item *it, dpf_db *db, long long dpid, const char *bef
 dpf_status dm_item_raise(const dm_ctx *ctx, dpf_db *db, const dm_dp_row *dp, unsigned id,
                          char severity, const char *step, const char *reason) DPF_MUSTCHECK;
 
+/* A job's steps failed (res): in one transaction the DP's row records the
+ * failed step (event ev, the DP's failed attempts so far into *attempts),
+ * the last step's end goes on the timeline and status message msg_id
+ * (severity E) is raised, so the message commits with the state it
+ * reports. A failure to record it is logged (what: "install", "removal");
+ * the caller logs the step's failure itself. */
+void dm_item_record_failure(const dm_ctx *ctx, const dm_item *it, dpf_db *db,
+                            const dm_dp_row *dp, dm_steps_result *res, dm_event ev,
+                            unsigned msg_id, const char *what, int *attempts);
+
 /* After the steps, no connection could be borrowed to record their outcome
  * (res): logs; the lease runs out by itself or is released when PostgreSQL
  * comes back (dm_item_reclaim_dead), and the item is retried in
