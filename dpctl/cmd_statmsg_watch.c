@@ -108,6 +108,5 @@ int dpctl_cmd_statmsg_watch(dpctl_ctx *ctx, int argc, char **argv)
     }
     dpf_bus_sub_destroy(sub);
     dpf_bus_destroy(bus);
-    dpf_bus_library_close();
     return DPCTL_OK;
 }

@@ -450,14 +450,6 @@ void dpf_bus_destroy(dpf_bus *bus)
         DPF_WARN("NATS close event for %s did not arrive; not freeing its state", bus->name);
 }
 
-void dpf_bus_library_close(void)
-{
-    natsStatus s = nats_CloseAndWait(BUS_CLOSE_WAIT_S * 1000);
-    if (s != NATS_OK)
-        DPF_WARN("The NATS library's threads did not all end in %d s (%s); exiting anyway",
-                 BUS_CLOSE_WAIT_S, natsStatus_GetText(s));
-}
-
 uint64_t dpf_bus_reconnects(dpf_bus *bus)
 {
     return bus != NULL ? (uint64_t)atomic_load(&bus->reconnects) : 0;

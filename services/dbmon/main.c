@@ -209,7 +209,6 @@ int main(int argc, char **argv)
     dpf_health_set_stopping(health);
     dpf_health_stop(health); /* before the bus its check reads */
     dpf_bus_destroy(bus);
-    dpf_bus_library_close();
     DPF_INFO("Stopped");
 out:
     dpf_config_free(g_opts);

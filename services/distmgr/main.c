@@ -528,7 +528,6 @@ int main(int argc, char **argv)
     dpf_db_destroy(db);
     dm_components_destroy(comps);
     dm_agent_signer_free();
-    dpf_bus_library_close();
     DPF_INFO("~SMS_DISTRIBUTION_MANAGER stopped");
     dpf_config_free(g_opts);
     return rc;

@@ -401,7 +401,6 @@ cleanup:
     if (hosts != NULL)
         disconnect_own(hosts, nhosts);
     dpf_bus_destroy(g_bus);
-    dpf_bus_library_close();
     dpa_verify_destroy(verify);
     dpa_dispatch_require_signed(NULL, 0); /* frees the nonce memories */
     dpf_stepsig_verifier_free(stepkey);

@@ -103,7 +103,6 @@ int main(int argc, char **argv)
     dpf_health_stop(health); /* before the bus its check reads */
     dpf_metrics_unwatch_consumers();
     hman_service_destroy(svc);
-    dpf_bus_library_close();
     DPF_INFO("Stopped");
     dpf_config_free(g_opts);
     return rc;

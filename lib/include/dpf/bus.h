@@ -64,12 +64,6 @@ void dpf_bus_auth_from_env(dpf_bus_auth *auth);
 /* Unsubscribes nothing: destroy subscriptions first. Waits (up to 5 s) for
  * nats.c's close event, after which no callback refers to bus. NULL is a no-op. */
 void dpf_bus_destroy(dpf_bus *bus);
-/* Once every bus and every other NATS connection of the process is
- * destroyed, before main returns: waits (up to 5 s) for nats.c's own
- * threads to end, so none is alive while the process's exit handlers
- * (OpenSSL's among them) free what it used. Logs when they do not end in
- * time. Not from a NATS callback. */
-void dpf_bus_library_close(void);
 
 /* How many times the connection came back after a loss since connect (0
  * while it never dropped); whether it is up now. Any thread. A caller that
